@@ -1,0 +1,1 @@
+"""AWS access: sessions with retries and call counting (`session`), ownership tags (`tags`)."""

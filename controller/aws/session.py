@@ -1,0 +1,141 @@
+"""boto3 clients for the handlers: region and endpoint resolution, retries, and call counting.
+
+Settings come from the usual places (environment including `AWS_ENDPOINT_URL`, profiles) with the
+command line's `--region`, `--profile` and `--endpoint-url` on top. Retries use botocore's
+`standard` mode (or `adaptive`). Every API call is counted by service and operation, and mutating
+calls apart, so that tests can prove "no mutating call" and benchmarks can print call budgets.
+Neighbours: `controller.handlers` (the only users of the clients).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+
+MUTATING_PREFIXES = (
+    "Create",
+    "Delete",
+    "Put",
+    "Update",
+    "Modify",
+    "Register",
+    "Deregister",
+    "Authorize",
+    "Revoke",
+    "Set",
+    "Tag",
+    "Untag",
+    "Add",
+    "Remove",
+    "Associate",
+    "Disassociate",
+    "Attach",
+    "Detach",
+    "Run",
+    "Start",
+    "Stop",
+    "Allocate",
+    "Release",
+    "Import",
+    "Flush",
+    "Apply",
+)
+
+
+def is_mutating(operation: str) -> bool:
+    """True for operations that change AWS state (by the AWS naming convention)."""
+    return operation.startswith(MUTATING_PREFIXES)
+
+
+@dataclass
+class CallCounter:
+    """Thread-safe count of API calls by (service, operation); retries are not extra calls."""
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, service: str, operation: str) -> None:
+        """Count one call."""
+        with self._lock:
+            self.calls[(service, operation)] += 1
+
+    def snapshot(self) -> Counter[tuple[str, str]]:
+        """A copy of the counts so far."""
+        with self._lock:
+            return Counter(self.calls)
+
+    def mutating(self) -> Counter[tuple[str, str]]:
+        """Only the calls that change state."""
+        return Counter({k: v for k, v in self.snapshot().items() if is_mutating(k[1])})
+
+    def total(self) -> int:
+        """All calls so far."""
+        with self._lock:
+            return sum(self.calls.values())
+
+
+@dataclass
+class AwsSettings:
+    """How to reach AWS; `None` means "the usual places" (environment, profile, config file)."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    max_attempts: int = 5
+
+
+class AwsContext:
+    """One boto3 session for one region, with cached, counted clients."""
+
+    def __init__(
+        self, settings: AwsSettings | None = None, counter: CallCounter | None = None
+    ) -> None:
+        self.settings = settings or AwsSettings()
+        self.counter = counter or CallCounter()
+        self._session = boto3.session.Session(
+            profile_name=self.settings.profile, region_name=self.settings.region
+        )
+        if not self._session.region_name:
+            msg = "no AWS region: set spec.region, --region, AWS_REGION or AWS_DEFAULT_REGION"
+            raise ValueError(msg)
+        self.region: str = self._session.region_name
+        self._config = Config(
+            retries={"mode": self.settings.retry_mode, "max_attempts": self.settings.max_attempts},
+            user_agent_extra="privateservice-controller",
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def for_region(self, region: str | None) -> AwsContext:
+        """This context, or a sibling for another region sharing the counter."""
+        if region is None or region == self.region:
+            return self
+        settings = AwsSettings(
+            region=region,
+            profile=self.settings.profile,
+            endpoint_url=self.settings.endpoint_url,
+            retry_mode=self.settings.retry_mode,
+            max_attempts=self.settings.max_attempts,
+        )
+        return AwsContext(settings, self.counter)
+
+    def client(self, service: str) -> Any:
+        """A cached client for `service` whose every call is counted."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._session.client(  # type: ignore[call-overload]
+                    service, endpoint_url=self.settings.endpoint_url, config=self._config
+                )
+                client.meta.events.register("before-call.*.*", self._count)
+                self._clients[service] = client
+            return client
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.counter.record(model.service_model.service_name, model.name)

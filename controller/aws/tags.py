@@ -1,0 +1,47 @@
+"""Ownership: the one module that knows the tag keys the controller writes and trusts.
+
+Tag keys:
+- `privateservice.io/owner`: `<namespace>/<name>` of the PrivateService that owns the resource.
+- `privateservice.io/component`: what the resource is in the chain (`nlb`, `nlb-sg`, `task-sg`,
+  `target-group`, `listener`, `log-group`, `ecs-cluster`, `task-definition`, `ecs-service`,
+  `vpc-link`, `rest-api`, `stage`, `usage-plan`, `api-key`).
+- every key of `spec.tags`.
+
+A resource is ours iff its owner tag equals our owner. The engine never modifies or deletes a
+resource that is not ours, and adopts one that is. AWS services spell tags three ways; the
+converters here are the only place that knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+OWNER = "privateservice.io/owner"
+COMPONENT = "privateservice.io/component"
+
+
+def owner_tags(owner: str, component: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """The tags every resource of `owner` carries, `spec.tags` first so ours win."""
+    return {**extra, OWNER: owner, COMPONENT: component}
+
+
+def is_owned(tags: Mapping[str, str], owner: str) -> bool:
+    """True when `tags` carry our owner tag."""
+    return tags.get(OWNER) == owner
+
+
+def from_list(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    """`[{"Key": k, "Value": v}]` (EC2, ELBv2) or `[{"key": k, "value": v}]` (ECS) -> dict."""
+    out: dict[str, str] = {}
+    for tag in tags or ():
+        key = tag.get("Key", tag.get("key"))
+        if key is not None:
+            out[key] = tag.get("Value", tag.get("value", ""))
+    return out
+
+
+def to_list(tags: Mapping[str, str], *, lower: bool = False) -> list[dict[str, str]]:
+    """dict -> `[{"Key", "Value"}]`, or `[{"key", "value"}]` with `lower` (ECS)."""
+    if lower:
+        return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]

@@ -1,0 +1,1 @@
+"""One handler per AWS resource kind: the only code that calls boto3 (see `base` for the contract)."""

@@ -1,0 +1,161 @@
+"""The handler contract: one narrow client per AWS resource kind (crossplane's managed shape).
+
+Rules every handler keeps:
+- `observe` never modifies; it finds the resource by deterministic name or owner tag and reports
+  its fields in the same shape as the desired props, plus whether it carries our owner tag.
+- `create` looks up first and uses client tokens where the API has them, so a retry after a
+  crash creates nothing twice.
+- `update` is a series of one-aspect steps, each starting with "if nothing differs here, skip".
+- fields AWS cannot modify are listed in `replace_on`; the engine deletes and recreates instead.
+- `delete` treats NotFound as success.
+- `list_owned` finds every resource of this kind carrying our owner tag (orphan sweep, delete).
+Handlers are the only code that calls boto3. Neighbours: `controller.reconcile.engine` (caller),
+`controller.aws` (clients, tags).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import structlog
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.aws.session import AwsContext
+from controller.model.stack import Resource
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One difference: the prop `path`, what we want and what AWS holds."""
+
+    path: str
+    desired: Any
+    actual: Any
+
+
+@dataclass
+class Observed:
+    """What AWS holds for one resource.
+
+    `props` has the desired props' shape; `outputs` feeds Refs (`id`, `arn`, ...); `pending`
+    says the resource exists but is still provisioning (with a reason), which the engine turns
+    into a requeue for it and its dependents.
+    """
+
+    key: str
+    id: str
+    props: dict[str, Any]
+    tags: dict[str, str]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    pending: str | None = None
+
+    def owned_by(self, owner: str) -> bool:
+        """True when the resource carries `owner`'s owner tag."""
+        return ownership.is_owned(self.tags, owner)
+
+
+@dataclass(frozen=True)
+class Desired:
+    """A stack resource with its Refs resolved, plus the tags it must carry."""
+
+    resource: Resource
+    props: Mapping[str, Any]
+    tags: Mapping[str, str]
+    owner: str
+
+    @property
+    def key(self) -> str:
+        """The stack key."""
+        return self.resource.key
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts -> {"a.b": leaf}; lists are leaves (handlers normalise their order)."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def diff_props(desired: Mapping[str, Any], actual: Mapping[str, Any]) -> list[Delta]:
+    """Field-level deltas for every desired leaf that AWS holds differently."""
+    want, have = flatten(desired), flatten(actual)
+    return [
+        Delta(path, value, have.get(path))
+        for path, value in want.items()
+        if have.get(path) != value
+    ]
+
+
+def changed(deltas: Iterable[Delta], *prefixes: str) -> bool:
+    """True when a delta touches a path equal to or below one of `prefixes`."""
+    return any(d.path == p or d.path.startswith(p + ".") for d in deltas for p in prefixes)
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a ClientError."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class Handler(ABC):
+    """Observe / create / update / delete one kind of AWS resource."""
+
+    kind: ClassVar[str]
+    service: ClassVar[str]
+    replace_on: ClassVar[tuple[str, ...]] = ()
+    not_found_codes: ClassVar[tuple[str, ...]] = ("NotFoundException",)
+    # Props observe needs; None: every prop holding a Ref. An unknown one means "not there yet".
+    identity: ClassVar[tuple[str, ...] | None] = None
+    # A resource we do not own at our name is used as it is (an ECS cluster), not a conflict.
+    shared: ClassVar[bool] = False
+    # An update gives the resource new outputs (a task definition revision has a new ARN).
+    update_changes_outputs: ClassVar[bool] = False
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.aws = aws
+        self.client = aws.client(self.service)
+
+    @abstractmethod
+    def observe(self, want: Desired) -> Observed | None:
+        """What AWS holds at this resource's name or tag, or None."""
+
+    @abstractmethod
+    def create(self, want: Desired) -> Observed:
+        """Create the resource (idempotently) and return what was made."""
+
+    @abstractmethod
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Change what differs, one aspect at a time."""
+
+    @abstractmethod
+    def delete(self, have: Observed) -> None:
+        """Delete; NotFound is success."""
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every resource of this kind carrying `owner`'s tag (default: none can exist apart)."""
+        del owner
+        return []
+
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """Field-level differences between the desired props and what AWS holds."""
+        return diff_props(want.props, have.props)
+
+    def requires_replacement(self, deltas: list[Delta]) -> bool:
+        """True when a delta touches a field AWS cannot modify in place."""
+        return changed(deltas, *self.replace_on)
+
+    def is_not_found(self, exc: ClientError) -> bool:
+        """True for this service's NotFound error codes."""
+        return error_code(exc) in self.not_found_codes
+
+    def log_call(self, event: str, want: Desired | Observed, **kw: Any) -> None:
+        """Log a mutating step with the resource bound."""
+        log.info(event, kind=self.kind, key=want.key, **kw)

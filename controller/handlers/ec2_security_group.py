@@ -1,0 +1,184 @@
+"""Security groups (`nlb-sg`, `task-sg`) and their rules, managed rule by rule.
+
+Rules are compared as a set of normalised rules; extra ones are revoked by their
+SecurityGroupRuleId (revoking by IpPermissions needs the exact description on group references)
+and missing ones authorized. Name, description and VPC cannot change in place: replacement.
+Neighbours: `controller.handlers.base` (contract), `controller.model.build` (rule shapes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import TemporaryError
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+
+
+def rule_key(rule: dict[str, Any]) -> tuple[str, ...]:
+    """A canonical, hashable identity of a rule (description excluded)."""
+    source = rule.get("sourceGroup") or rule.get("cidr") or rule.get("cidrv6") or ""
+    return (str(rule["protocol"]), str(rule["fromPort"]), str(rule["toPort"]), str(source))
+
+
+def canonical(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules sorted by identity, description dropped (a description edit is not drift)."""
+    return sorted(({k: v for k, v in r.items() if k != "description"} for r in rules), key=rule_key)
+
+
+def _permission(rule: dict[str, Any]) -> dict[str, Any]:
+    perm: dict[str, Any] = {"IpProtocol": rule["protocol"]}
+    if rule["protocol"] != "-1":
+        perm |= {"FromPort": rule["fromPort"], "ToPort": rule["toPort"]}
+    desc = {"Description": rule["description"]} if rule.get("description") else {}
+    if rule.get("sourceGroup"):
+        perm["UserIdGroupPairs"] = [{"GroupId": rule["sourceGroup"], **desc}]
+    elif rule.get("cidrv6"):
+        perm["Ipv6Ranges"] = [{"CidrIpv6": rule["cidrv6"], **desc}]
+    else:
+        perm["IpRanges"] = [{"CidrIp": rule["cidr"], **desc}]
+    return perm
+
+
+class SecurityGroupHandler(Handler):
+    """EC2 security group with ingress and egress rules."""
+
+    kind = "ec2.security_group"
+    service = "ec2"
+    replace_on = ("name", "description", "vpcId")
+
+    def observe(self, want: Desired) -> Observed | None:
+        """Find the group by name (in the VPC when known), preferring one we own."""
+        filters = [{"Name": "group-name", "Values": [want.props["name"]]}]
+        if not str(want.props["vpcId"]).endswith("unknown"):
+            filters.append({"Name": "vpc-id", "Values": [want.props["vpcId"]]})
+        groups = self.client.describe_security_groups(Filters=filters)["SecurityGroups"]
+        if not groups:
+            return None
+        groups.sort(
+            key=lambda g: not ownership.is_owned(ownership.from_list(g.get("Tags")), want.owner)
+        )
+        return self._observed(want.key, groups[0])
+
+    def _observed(self, key: str, group: dict[str, Any]) -> Observed:
+        rules = [rule for rule, _ in self._rules(group["GroupId"])]
+        ingress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if not r["egress"]]
+        egress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if r["egress"]]
+        return Observed(
+            key=key,
+            id=group["GroupId"],
+            props={
+                "name": group["GroupName"],
+                "description": group["Description"],
+                "vpcId": group["VpcId"],
+                "ingress": canonical(ingress),
+                "egress": canonical(egress),
+            },
+            tags=ownership.from_list(group.get("Tags")),
+            outputs={"id": group["GroupId"]},
+        )
+
+    def _rules(self, group_id: str) -> list[tuple[dict[str, Any], str]]:
+        """(normalised rule with an `egress` flag, rule id) for every rule of the group."""
+        out = []
+        pages = self.client.get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": [group_id]}]
+        )
+        for page in pages:
+            for r in page["SecurityGroupRules"]:
+                rule: dict[str, Any] = {
+                    "egress": r["IsEgress"],
+                    "protocol": r["IpProtocol"],
+                    "fromPort": r.get("FromPort", -1),
+                    "toPort": r.get("ToPort", -1),
+                }
+                if "ReferencedGroupInfo" in r:
+                    rule["sourceGroup"] = r["ReferencedGroupInfo"]["GroupId"]
+                elif "CidrIpv6" in r:
+                    rule["cidrv6"] = r["CidrIpv6"]
+                else:
+                    rule["cidr"] = r.get("CidrIpv4")
+                out.append((rule, r["SecurityGroupRuleId"]))
+        return out
+
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """Scalar fields as usual; rule lists as canonical sets."""
+        deltas = [
+            Delta(f, want.props[f], have.props.get(f))
+            for f in ("name", "description", "vpcId")
+            if want.props[f] != have.props.get(f)
+        ]
+        for direction in ("ingress", "egress"):
+            desired = canonical(list(want.props[direction]))
+            if desired != have.props[direction]:
+                deltas.append(Delta(direction, desired, have.props[direction]))
+        return deltas
+
+    def create(self, want: Desired) -> Observed:
+        """Create the group, then set its rules."""
+        self.log_call("creating", want)
+        group_id = self.client.create_security_group(
+            GroupName=want.props["name"],
+            Description=want.props["description"],
+            VpcId=want.props["vpcId"],
+            TagSpecifications=[
+                {"ResourceType": "security-group", "Tags": ownership.to_list(want.tags)}
+            ],
+        )["GroupId"]
+        self._sync_rules(want, group_id)
+        self.log_call("created", want, id=group_id)
+        observed = self.observe(want)
+        assert observed is not None
+        return observed
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Authorize missing rules and revoke extra ones (by rule id)."""
+        del deltas
+        self._sync_rules(want, have.id)
+        observed = self.observe(want)
+        assert observed is not None
+        return observed
+
+    def _sync_rules(self, want: Desired, group_id: str) -> None:
+        existing = self._rules(group_id)
+        for direction, egress in (("ingress", False), ("egress", True)):
+            desired = {rule_key(r): r for r in want.props[direction]}
+            have = {rule_key(r): rid for r, rid in existing if r["egress"] is egress}
+            extra = [rid for k, rid in have.items() if k not in desired]
+            missing = [r for k, r in desired.items() if k not in have]
+            if extra:
+                self.log_call("revoking rules", want, direction=direction, rule_ids=extra)
+                revoke = (
+                    self.client.revoke_security_group_egress
+                    if egress
+                    else self.client.revoke_security_group_ingress
+                )
+                revoke(GroupId=group_id, SecurityGroupRuleIds=extra)
+            if missing:
+                self.log_call(
+                    "authorizing rules",
+                    want,
+                    direction=direction,
+                    rules=[rule_key(r) for r in missing],
+                )
+                authorize = (
+                    self.client.authorize_security_group_egress
+                    if egress
+                    else self.client.authorize_security_group_ingress
+                )
+                authorize(GroupId=group_id, IpPermissions=[_permission(r) for r in missing])
+
+    def delete(self, have: Observed) -> None:
+        """Delete the group; a group still in use is a wait, not an error."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_security_group(GroupId=have.id)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "InvalidGroup.NotFound":
+                return
+            if code == "DependencyViolation":
+                raise TemporaryError(f"security group {have.id} still in use", 10) from exc
+            raise

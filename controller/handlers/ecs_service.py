@@ -1,0 +1,187 @@
+"""The ECS service: awsvpc in the given subnets, no public IP, circuit breaker, grace period, NLB.
+
+Launch type, name and cluster cannot change in place: replacement. Everything else is one
+UpdateService carrying only what differs. A service whose tasks are not all running yet is
+`pending` (the engine requeues; nothing waits). Neighbours: `controller.handlers.base`,
+`controller.handlers.ecs_task_definition`, `controller.handlers.ecs_cluster`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import TemporaryError
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+
+
+def service_props(s: dict[str, Any]) -> dict[str, Any]:
+    """A DescribeServices entry in the desired props' shape."""
+    vpc = s.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+    lbs = s.get("loadBalancers") or [{}]
+    dc = s.get("deploymentConfiguration", {})
+    cb = dc.get("deploymentCircuitBreaker", {})
+    return {
+        "cluster": s["clusterArn"].rsplit("/", 1)[-1],
+        "name": s["serviceName"],
+        "taskDefinition": s.get("taskDefinition"),
+        "desiredCount": s.get("desiredCount"),
+        "launchType": s.get("launchType"),
+        "platformVersion": s.get("platformVersion"),
+        "subnets": sorted(vpc.get("subnets", [])),
+        "securityGroups": sorted(vpc.get("securityGroups", [])),
+        "assignPublicIp": vpc.get("assignPublicIp", "DISABLED"),
+        "loadBalancer": {
+            "targetGroupArn": lbs[0].get("targetGroupArn"),
+            "containerName": lbs[0].get("containerName"),
+            "containerPort": lbs[0].get("containerPort"),
+        },
+        "healthCheckGracePeriodSeconds": s.get("healthCheckGracePeriodSeconds"),
+        "enableExecuteCommand": s.get("enableExecuteCommand", False),
+        "deployment": {
+            "minimumHealthyPercent": dc.get("minimumHealthyPercent"),
+            "maximumPercent": dc.get("maximumPercent"),
+            "circuitBreaker": {
+                "enable": cb.get("enable", False),
+                "rollback": cb.get("rollback", False),
+            },
+        },
+    }
+
+
+class ServiceHandler(Handler):
+    """ECS service on Fargate (or EC2)."""
+
+    kind = "ecs.service"
+    service = "ecs"
+    replace_on = ("name", "cluster", "launchType")
+    identity = ("cluster", "name")
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The service by name in its cluster; INACTIVE counts as absent."""
+        try:
+            out = self.client.describe_services(
+                cluster=want.props["cluster"], services=[want.props["name"]], include=["TAGS"]
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ClusterNotFoundException":
+                return None
+            raise
+        services = [s for s in out["services"] if s["status"] != "INACTIVE"]
+        if not services:
+            return None
+        s = services[0]
+        pending = None
+        if s["status"] == "DRAINING":
+            pending = "service is draining"
+        elif s.get("runningCount", 0) < s.get("desiredCount", 0):
+            pending = f"{s.get('runningCount', 0)}/{s['desiredCount']} tasks running"
+        elif len(s.get("deployments", [])) > 1:
+            pending = "deployment in progress"
+        return Observed(
+            key=want.key,
+            id=s["serviceArn"],
+            props=service_props(s),
+            tags=ownership.from_list(s.get("tags")),
+            outputs={
+                "id": s["serviceArn"],
+                "arn": s["serviceArn"],
+                "name": s["serviceName"],
+                "runningCount": s.get("runningCount", 0),
+            },
+            pending=pending,
+        )
+
+    @staticmethod
+    def _common(p: dict[str, Any] | Any) -> dict[str, Any]:
+        dep = p["deployment"]
+        args: dict[str, Any] = {
+            "taskDefinition": p["taskDefinition"],
+            "desiredCount": p["desiredCount"],
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": list(p["subnets"]),
+                    "securityGroups": list(p["securityGroups"]),
+                    "assignPublicIp": p["assignPublicIp"],
+                }
+            },
+            "loadBalancers": [dict(p["loadBalancer"])],
+            "healthCheckGracePeriodSeconds": p["healthCheckGracePeriodSeconds"],
+            "enableExecuteCommand": p["enableExecuteCommand"],
+            "deploymentConfiguration": {
+                "minimumHealthyPercent": dep["minimumHealthyPercent"],
+                "maximumPercent": dep["maximumPercent"],
+                "deploymentCircuitBreaker": dict(dep["circuitBreaker"]),
+            },
+        }
+        if p["launchType"] == "FARGATE":
+            args["platformVersion"] = p["platformVersion"]
+        return args
+
+    def create(self, want: Desired) -> Observed:
+        """Create the service (the client token makes a retried create a no-op)."""
+        p = want.props
+        token = hashlib.sha256(f"{want.owner}/{p['cluster']}/{p['name']}".encode()).hexdigest()[:32]
+        self.log_call("creating", want, name=p["name"], cluster=p["cluster"])
+        try:
+            s = self.client.create_service(
+                cluster=p["cluster"],
+                serviceName=p["name"],
+                launchType=p["launchType"],
+                tags=ownership.to_list(want.tags, lower=True),
+                propagateTags="SERVICE",
+                clientToken=token,
+                **self._common(p),
+            )["service"]
+        except ClientError as exc:
+            if error_code(exc) == "InvalidParameterException" and "draining" in str(exc).lower():
+                raise TemporaryError("previous service of that name is still draining", 15) from exc
+            raise
+        self.log_call("created", want, id=s["serviceArn"])
+        have = self.observe(want)
+        assert have is not None
+        return have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One UpdateService with only the aspects that differ."""
+        p = want.props
+        full = self._common(p)
+        aspects = {
+            "taskDefinition": ("taskDefinition",),
+            "desiredCount": ("desiredCount",),
+            "networkConfiguration": ("subnets", "securityGroups", "assignPublicIp"),
+            "loadBalancers": ("loadBalancer",),
+            "healthCheckGracePeriodSeconds": ("healthCheckGracePeriodSeconds",),
+            "enableExecuteCommand": ("enableExecuteCommand",),
+            "deploymentConfiguration": ("deployment",),
+            "platformVersion": ("platformVersion",),
+        }
+        args = {
+            arg: full[arg]
+            for arg, paths in aspects.items()
+            if arg in full and changed(deltas, *paths)
+        }
+        if args:
+            self.log_call("updating", want, id=have.id, aspects=sorted(args))
+            self.client.update_service(cluster=p["cluster"], service=p["name"], **args)
+        observed = self.observe(want)
+        assert observed is not None
+        return observed
+
+    def delete(self, have: Observed) -> None:
+        """Delete (force: no need to scale to zero first); NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_service(
+                cluster=have.props["cluster"], service=have.props["name"], force=True
+            )
+        except ClientError as exc:
+            if error_code(exc) not in (
+                "ServiceNotFoundException",
+                "ServiceNotActiveException",
+                "ClusterNotFoundException",
+            ):
+                raise

@@ -1,0 +1,140 @@
+"""Task definitions: a new revision only when the desired one differs from the latest.
+
+Task definitions are immutable; "update" registers a revision and the service moves to it.
+Delete deregisters every ACTIVE revision of the family. Neighbours: `controller.handlers.base`,
+`controller.handlers.ecs_service` (uses the revision ARN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+
+
+def container_props(cd: dict[str, Any]) -> dict[str, Any]:
+    """A container definition in the desired props' shape."""
+    log_options = cd.get("logConfiguration", {}).get("options", {})
+    return {
+        "name": cd["name"],
+        "image": cd["image"],
+        "essential": cd.get("essential", True),
+        "portMappings": [
+            {"containerPort": pm["containerPort"], "protocol": pm.get("protocol", "tcp")}
+            for pm in cd.get("portMappings", [])
+        ],
+        "command": list(cd.get("command") or []),
+        "environment": dict(sorted((e["name"], e["value"]) for e in cd.get("environment", []))),
+        "secrets": dict(sorted((s["name"], s["valueFrom"]) for s in cd.get("secrets", []))),
+        "stopTimeout": cd.get("stopTimeout"),
+        "logGroup": log_options.get("awslogs-group"),
+    }
+
+
+class TaskDefinitionHandler(Handler):
+    """ECS task definition family."""
+
+    kind = "ecs.task_definition"
+    service = "ecs"
+    not_found_codes = ("ClientException",)
+    update_changes_outputs = True
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The latest ACTIVE revision of the family."""
+        try:
+            out = self.client.describe_task_definition(
+                taskDefinition=want.props["family"], include=["TAGS"]
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ClientException":
+                return None
+            raise
+        td = out["taskDefinition"]
+        if td.get("status") != "ACTIVE":
+            return None
+        arn = td["taskDefinitionArn"]
+        return Observed(
+            key=want.key,
+            id=arn,
+            props={
+                "family": td["family"],
+                "cpu": td.get("cpu"),
+                "memory": td.get("memory"),
+                "networkMode": td.get("networkMode"),
+                "requiresCompatibilities": td.get("requiresCompatibilities", []),
+                "executionRoleArn": td.get("executionRoleArn"),
+                "taskRoleArn": td.get("taskRoleArn"),
+                "container": container_props(td["containerDefinitions"][0]),
+            },
+            tags=ownership.from_list(out.get("tags")),
+            outputs={"id": arn, "arn": arn, "revision": td["revision"]},
+        )
+
+    def _register(self, want: Desired) -> Observed:
+        p, c = want.props, want.props["container"]
+        container: dict[str, Any] = {
+            "name": c["name"],
+            "image": c["image"],
+            "essential": c["essential"],
+            "portMappings": [dict(pm) for pm in c["portMappings"]],
+            "environment": [{"name": k, "value": v} for k, v in c["environment"].items()],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in c["secrets"].items()],
+            "stopTimeout": c["stopTimeout"],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": c["logGroup"],
+                    "awslogs-region": self.aws.region,
+                    "awslogs-stream-prefix": c["name"],
+                },
+            },
+        }
+        if c["command"]:
+            container["command"] = list(c["command"])
+        args: dict[str, Any] = {
+            "family": p["family"],
+            "cpu": p["cpu"],
+            "memory": p["memory"],
+            "networkMode": p["networkMode"],
+            "requiresCompatibilities": list(p["requiresCompatibilities"]),
+            "containerDefinitions": [container],
+            "tags": ownership.to_list(want.tags, lower=True),
+        }
+        for role in ("executionRoleArn", "taskRoleArn"):
+            if p.get(role):
+                args[role] = p[role]
+        self.log_call("registering revision", want, family=p["family"])
+        td = self.client.register_task_definition(**args)["taskDefinition"]
+        self.log_call("registered revision", want, id=td["taskDefinitionArn"])
+        have = self.observe(want)
+        assert have is not None
+        return have
+
+    def create(self, want: Desired) -> Observed:
+        """Register the first revision."""
+        return self._register(want)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Register a new revision (the old one stays for rollbacks)."""
+        del have, deltas
+        return self._register(want)
+
+    def delete(self, have: Observed) -> None:
+        """Deregister every ACTIVE revision of the family."""
+        family = have.props["family"]
+        pages = self.client.get_paginator("list_task_definitions").paginate(
+            familyPrefix=family, status="ACTIVE"
+        )
+        for page in pages:
+            for arn in page["taskDefinitionArns"]:
+                if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] != family:
+                    continue
+                self.log_call("deregistering", have, id=arn)
+                try:
+                    self.client.deregister_task_definition(taskDefinition=arn)
+                except ClientError as exc:
+                    if error_code(exc) != "ClientException":
+                        raise

@@ -1,0 +1,109 @@
+"""The NLB listener, found among its load balancer's listeners by our owner and component tags.
+
+Finding it by tag (not by port) lets a port change be a ModifyListener, not a new listener.
+An untagged listener on our port belongs to someone else and is reported, never touched.
+Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+
+
+class ListenerHandler(Handler):
+    """ELBv2 listener forwarding to our target group."""
+
+    kind = "elbv2.listener"
+    service = "elbv2"
+    replace_on = ("loadBalancerArn",)
+
+    def observe(self, want: Desired) -> Observed | None:
+        """Ours by tag among the NLB's listeners, else whoever holds our port."""
+        try:
+            listeners = self.client.describe_listeners(
+                LoadBalancerArn=want.props["loadBalancerArn"]
+            )["Listeners"]
+        except ClientError as exc:
+            if error_code(exc) in ("LoadBalancerNotFound", "ListenerNotFound"):
+                return None
+            raise
+        if not listeners:
+            return None
+        tags: dict[str, dict[str, str]] = {}
+        arns = [li["ListenerArn"] for li in listeners]
+        for i in range(0, len(arns), 20):
+            for desc in self.client.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
+                tags[desc["ResourceArn"]] = ownership.from_list(desc.get("Tags"))
+        ours = [
+            li
+            for li in listeners
+            if ownership.is_owned(tags.get(li["ListenerArn"], {}), want.owner)
+            and tags[li["ListenerArn"]].get(ownership.COMPONENT) == want.resource.component
+        ]
+        on_port = [li for li in listeners if li["Port"] == want.props["port"]]
+        found = (ours or on_port or [None])[0]
+        if found is None:
+            return None
+        return self._observed(want.key, found, tags.get(found["ListenerArn"], {}))
+
+    @staticmethod
+    def _observed(key: str, li: dict[str, Any], tags: dict[str, str]) -> Observed:
+        forward: dict[str, Any] = next((a for a in li.get("DefaultActions", []) if a["Type"] == "forward"), {})
+        props: dict[str, Any] = {
+            "loadBalancerArn": li["LoadBalancerArn"],
+            "port": li["Port"],
+            "protocol": li["Protocol"],
+            "targetGroupArn": forward.get("TargetGroupArn"),
+        }
+        certs = li.get("Certificates") or []
+        if certs:
+            props["certificateArn"] = certs[0]["CertificateArn"]
+        return Observed(
+            key=key,
+            id=li["ListenerArn"],
+            props=props,
+            tags=tags,
+            outputs={"id": li["ListenerArn"], "arn": li["ListenerArn"]},
+        )
+
+    def _args(self, want: Desired) -> dict[str, Any]:
+        p = want.props
+        args: dict[str, Any] = {
+            "Port": p["port"],
+            "Protocol": p["protocol"],
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": p["targetGroupArn"]}],
+        }
+        if p.get("certificateArn"):
+            args["Certificates"] = [{"CertificateArn": p["certificateArn"]}]
+        return args
+
+    def create(self, want: Desired) -> Observed:
+        """Create the listener with our tags."""
+        self.log_call("creating", want, port=want.props["port"])
+        li = self.client.create_listener(
+            LoadBalancerArn=want.props["loadBalancerArn"],
+            Tags=ownership.to_list(want.tags),
+            **self._args(want),
+        )["Listeners"][0]
+        self.log_call("created", want, id=li["ListenerArn"])
+        return self._observed(want.key, li, dict(want.tags))
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Port, protocol, certificate and forward target in one ModifyListener."""
+        self.log_call("modifying", want, id=have.id, fields=[d.path for d in deltas])
+        li = self.client.modify_listener(ListenerArn=have.id, **self._args(want))["Listeners"][0]
+        return self._observed(want.key, li, have.tags)
+
+    def delete(self, have: Observed) -> None:
+        """Delete; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_listener(ListenerArn=have.id)
+        except ClientError as exc:
+            if error_code(exc) != "ListenerNotFound":
+                raise

@@ -1,0 +1,70 @@
+"""The CloudWatch Logs group `/privateservice/<namespace>/<name>` and its retention.
+
+Neighbours: `controller.handlers.base`; the task definition's awslogs driver writes here.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+
+
+class LogGroupHandler(Handler):
+    """CloudWatch Logs log group."""
+
+    kind = "logs.log_group"
+    service = "logs"
+    replace_on = ("name",)
+
+    def observe(self, want: Desired) -> Observed | None:
+        """Describe by exact name (the API filters by prefix), with tags."""
+        name = want.props["name"]
+        groups = self.client.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        group = next((g for g in groups if g["logGroupName"] == name), None)
+        if group is None:
+            return None
+        arn = group["arn"].removesuffix(":*")
+        tags = self.client.list_tags_for_resource(resourceArn=arn).get("tags", {})
+        return Observed(
+            key=want.key,
+            id=name,
+            props={"name": name, "retentionDays": group.get("retentionInDays")},
+            tags=tags,
+            outputs={"id": name, "name": name, "arn": arn},
+        )
+
+    def create(self, want: Desired) -> Observed:
+        """Create the group with our tags and its retention."""
+        name = want.props["name"]
+        self.log_call("creating", want, name=name)
+        try:
+            self.client.create_log_group(logGroupName=name, tags=dict(want.tags))
+        except ClientError as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+        self.client.put_retention_policy(
+            logGroupName=name, retentionInDays=want.props["retentionDays"]
+        )
+        have = self.observe(want)
+        assert have is not None
+        return have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Retention is the only mutable field."""
+        del deltas
+        self.log_call("setting retention", want, days=want.props["retentionDays"])
+        self.client.put_retention_policy(
+            logGroupName=have.id, retentionInDays=want.props["retentionDays"]
+        )
+        have.props["retentionDays"] = want.props["retentionDays"]
+        return have
+
+    def delete(self, have: Observed) -> None:
+        """Delete; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_log_group(logGroupName=have.id)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise

@@ -1,0 +1,1 @@
+"""Reconciliation: the engine that walks a stack, plan rendering, and status."""

@@ -1,0 +1,331 @@
+"""The engine: deploy a Stack with the handlers, or tear one down, and say what it did.
+
+Apply walks the stack's dependency levels; resources in one level run concurrently. For each:
+observe, refuse anything at our name that lacks our owner tag, diff (minus `drift.ignoreFields`),
+then create, update, or replace. A resource still provisioning and every temporary error become
+a requeue delay, never a sleep; what depends on it waits for the next pass. Owned resources that
+the stack no longer wants (a removed API key) are swept in reverse kind order. Delete observes the
+whole stack, then deletes in reverse order. A dry run does every read and no write: that is plan.
+Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import PermanentError, TemporaryError
+from controller.handlers.base import Delta, Desired, Handler, Observed
+from controller.handlers.registry import KIND_ORDER
+from controller.model.stack import (
+    UNKNOWN,
+    Ref,
+    Resource,
+    Stack,
+    contains_unknown,
+    refs_in,
+    resolve,
+)
+
+log = structlog.get_logger(__name__)
+
+THROTTLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+}
+
+
+class Action(enum.StrEnum):
+    """What the engine did (or, in a dry run, would do) to one resource."""
+
+    NOOP = "noop"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    WAIT = "wait"  # exists but provisioning, or a temporary error: requeue
+    BLOCKED = "blocked"  # something it depends on is not there yet
+    CONFLICT = "conflict"  # a resource at our name without our owner tag: never touched
+    RETAIN = "retain"  # deletionPolicy: Retain
+    FAILED = "failed"
+
+    @property
+    def mutates(self) -> bool:
+        """True for actions that change AWS."""
+        return self in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+
+
+@dataclass
+class Change:
+    """The outcome for one resource."""
+
+    key: str
+    kind: str
+    component: str
+    action: Action
+    deltas: list[Delta] = field(default_factory=list)
+    id: str | None = None
+    message: str | None = None
+    props: Mapping[str, Any] | None = None  # desired props, for a create in a plan
+
+
+@dataclass
+class Outcome:
+    """Everything one pass did, and when to come back."""
+
+    changes: list[Change] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requeue_after: float | None = None
+
+    def wait(self, delay: float) -> None:
+        """Ask for another pass after `delay` seconds (the soonest request wins)."""
+        self.requeue_after = delay if self.requeue_after is None else min(self.requeue_after, delay)
+
+    @property
+    def errors(self) -> list[Change]:
+        """Changes that failed or met a resource we do not own."""
+        return [c for c in self.changes if c.action in (Action.FAILED, Action.CONFLICT)]
+
+    @property
+    def mutated(self) -> bool:
+        """True when the pass changed (or would change) AWS."""
+        return any(c.action.mutates for c in self.changes)
+
+    @property
+    def converged(self) -> bool:
+        """Nothing changed, nothing waiting, nothing failed."""
+        return not self.mutated and self.requeue_after is None and not self.errors
+
+
+def _delay_for(exc: Exception) -> float | None:
+    """The requeue delay for a temporary failure, None for a permanent one."""
+    if isinstance(exc, TemporaryError):
+        return exc.delay
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in THROTTLE_CODES or code.endswith("ConflictException") or code == "Conflict":
+            return 5.0
+    return None
+
+
+def _spec_path(resource: Resource, path: str) -> str | None:
+    for prop, spec in resource.spec_paths.items():
+        if path == prop or path.startswith(prop + "."):
+            return spec
+    return None
+
+
+class Engine:
+    """Deploys stacks with one handler per kind."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        *,
+        workers: int = 4,
+        ignore_fields: Collection[str] = (),
+    ) -> None:
+        self.handlers = handlers
+        self.workers = workers
+        self.ignore_fields = set(ignore_fields)
+
+    # -- apply ---------------------------------------------------------------------------
+    def apply(self, stack: Stack, *, dry_run: bool = False) -> Outcome:
+        """One pass toward the stack; `dry_run` reads only (plan)."""
+        out = Outcome()
+        held: set[str] = set()  # keys whose dependents must wait
+        with ThreadPoolExecutor(self.workers) as pool:
+            for level in stack.levels():
+                changes = list(
+                    pool.map(lambda r: self._apply_one(stack, r, out, held, dry_run), level)
+                )
+                out.changes += changes
+                for change in changes:
+                    if change.action in (
+                        Action.WAIT,
+                        Action.BLOCKED,
+                        Action.CONFLICT,
+                        Action.FAILED,
+                    ):
+                        held.add(change.key)
+        self._sweep(stack, out, dry_run=dry_run)
+        return out
+
+    def _desired(
+        self, stack: Stack, res: Resource, outputs: Mapping[str, Mapping[str, Any]]
+    ) -> Desired:
+        return Desired(
+            resource=res,
+            props=resolve(res.props, outputs),
+            tags=ownership.owner_tags(stack.owner, res.component, stack.tags),
+            owner=stack.owner,
+        )
+
+    def _identity_known(self, handler: Handler, want: Desired) -> bool:
+        names = handler.identity
+        if names is None:
+            names = tuple(
+                k for k, v in want.resource.props.items() if any(True for _ in refs_in(v))
+            )
+        return not any(contains_unknown(want.props.get(n)) for n in names)
+
+    def _apply_one(
+        self, stack: Stack, res: Resource, out: Outcome, held: set[str], dry_run: bool
+    ) -> Change:
+        handler = self.handlers[res.kind]
+        change = Change(res.key, res.kind, res.component, Action.NOOP)
+        if res.deps & held:
+            change.action = Action.BLOCKED
+            change.message = f"waiting for {', '.join(sorted(res.deps & held))}"
+            return change
+        want = self._desired(stack, res, out.outputs)
+        try:
+            have = handler.observe(want) if self._identity_known(handler, want) else None
+            if have is not None and not have.owned_by(stack.owner):
+                if handler.shared:
+                    out.outputs[res.key] = have.outputs
+                    change.id, change.message = have.id, "exists, not ours: used as it is"
+                    return change
+                change.action, change.id = Action.CONFLICT, have.id
+                change.message = (
+                    f"{have.id} exists at our name without owner tag "
+                    f"{ownership.OWNER}={stack.owner}; not touched"
+                )
+                return change
+            change = self._converge(handler, want, have, change, out, dry_run)
+        except (PermanentError, TemporaryError, ClientError) as exc:
+            delay = _delay_for(exc)
+            change.action = Action.WAIT if delay is not None else Action.FAILED
+            change.message = str(exc)
+            if delay is not None:
+                out.wait(delay)
+            log.warning(
+                "resource failed",
+                key=res.key,
+                kind=res.kind,
+                error=str(exc),
+                temporary=delay is not None,
+            )
+        return change
+
+    def _converge(
+        self,
+        handler: Handler,
+        want: Desired,
+        have: Observed | None,
+        change: Change,
+        out: Outcome,
+        dry_run: bool,
+    ) -> Change:
+        res = want.resource
+        if have is None:
+            change.action, change.props = Action.CREATE, want.props
+            if not dry_run:
+                have = handler.create(want)
+        else:
+            change.id = have.id
+            deltas = [d for d in handler.diff(want, have) if not self._ignored(res, d)]
+            change.deltas = deltas
+            if deltas:
+                replace = handler.requires_replacement(deltas)
+                change.action = Action.REPLACE if replace else Action.UPDATE
+                if not dry_run:
+                    if replace:
+                        handler.delete(have)
+                        have = handler.create(want)
+                    else:
+                        have = handler.update(want, have, deltas)
+                elif replace or handler.update_changes_outputs:
+                    return change  # dependents see "(known after apply)"
+        if have is None:
+            return change  # dry-run create: outputs unknown
+        change.id = have.id
+        out.outputs[res.key] = have.outputs
+        if have.pending:
+            change.message = have.pending
+            if change.action is Action.NOOP:
+                change.action = Action.WAIT
+            out.wait(5.0)
+        return change
+
+    def _ignored(self, res: Resource, delta: Delta) -> bool:
+        spec = _spec_path(res, delta.path)
+        return spec is not None and any(
+            spec == f or spec.startswith(f + ".") for f in self.ignore_fields
+        )
+
+    def _sweep(
+        self, stack: Stack, out: Outcome, *, dry_run: bool, keep: Collection[str] | None = None
+    ) -> None:
+        """Delete owned resources the stack no longer wants, in reverse kind order."""
+        wanted = set(stack.resources) if keep is None else set(keep)
+        for kind in reversed(KIND_ORDER):
+            handler = self.handlers[kind]
+            for have in handler.list_owned(stack.owner):
+                if have.key in wanted or not have.owned_by(stack.owner):
+                    continue
+                out.changes.append(self._delete_one(handler, have, out, dry_run))
+
+    # -- delete --------------------------------------------------------------------------
+    def delete(self, stack: Stack, *, dry_run: bool = False, retain: bool = False) -> Outcome:
+        """Remove every owned resource of the stack in reverse order (or keep them: Retain)."""
+        found = Outcome()
+        observed: dict[str, Observed] = {}
+        for level in stack.levels():
+            for res in level:
+                want = self._desired(stack, res, found.outputs)
+                handler = self.handlers[res.kind]
+                if not self._identity_known(handler, want):
+                    continue
+                have = handler.observe(want)
+                if have is not None:
+                    found.outputs[res.key] = have.outputs
+                    if have.owned_by(stack.owner):
+                        observed[res.key] = have
+        out = Outcome()
+        order = [r for level in reversed(stack.levels()) for r in level]
+        for res in order:
+            have = observed.get(res.key)
+            if have is None:
+                continue
+            if retain:
+                out.changes.append(
+                    Change(res.key, res.kind, res.component, Action.RETAIN, id=have.id)
+                )
+                continue
+            out.changes.append(self._delete_one(self.handlers[res.kind], have, out, dry_run))
+        if not retain:
+            self._sweep(stack, out, dry_run=dry_run, keep=set(observed))
+        return out
+
+    def _delete_one(self, handler: Handler, have: Observed, out: Outcome, dry_run: bool) -> Change:
+        change = Change(
+            have.key,
+            handler.kind,
+            have.tags.get(ownership.COMPONENT, ""),
+            Action.DELETE,
+            id=have.id,
+        )
+        if dry_run:
+            return change
+        try:
+            handler.delete(have)
+        except (TemporaryError, ClientError, PermanentError) as exc:
+            delay = _delay_for(exc)
+            change.action = Action.WAIT if delay is not None else Action.FAILED
+            change.message = str(exc)
+            out.wait(delay if delay is not None else 30.0)
+        return change
+
+
+__all__ = ["UNKNOWN", "Action", "Change", "Engine", "Outcome", "Ref"]
