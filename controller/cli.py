@@ -1,0 +1,314 @@
+"""psctl: parse the command line, load specs, wire AWS, run one command, pick the exit status.
+
+Exit statuses follow the contract: validate 0/1; plan 0, or with --detailed-exitcode 0 (nothing
+to do) / 2 (changes); apply and delete 0 once done, 1 with the reason; any invalid spec is 1
+before any AWS call. Neighbours: `controller.spec.loader`, `controller.reconcile.runner`,
+`controller.sandbox.server`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from controller import __version__
+from controller import logging as logsetup
+from controller.aws.session import AwsContext, AwsSettings
+from controller.errors import ControllerError
+from controller.reconcile import render, status
+from controller.reconcile.engine import Change, Outcome
+from controller.reconcile.runner import Reconciler
+from controller.spec.loader import load_paths
+from controller.spec.models import PrivateService
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="psctl", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"psctl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def aws_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--region", help="AWS region (else spec.region, AWS_REGION, profile)")
+        sp.add_argument("--profile", help="AWS profile")
+        sp.add_argument("--endpoint-url", help="AWS endpoint (else AWS_ENDPOINT_URL)")
+        sp.add_argument("--retry-mode", choices=["standard", "adaptive"], default="standard")
+        sp.add_argument(
+            "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+        )
+        sp.add_argument("--log-format", default="console", choices=["console", "json"])
+
+    def files(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "-f",
+            "--filename",
+            dest="paths",
+            action="append",
+            required=True,
+            metavar="PATH",
+            help="spec file or directory (repeatable)",
+        )
+
+    def output(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    v = sub.add_parser("validate", help="check specs offline")
+    files(v)
+    v.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    pl = sub.add_parser("plan", help="what apply would change, per resource and field")
+    files(pl), aws_opts(pl), output(pl)
+    pl.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there is nothing to do, 2 when there are changes",
+    )
+
+    ap = sub.add_parser("apply", help="reconcile until converged or --timeout")
+    files(ap), aws_opts(ap), output(ap)
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
+
+    de = sub.add_parser("delete", help="remove owned resources in reverse order")
+    files(de), aws_opts(de), output(de)
+    de.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
+
+    st = sub.add_parser("status", help="live status of each service")
+    files(st), aws_opts(st), output(st)
+
+    sub.add_parser("crd", help="print the CustomResourceDefinition")
+
+    sb = sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=4566)
+    sb.add_argument("--region", default="us-east-1")
+    sb.add_argument(
+        "--apply",
+        dest="apply_paths",
+        action="append",
+        metavar="PATH",
+        help="once the sandbox is up, apply these specs and print their status",
+    )
+    return p
+
+
+def _load(paths: Sequence[str], out: Any) -> list[PrivateService] | None:
+    """Load and validate; print every problem; None when any document is invalid."""
+    docs = load_paths(paths)
+    ok = True
+    for doc in docs:
+        for problem in doc.problems:
+            print(problem, file=sys.stderr)
+        if doc.spec is None or any(p.severity == "error" for p in doc.problems):
+            ok = False
+    if not docs:
+        print(f"no PrivateService documents in {', '.join(paths)}", file=sys.stderr)
+        return None
+    del out
+    return [d.spec for d in docs if d.spec is not None] if ok else None
+
+
+def _aws(args: argparse.Namespace) -> AwsContext:
+    return AwsContext(
+        AwsSettings(
+            region=args.region,
+            profile=args.profile,
+            endpoint_url=args.endpoint_url,
+            retry_mode=args.retry_mode,
+        )
+    )
+
+
+def _progress(ps: PrivateService, change: Change) -> None:
+    for line in render.change_lines(change, verbose=False):
+        print(f"{ps.owner}: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """validate: offline, every problem printed."""
+    docs = load_paths(args.paths)
+    errors = sum(p.severity == "error" for d in docs for p in d.problems) + sum(
+        d.spec is None and not d.problems for d in docs
+    )
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "valid": errors == 0 and bool(docs),
+                    "documents": [
+                        {
+                            "source": d.source,
+                            "index": d.index,
+                            "name": d.spec.owner if d.spec else None,
+                            "problems": [
+                                {
+                                    "path": p.path,
+                                    "message": p.message,
+                                    "severity": p.severity,
+                                    "source": p.source,
+                                    "line": p.line,
+                                }
+                                for p in d.problems
+                            ],
+                        }
+                        for d in docs
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for d in docs:
+            for p in d.problems:
+                print(p, file=sys.stderr)
+            if d.spec is not None and not any(p.severity == "error" for p in d.problems):
+                print(f"{d.source}: {d.spec.owner}: valid")
+    if not docs:
+        print(f"no PrivateService documents in {', '.join(args.paths)}", file=sys.stderr)
+        return 1
+    return 1 if errors else 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """plan: one dry pass per service."""
+    specs = _load(args.paths, sys.stdout)
+    if specs is None:
+        return 1
+    aws = _aws(args)
+    items, changed = [], False
+    for ps in specs:
+        outcome = Reconciler(ps, aws).plan()
+        changed |= outcome.mutated
+        if args.output == "json":
+            items.append(
+                {
+                    "name": ps.metadata.name,
+                    "namespace": ps.metadata.namespace,
+                    "changes": [
+                        render.change_json(c) for c in outcome.changes if c.action.value != "noop"
+                    ],
+                }
+            )
+        else:
+            print(render.plan_text(ps.owner, outcome))
+        if outcome.errors:
+            for c in outcome.errors:
+                print(f"{ps.owner}: {c.key}: {c.message}", file=sys.stderr)
+    if args.output == "json":
+        print(json.dumps({"items": items}, indent=2))
+    return 2 if (changed and args.detailed_exitcode) else 0
+
+
+def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
+    """apply / delete: passes until done, progress per resource on stderr."""
+    specs = _load(args.paths, sys.stdout)
+    if specs is None:
+        return 1
+    aws = _aws(args)
+    items, code = [], 0
+    for ps in specs:
+        rec = Reconciler(ps, aws)
+        result = (rec.delete if deleting else rec.apply)(args.timeout, _progress)
+        verb = "deleted" if deleting else "converged"
+        if result.converged:
+            print(f"{ps.owner}: {verb} in {result.passes} pass(es)", file=sys.stderr)
+        else:
+            code = 1
+            print(f"{ps.owner}: not {verb}: {result.reason}", file=sys.stderr)
+        items.append(
+            {
+                "name": ps.metadata.name,
+                "namespace": ps.metadata.namespace,
+                "converged": result.converged,
+                "passes": result.passes,
+                "reason": result.reason,
+                "changes": [render.change_json(c) for c in result.outcome.changes],
+            }
+        )
+    if args.output == "json":
+        print(json.dumps({"items": items}, indent=2))
+    return code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """status: live, from one dry pass."""
+    specs = _load(args.paths, sys.stdout)
+    if specs is None:
+        return 1
+    aws = _aws(args)
+    docs = []
+    for ps in specs:
+        rec = Reconciler(ps, aws)
+        try:
+            st = status.compute(ps, rec.plan(), rec.aws.region)
+        except ControllerError as exc:
+            st = status.compute(ps, Outcome(), rec.aws.region, error=str(exc))
+        docs.append(status.document(ps, st))
+    if args.output == "json":
+        print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
+    else:
+        for d in docs:
+            s = d["status"]
+            print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
+            for c in s["conditions"]:
+                print(f"  {c['type']:<9} {c['status']:<6} {c['reason']}: {c['message']}")
+            if s["endpoint"]:
+                print(f"  endpoint: {s['endpoint']}")
+            if s["loadBalancerDnsName"]:
+                print(f"  nlb:      {s['loadBalancerDnsName']}")
+    return 0
+
+
+def cmd_crd(_: argparse.Namespace) -> int:
+    """crd: the CustomResourceDefinition generated from the models."""
+    from controller.spec.crd import crd_yaml
+
+    sys.stdout.write(crd_yaml())
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """sandbox: moto's server on loopback with the fidelity layer, until interrupted."""
+    try:
+        from controller.sandbox.server import serve_forever
+    except ImportError as exc:
+        print(
+            f"the sandbox needs the [sandbox] extra: pip install "
+            f"'privateservice-controller[sandbox]' ({exc})",
+            file=sys.stderr,
+        )
+        return 1
+    serve_forever(args.host, args.port, args.region, apply_paths=args.apply_paths or [])
+    return 0
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "plan": cmd_plan,
+    "apply": cmd_apply,
+    "delete": lambda a: cmd_apply(a, deleting=True),
+    "status": cmd_status,
+    "crd": cmd_crd,
+    "sandbox": cmd_sandbox,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `psctl` and `python -m controller`."""
+    args = _parser().parse_args(argv)
+    logsetup.configure(
+        getattr(args, "log_level", "warning"), getattr(args, "log_format", "console")
+    )
+    try:
+        return int(COMMANDS[args.command](args))
+    except (ControllerError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: AWS: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,122 @@
+"""One service's reconcile: discover its network, build its stack, run engine passes until done.
+
+`plan` is one dry pass; `apply` and `delete` run passes until converged, honouring requeue
+delays (the only place that sleeps, and only between passes), and report progress per resource.
+Neighbours: `controller.reconcile.engine`, `controller.model.build`, `controller.handlers.network`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from controller.aws.session import AwsContext
+from controller.errors import DiscoveryError
+from controller.handlers.network import discover
+from controller.handlers.registry import make_handlers
+from controller.model.build import build_stack
+from controller.model.network import Network
+from controller.model.stack import Stack
+from controller.reconcile.engine import Action, Change, Engine, Outcome
+from controller.spec.models import PrivateService
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[PrivateService, Change], None]
+
+
+@dataclass
+class Result:
+    """How a multi-pass apply or delete ended."""
+
+    outcome: Outcome
+    passes: int
+    converged: bool
+    reason: str | None = None
+
+
+class Reconciler:
+    """Plans, applies and deletes one PrivateService against one AWS context."""
+
+    def __init__(self, ps: PrivateService, aws: AwsContext) -> None:
+        self.ps = ps
+        self.aws = aws.for_region(ps.spec.region)
+        self.engine = Engine(make_handlers(self.aws), ignore_fields=ps.spec.drift.ignore_fields)
+
+    def stack(self, *, tolerate_missing_network: bool = False) -> Stack:
+        """The desired stack, for the network discovered now."""
+        try:
+            net = discover(self.aws, self.ps.spec.network)
+        except DiscoveryError:
+            if not tolerate_missing_network:
+                raise
+            net = Network.placeholder()
+        return build_stack(self.ps, net)
+
+    def plan(self) -> Outcome:
+        """One dry pass: every read, no write."""
+        return self.engine.apply(self.stack(), dry_run=True)
+
+    def apply(self, timeout: float, progress: Progress | None = None) -> Result:
+        """Passes until one changes nothing, waits on nothing and fails nothing."""
+        return self._loop(self.engine.apply, timeout, progress, tolerate=False)
+
+    def delete(self, timeout: float, progress: Progress | None = None) -> Result:
+        """Passes until nothing owned is left (or everything is retained)."""
+        retain = self.ps.spec.deletion_policy == "Retain"
+
+        def one(stack: Stack) -> Outcome:
+            return self.engine.delete(stack, retain=retain)
+
+        return self._loop(one, timeout, progress, tolerate=True, deleting=True)
+
+    def _loop(
+        self,
+        one_pass: Callable[[Stack], Outcome],
+        timeout: float,
+        progress: Progress | None,
+        *,
+        tolerate: bool,
+        deleting: bool = False,
+    ) -> Result:
+        deadline = time.monotonic() + timeout
+        passes = 0
+        stack = self.stack(tolerate_missing_network=tolerate)
+        while True:
+            passes += 1
+            outcome = one_pass(stack)
+            for change in outcome.changes:
+                if progress and change.action is not Action.NOOP:
+                    progress(self.ps, change)
+            if outcome.errors:
+                failed = outcome.errors[0]
+                return Result(outcome, passes, False, f"{failed.key}: {failed.message}")
+            done = (
+                (
+                    not any(c.action is Action.WAIT for c in outcome.changes)
+                    and outcome.requeue_after is None
+                )
+                if deleting
+                else outcome.converged
+            )
+            if deleting and not outcome.mutated and done:
+                return Result(outcome, passes, True)
+            if not deleting and done:
+                return Result(outcome, passes, True)
+            delay = (
+                0.0
+                if outcome.mutated and outcome.requeue_after is None
+                else (outcome.requeue_after or 0.0)
+            )
+            if time.monotonic() + delay > deadline:
+                waiting = [c for c in outcome.changes if c.action in (Action.WAIT, Action.BLOCKED)]
+                why = "; ".join(f"{c.key}: {c.message}" for c in waiting[:3]) or "still changing"
+                return Result(outcome, passes, False, f"timed out: {why}")
+            if delay:
+                log.info("requeue", owner=self.ps.owner, after=delay)
+                time.sleep(delay)
+            if not deleting and outcome.mutated:
+                stack = self.stack(tolerate_missing_network=tolerate)

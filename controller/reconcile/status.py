@@ -1,0 +1,126 @@
+"""The contract's status of one PrivateService, computed from a dry pass over what AWS holds.
+
+Shape (shared/spec, "Status"): observedGeneration, phase, conditions (Ready, Synced, Drifted,
+Degraded), endpoint, loadBalancerDnsName, resources (key -> ARN or id), lastReconcileTime,
+drift {lastDetected, corrections}. Neighbours: `controller.reconcile.engine` (Outcome).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from controller.reconcile.engine import Action, Outcome
+from controller.spec.models import API_VERSION, KIND, PrivateService
+
+
+def now() -> str:
+    """RFC 3339 UTC timestamp, as Kubernetes writes them."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _condition(kind: str, ok: bool, reason: str, message: str, at: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "status": "True" if ok else "False",
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": at,
+    }
+
+
+def compute(
+    ps: PrivateService,
+    outcome: Outcome,
+    region: str,
+    *,
+    error: str | None = None,
+    corrections: int = 0,
+    last_drift: str | None = None,
+) -> dict[str, Any]:
+    """Status from a dry pass (`outcome`), or from an error that stopped the pass."""
+    at = now()
+    changes = outcome.changes
+    missing = [c.key for c in changes if c.action in (Action.CREATE, Action.BLOCKED)]
+    drifted = [c for c in changes if c.action in (Action.UPDATE, Action.REPLACE, Action.DELETE)]
+    waiting = [c for c in changes if c.action is Action.WAIT]
+    failed = outcome.errors
+    present = [c for c in changes if c.id and c.action not in (Action.CREATE, Action.DELETE)]
+
+    if error or failed:
+        phase = "Failed"
+    elif not present:
+        phase = "Pending"
+    elif missing or waiting:
+        phase = "Provisioning"
+    elif drifted:
+        phase = "Degraded"
+    else:
+        phase = "Ready"
+    fields = [f"{c.key}.{d.path}" for c in drifted for d in c.deltas] or [c.key for c in drifted]
+    problems = [f"{c.key}: {c.message}" for c in failed] + ([error] if error else [])
+    degraded = [f"{c.key}: {c.message}" for c in waiting if c.kind == "ecs.service"]
+    conditions = [
+        _condition(
+            "Ready",
+            phase == "Ready",
+            "Converged" if phase == "Ready" else phase,
+            "; ".join(problems)
+            or (
+                "all resources present and as specified"
+                if phase == "Ready"
+                else f"missing: {', '.join(missing)}"
+                if missing
+                else "; ".join(f"{c.key}: {c.message}" for c in waiting)
+            ),
+            at,
+        ),
+        _condition(
+            "Synced",
+            not (missing or drifted or failed or error),
+            "InSync" if not (missing or drifted) else "OutOfSync",
+            ", ".join(missing + fields) or "AWS holds the desired state",
+            at,
+        ),
+        _condition(
+            "Drifted",
+            bool(drifted),
+            "FieldsDiffer" if drifted else "NoDrift",
+            ", ".join(fields),
+            at,
+        ),
+        _condition(
+            "Degraded",
+            bool(degraded),
+            "TasksNotRunning" if degraded else "Healthy",
+            "; ".join(degraded),
+            at,
+        ),
+    ]
+    outputs = outcome.outputs
+    endpoint = None
+    if "rest-api" in outputs and "stage" in outputs and ps.spec.api is not None:
+        endpoint = (
+            f"https://{outputs['rest-api']['id']}.execute-api.{region}.amazonaws.com/"
+            f"{ps.spec.api.stage_name}"
+        )
+    return {
+        "observedGeneration": ps.metadata.generation,
+        "phase": phase,
+        "conditions": conditions,
+        "endpoint": endpoint,
+        "loadBalancerDnsName": outputs.get("nlb", {}).get("dnsName"),
+        "resources": {c.key: c.id for c in present},
+        "lastReconcileTime": at,
+        "drift": {"lastDetected": last_drift, "corrections": corrections},
+    }
+
+
+def document(ps: PrivateService, status: dict[str, Any]) -> dict[str, Any]:
+    """A status wrapped the way `kubectl get -o json` shows an object."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": ps.metadata.name, "namespace": ps.metadata.namespace},
+        "status": status,
+    }
