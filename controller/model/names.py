@@ -1,24 +1,13 @@
-"""Deterministic AWS names derived from `<namespace>/<name>`, within each service's limits."""
+"""AWS names of the model's resources, built on `controller.spec.names` (prefix and hashing)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
+from controller.spec.names import PREFIX, shorten
 
 
 def aws_name(namespace: str, name: str, suffix: str, limit: int) -> str:
-    """`ps-<namespace>-<name>-<suffix>`, hashed to fit `limit` while staying unique.
-
-    ELBv2 names allow 32 chars of [A-Za-z0-9-] with no leading or trailing hyphen; hashing the
-    full name keeps two long names apart deterministically.
-    """
-    full = "-".join(p for p in ("ps", namespace, name, suffix) if p)
-    full = re.sub(r"[^A-Za-z0-9-]", "-", full)
-    if len(full) <= limit:
-        return full
-    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
-    head = full[: limit - len(digest) - 1].rstrip("-")
-    return f"{head}-{digest}"
+    """`ps-<namespace>-<name>[-<suffix>]`, hashed to fit `limit` (see `spec.names.shorten`)."""
+    return shorten("-".join(p for p in (PREFIX, namespace, name, suffix) if p), limit)
 
 
 def log_group_name(namespace: str, name: str) -> str:

@@ -23,7 +23,6 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import PermanentError, TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed
-from controller.handlers.registry import KIND_ORDER
 from controller.model.stack import (
     UNKNOWN,
     Ref,
@@ -77,6 +76,17 @@ class Change:
     id: str | None = None
     message: str | None = None
     props: Mapping[str, Any] | None = None  # desired props, for a create in a plan
+    pending: bool = False  # exists but still provisioning: dependents wait
+
+    @property
+    def holds_dependents(self) -> bool:
+        """True when what depends on this resource must wait for a later pass."""
+        return self.pending or self.action in (
+            Action.WAIT,
+            Action.BLOCKED,
+            Action.CONFLICT,
+            Action.FAILED,
+        )
 
 
 @dataclass
@@ -126,7 +136,10 @@ def _spec_path(resource: Resource, path: str) -> str | None:
 
 
 class Engine:
-    """Deploys stacks with one handler per kind."""
+    """Deploys stacks with one handler per kind.
+
+    `handlers` is ordered by dependency (the registry's order): the sweep walks it backwards.
+    """
 
     def __init__(
         self,
@@ -150,14 +163,7 @@ class Engine:
                     pool.map(lambda r: self._apply_one(stack, r, out, held, dry_run), level)
                 )
                 out.changes += changes
-                for change in changes:
-                    if change.action in (
-                        Action.WAIT,
-                        Action.BLOCKED,
-                        Action.CONFLICT,
-                        Action.FAILED,
-                    ):
-                        held.add(change.key)
+                held |= {c.key for c in changes if c.holds_dependents}
         self._sweep(stack, out, dry_run=dry_run)
         return out
 
@@ -252,7 +258,7 @@ class Engine:
         change.id = have.id
         out.outputs[res.key] = have.outputs
         if have.pending:
-            change.message = have.pending
+            change.message, change.pending = have.pending, True
             if change.action is Action.NOOP:
                 change.action = Action.WAIT
             out.wait(5.0)
@@ -269,8 +275,7 @@ class Engine:
     ) -> None:
         """Delete owned resources the stack no longer wants, in reverse kind order."""
         wanted = set(stack.resources) if keep is None else set(keep)
-        for kind in reversed(KIND_ORDER):
-            handler = self.handlers[kind]
+        for handler in reversed(list(self.handlers.values())):
             for have in handler.list_owned(stack.owner):
                 if have.key in wanted or not have.owned_by(stack.owner):
                     continue

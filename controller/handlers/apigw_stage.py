@@ -1,0 +1,244 @@
+"""Deployments (snapshots of the REST API) and the stage that serves one of them.
+
+A deployment is identified by its description `privateservice fingerprint=<fingerprint>`, where
+the fingerprint hashes what it snapshots (`controller.model.build`): a changed proxy gives a
+new fingerprint, hence a new deployment, which the stage then points at. Deployments carry no
+tags (ownership is the REST API's). The stage carries tags and the stage-wide throttle as the
+`*/*` method setting. After the stage moves to another deployment, our deployments that no
+stage uses any more are deleted. Neighbours: `apigw_rest_api` (the API, helpers), `apigw_proxy`
+(what a deployment snapshots), `apigw_usage` (plans that name the stage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from controller.handlers.apigw_rest_api import (
+    diff_with_nulls,
+    fmt_num,
+    rest_api_tags,
+    throttle_is_temporary,
+)
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+
+if TYPE_CHECKING:
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_apigateway.type_defs import (
+        DeploymentTypeDef,
+        PatchOperationTypeDef,
+        StageResponseTypeDef,
+        StageTypeDef,
+    )
+
+DESCRIPTION_PREFIX = "privateservice fingerprint="
+ALL_METHODS = "*/*"
+
+
+def deployment_description(fingerprint: str) -> str:
+    """The description that identifies the deployment of `fingerprint`."""
+    return f"{DESCRIPTION_PREFIX}{fingerprint}"
+
+
+class DeploymentHandler(Handler):
+    """`apigw.deployment`: props {restApiId, fingerprint}."""
+
+    kind = "apigw.deployment"
+    service = "apigateway"
+    identity = ("restApiId", "fingerprint")
+    client: APIGatewayClient
+
+    def _deployments(self, rest_api_id: str) -> Iterator[DeploymentTypeDef]:
+        pages = self.client.get_paginator("get_deployments").paginate(restApiId=rest_api_id)
+        for page in pages:
+            yield from page.get("items", [])
+
+    def _observed(self, want: Desired, deployment_id: str, tags: dict[str, str]) -> Observed:
+        return Observed(
+            key=want.key,
+            id=deployment_id,
+            props={"restApiId": want.props["restApiId"],
+                   "fingerprint": want.props["fingerprint"]},
+            tags=tags,
+            outputs={"id": deployment_id},
+        )
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The deployment whose description names our fingerprint."""
+        rest_api_id = want.props["restApiId"]
+        tags = rest_api_tags(self.client, rest_api_id)
+        if tags is None:
+            return None
+        description = deployment_description(want.props["fingerprint"])
+        try:
+            found = next((d for d in self._deployments(rest_api_id)
+                          if d.get("description") == description), None)
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        return None if found is None else self._observed(want, found["id"], tags)
+
+    def create(self, want: Desired) -> Observed:
+        """Deploy the API as it is now, without a stage (the stage handler points at it)."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        rest_api_id = want.props["restApiId"]
+        self.log_call("creating", want, restApiId=rest_api_id)
+        with throttle_is_temporary("CreateDeployment", 5):
+            made = self.client.create_deployment(
+                restApiId=rest_api_id,
+                description=deployment_description(want.props["fingerprint"]),
+            )
+        self.log_call("created", want, id=made["id"])
+        return self._observed(want, made["id"], rest_api_tags(self.client, rest_api_id) or {})
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Nothing to update: another fingerprint is another deployment."""
+        del want, deltas
+        return have
+
+    def delete(self, have: Observed) -> None:
+        """Delete; NotFound is success, and so is a deployment a stage still uses."""
+        delete_deployment(self, have, have.props["restApiId"], have.id)
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """None apart: deployments go with the REST API."""
+        del owner
+        return []
+
+
+def delete_deployment(
+    handler: Handler, subject: Desired | Observed, rest_api_id: str, deployment_id: str
+) -> None:
+    """DeleteDeployment, ignoring NotFound and BadRequest (a stage still uses it).
+
+    `subject` is the resource on whose behalf it happens (the deployment, or the stage that
+    moved away from it), for the log.
+    """
+    handler.log_call("deleting deployment", subject, restApiId=rest_api_id, id=deployment_id)
+    try:
+        handler.client.delete_deployment(restApiId=rest_api_id, deploymentId=deployment_id)
+    except ClientError as exc:
+        if not handler.is_not_found(exc) and error_code(exc) != "BadRequestException":
+            raise
+
+
+def _throttle(stage: StageTypeDef | StageResponseTypeDef) -> dict[str, Any] | None:
+    settings = stage.get("methodSettings", {}).get(ALL_METHODS)
+    if settings is None:
+        return None
+    return {"rateLimit": settings.get("throttlingRateLimit"),
+            "burstLimit": settings.get("throttlingBurstLimit")}
+
+
+class StageHandler(Handler):
+    """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
+
+    kind = "apigw.stage"
+    service = "apigateway"
+    identity = ("restApiId", "stageName")  # the new deployment may not exist yet
+    client: APIGatewayClient
+
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """Field deltas, a stage-wide throttle to remove included."""
+        return diff_with_nulls(want.props, have.props)
+
+    def _observed(self, key: str, rest_api_id: str,
+                  stage: StageTypeDef | StageResponseTypeDef) -> Observed:
+        name = stage.get("stageName", "")
+        return Observed(
+            key=key,
+            id=name,
+            props={"restApiId": rest_api_id, "stageName": name,
+                   "deploymentId": stage.get("deploymentId"), "throttle": _throttle(stage)},
+            tags=dict(stage.get("tags", {})),
+            outputs={"id": name, "name": name},
+        )
+
+    def observe(self, want: Desired) -> Observed | None:
+        """GetStage by API and name."""
+        rest_api_id = want.props["restApiId"]
+        try:
+            stage = self.client.get_stage(restApiId=rest_api_id, stageName=want.props["stageName"])
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        return self._observed(want.key, rest_api_id, stage)
+
+    def create(self, want: Desired) -> Observed:
+        """CreateStage with tags, then the throttle (CreateStage takes no method settings)."""
+        have = self.observe(want)
+        if have is None:
+            p = want.props
+            self.log_call("creating", want, stageName=p["stageName"])
+            try:
+                stage = self.client.create_stage(
+                    restApiId=p["restApiId"], stageName=p["stageName"],
+                    deploymentId=p["deploymentId"], tags=dict(want.tags),
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConflictException":  # made by a retry before us
+                    raise
+                have = self.observe(want)
+            else:
+                have = self._observed(want.key, p["restApiId"], stage)
+                self.log_call("created", want, id=have.id)
+        assert have is not None  # created, or made by a retry before us
+        deltas = self.diff(want, have)
+        return self.update(want, have, deltas) if deltas else have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One UpdateStage (deployment, throttle); then drop deployments no stage uses."""
+        p = want.props
+        ops: list[PatchOperationTypeDef] = []
+        moved = changed(deltas, "deploymentId")
+        if moved:
+            ops.append({"op": "replace", "path": "/deploymentId", "value": p["deploymentId"]})
+        if changed(deltas, "throttle"):
+            throttle = p["throttle"]
+            if throttle is None:
+                ops.append({"op": "remove", "path": f"/{ALL_METHODS}"})
+            else:
+                ops += [
+                    {"op": "replace", "path": f"/{ALL_METHODS}/throttling/rateLimit",
+                     "value": fmt_num(throttle["rateLimit"])},
+                    {"op": "replace", "path": f"/{ALL_METHODS}/throttling/burstLimit",
+                     "value": fmt_num(throttle["burstLimit"])},
+                ]
+        if not ops:
+            return have
+        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
+        stage = self.client.update_stage(
+            restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops)
+        if moved:
+            self._drop_unused_deployments(want, keep=p["deploymentId"])
+        return self._observed(want.key, p["restApiId"], stage)
+
+    def _drop_unused_deployments(self, want: Desired, keep: str) -> None:
+        """Delete our (fingerprinted) deployments that no stage of the API uses."""
+        rest_api_id = want.props["restApiId"]
+        used = {s.get("deploymentId") for s in
+                self.client.get_stages(restApiId=rest_api_id).get("item", [])} | {keep}
+        pages = self.client.get_paginator("get_deployments").paginate(restApiId=rest_api_id)
+        stale = [d["id"] for page in pages for d in page.get("items", [])
+                 if d["id"] not in used
+                 and d.get("description", "").startswith(DESCRIPTION_PREFIX)]
+        for deployment_id in stale:
+            delete_deployment(self, want, rest_api_id, deployment_id)
+
+    def delete(self, have: Observed) -> None:
+        """Delete the stage; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_stage(restApiId=have.props["restApiId"], stageName=have.id)
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+
+HANDLERS = (DeploymentHandler, StageHandler)

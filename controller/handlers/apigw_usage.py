@@ -1,0 +1,350 @@
+"""Usage plans, API keys and the keys' membership in plans (rule 5; seed 002: a key that is in
+no plan gets 403).
+
+Plans and keys are found by their deterministic names (`<namespace>/<name>/<item>`), preferring
+the ones with our owner tag. A plan's throttle, quota and API stages change through ONE
+UpdateUsagePlan per reconcile (AWS allows one call per 20 s); a plan is detached from its stages
+before it is deleted. A plan key has no tags: it is ours through its plan (and only listed when
+its API key is ours too). API key values are never requested (`includeValues=False`), logged or
+reported, although CreateApiKey and the plan-key calls return them.
+Neighbours: `apigw_rest_api` (helpers), `apigw_stage` (the stage the plans name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import TemporaryError
+from controller.handlers.apigw_rest_api import (
+    diff_with_nulls,
+    fmt_bool,
+    fmt_num,
+    pick_named,
+    tags_of,
+    throttle_is_temporary,
+)
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+
+if TYPE_CHECKING:
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_apigateway.type_defs import (
+        ApiKeyResponseTypeDef,
+        ApiKeyTypeDef,
+        PatchOperationTypeDef,
+        UsagePlanResponseTypeDef,
+        UsagePlanTypeDef,
+    )
+
+UPDATE_PLAN_DELAY = 20.0  # UpdateUsagePlan: 1 call per 20 s per account
+
+
+def item_of(name: str, owner: str) -> str:
+    """`<item>` of an object named `<owner>/<item>` (else the name itself)."""
+    prefix = f"{owner}/"
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def usage_plans(client: APIGatewayClient) -> Iterator[UsagePlanTypeDef]:
+    """Every usage plan of the account and region."""
+    for page in client.get_paginator("get_usage_plans").paginate():
+        yield from page.get("items", [])
+
+
+def api_keys(client: APIGatewayClient, name_query: str | None = None) -> Iterator[ApiKeyTypeDef]:
+    """API keys (never with their values), optionally those whose name starts with `name_query`."""
+    paginator = client.get_paginator("get_api_keys")
+    pages = (paginator.paginate(includeValues=False, nameQuery=name_query) if name_query
+             else paginator.paginate(includeValues=False))
+    for page in pages:
+        yield from page.get("items", [])
+
+
+def _number(value: Any, kind: type[int] | type[float]) -> int | float | None:
+    return None if value is None else kind(value)
+
+
+def plan_props(plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> dict[str, Any]:
+    """A usage plan in the desired props' shape (numbers as AWS types them: rate is a double)."""
+    throttle, quota = plan.get("throttle"), plan.get("quota")
+    return {
+        "name": plan.get("name"),
+        "throttle": {
+            "rateLimit": _number(throttle.get("rateLimit"), float),
+            "burstLimit": _number(throttle.get("burstLimit"), int),
+        } if throttle else None,
+        "quota": {
+            "limit": _number(quota.get("limit"), int),
+            "period": quota.get("period"),
+            "offset": _number(quota.get("offset", 0), int),
+        } if quota else None,
+        "apiStages": sorted(
+            ({"apiId": s.get("apiId", ""), "stage": s.get("stage", "")}
+             for s in plan.get("apiStages", [])),
+            key=lambda s: (s["apiId"], s["stage"]),
+        ),
+    }
+
+
+def _stage_ref(stage: dict[str, str]) -> str:
+    return f"{stage['apiId']}:{stage['stage']}"
+
+
+def _section_ops(section: str, want: dict[str, Any] | None,
+                 have: dict[str, Any] | None) -> list[PatchOperationTypeDef]:
+    """Patch operations that turn `have` into `want` for `/throttle` or `/quota`."""
+    if want is None:
+        return [] if have is None else [{"op": "remove", "path": f"/{section}"}]
+    op: Literal["add", "replace"] = "add" if have is None else "replace"
+    return [
+        {"op": op, "path": f"/{section}/{field}",
+         "value": fmt_num(value) if isinstance(value, int | float) else str(value)}
+        for field, value in want.items()
+        if have is None or have.get(field) != value
+    ]
+
+
+class UsagePlanHandler(Handler):
+    """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
+
+    kind = "apigw.usage_plan"
+    service = "apigateway"
+    identity = ("name",)  # the stage may not exist yet
+    client: APIGatewayClient
+
+    def _observed(self, key: str, plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> Observed:
+        return Observed(key=key, id=plan["id"], props=plan_props(plan), tags=tags_of(plan),
+                        outputs={"id": plan["id"]})
+
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """Field deltas (a throttle or quota to remove included), stages in observed order."""
+        props = dict(want.props)
+        props["apiStages"] = sorted(props["apiStages"], key=lambda s: (s["apiId"], s["stage"]))
+        return diff_with_nulls(props, have.props)
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The plan with our name, preferring ours."""
+        plan = pick_named(usage_plans(self.client), want.props["name"], want.owner)
+        return None if plan is None else self._observed(want.key, plan)
+
+    def create(self, want: Desired) -> Observed:
+        """Create the plan with its stages, throttle, quota and tags (after a look-up)."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        p = want.props
+        extra: dict[str, Any] = {}
+        if p["throttle"] is not None:
+            extra["throttle"] = dict(p["throttle"])
+        if p["quota"] is not None:
+            extra["quota"] = dict(p["quota"])
+        self.log_call("creating", want, name=p["name"])
+        plan = self.client.create_usage_plan(
+            name=p["name"],
+            description=f"privateservice {want.owner}",
+            apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
+            tags=dict(want.tags),
+            **extra,
+        )
+        self.log_call("created", want, id=plan["id"])
+        return self._observed(want.key, plan)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Throttle, quota and stages in ONE UpdateUsagePlan (AWS: 1 call per 20 s)."""
+        p = want.props
+        ops: list[PatchOperationTypeDef] = []
+        if changed(deltas, "throttle"):
+            ops += _section_ops("throttle", p["throttle"], have.props.get("throttle"))
+        if changed(deltas, "quota"):
+            ops += _section_ops("quota", p["quota"], have.props.get("quota"))
+        if changed(deltas, "apiStages"):
+            wanted = {_stage_ref(s) for s in p["apiStages"]}
+            held = {_stage_ref(s) for s in have.props.get("apiStages", [])}
+            ops += [{"op": "remove", "path": "/apiStages", "value": ref}
+                    for ref in sorted(held - wanted)]
+            ops += [{"op": "add", "path": "/apiStages", "value": ref}
+                    for ref in sorted(wanted - held)]
+        if not ops:
+            return have
+        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
+        with throttle_is_temporary("UpdateUsagePlan", UPDATE_PLAN_DELAY):
+            plan = self.client.update_usage_plan(usagePlanId=have.id, patchOperations=ops)
+        return self._observed(want.key, plan)
+
+    def delete(self, have: Observed) -> None:
+        """Detach the plan from its stages, then delete it; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            stages = have.props.get("apiStages") or []
+            if stages:
+                with throttle_is_temporary("UpdateUsagePlan", UPDATE_PLAN_DELAY):
+                    self.client.update_usage_plan(usagePlanId=have.id, patchOperations=[
+                        {"op": "remove", "path": "/apiStages", "value": _stage_ref(s)}
+                        for s in stages
+                    ])
+            self.client.delete_usage_plan(usagePlanId=have.id)
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every plan with our owner tag, keyed `usage-plan/<item>`."""
+        return [
+            self._observed(f"usage-plan/{item_of(plan.get('name', ''), owner)}", plan)
+            for plan in usage_plans(self.client)
+            if ownership.is_owned(tags_of(plan), owner)
+        ]
+
+
+class ApiKeyHandler(Handler):
+    """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
+
+    kind = "apigw.api_key"
+    service = "apigateway"
+    identity = ("name",)
+    client: APIGatewayClient
+
+    @staticmethod
+    def _observed(key: str, api_key: ApiKeyTypeDef | ApiKeyResponseTypeDef) -> Observed:
+        """Only id, name, enabled and tags: never `value`."""
+        return Observed(
+            key=key,
+            id=api_key["id"],
+            props={"name": api_key.get("name"), "enabled": api_key.get("enabled", False)},
+            tags=tags_of(api_key),
+            outputs={"id": api_key["id"]},
+        )
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The key with exactly our name (GetApiKeys matches prefixes), preferring ours."""
+        name = want.props["name"]
+        found = pick_named(api_keys(self.client, name), name, want.owner)
+        return None if found is None else self._observed(want.key, found)
+
+    def create(self, want: Desired) -> Observed:
+        """Create the key (AWS generates the value; the response's value is dropped at once)."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        p = want.props
+        self.log_call("creating", want, name=p["name"])
+        made = self.client.create_api_key(
+            name=p["name"],
+            description=f"privateservice {want.owner}",
+            enabled=p["enabled"],
+            tags=dict(want.tags),
+        )
+        have = self._observed(want.key, made)
+        self.log_call("created", want, id=have.id)
+        return have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """UpdateApiKey for `enabled` (the name is identity)."""
+        if not changed(deltas, "enabled"):
+            return have
+        enabled = want.props["enabled"]
+        self.log_call("updating", want, id=have.id, enabled=enabled)
+        made = self.client.update_api_key(apiKey=have.id, patchOperations=[
+            {"op": "replace", "path": "/enabled", "value": fmt_bool(enabled)}])
+        return self._observed(want.key, made)
+
+    def delete(self, have: Observed) -> None:
+        """Delete the key; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_api_key(apiKey=have.id)
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every key with our owner tag, keyed `api-key/<item>`."""
+        return [
+            self._observed(f"api-key/{item_of(k.get('name', ''), owner)}", k)
+            for k in api_keys(self.client)
+            if ownership.is_owned(tags_of(k), owner)
+        ]
+
+
+class UsagePlanKeyHandler(Handler):
+    """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
+
+    kind = "apigw.usage_plan_key"
+    service = "apigateway"
+    identity = ("usagePlanId", "keyId")
+    client: APIGatewayClient
+
+    @staticmethod
+    def _observed(key: str, plan_id: str, key_id: str, tags: dict[str, str]) -> Observed:
+        return Observed(key=key, id=f"{plan_id}/{key_id}",
+                        props={"usagePlanId": plan_id, "keyId": key_id},
+                        tags=tags, outputs={"id": key_id})
+
+    def observe(self, want: Desired) -> Observed | None:
+        """GetUsagePlanKey (its value is ignored); tags are the plan's."""
+        plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
+        try:
+            plan = self.client.get_usage_plan(usagePlanId=plan_id)
+            self.client.get_usage_plan_key(usagePlanId=plan_id, keyId=key_id)
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        return self._observed(want.key, plan_id, key_id, tags_of(plan))
+
+    def create(self, want: Desired) -> Observed:
+        """Put the API key in the plan (a key already in it is success)."""
+        plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
+        self.log_call("creating", want, usagePlanId=plan_id, keyId=key_id)
+        try:
+            self.client.create_usage_plan_key(usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException":
+                raise
+        have = self.observe(want)
+        if have is None:
+            msg = f"usage plan key {plan_id}/{key_id} not found right after creating it"
+            raise TemporaryError(msg)
+        self.log_call("created", want, id=have.id)
+        return have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Nothing to update: another plan or key is another plan key."""
+        del want, deltas
+        return have
+
+    def delete(self, have: Observed) -> None:
+        """Take the key out of the plan; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_usage_plan_key(
+                usagePlanId=have.props["usagePlanId"], keyId=have.props["keyId"])
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Keys of our plans whose API key is ours: `usage-plan-key/<plan item>/<key item>`."""
+        ours = {k["id"]: k.get("name", "") for k in api_keys(self.client)
+                if ownership.is_owned(tags_of(k), owner)}
+        out: list[Observed] = []
+        for plan in usage_plans(self.client):
+            tags = tags_of(plan)
+            if not ownership.is_owned(tags, owner):
+                continue
+            plan_item = item_of(plan.get("name", ""), owner)
+            pages = self.client.get_paginator("get_usage_plan_keys").paginate(
+                usagePlanId=plan["id"])
+            for page in pages:
+                for member in page.get("items", []):
+                    key_id = member.get("id", "")
+                    if key_id in ours:
+                        key = f"usage-plan-key/{plan_item}/{item_of(ours[key_id], owner)}"
+                        out.append(self._observed(key, plan["id"], key_id, tags))
+        return out
+
+
+HANDLERS = (UsagePlanHandler, ApiKeyHandler, UsagePlanKeyHandler)

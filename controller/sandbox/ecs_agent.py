@@ -1,0 +1,270 @@
+"""Play the ECS agent for the sandbox: run "tasks" for services and register them as targets.
+
+moto's ECS starts no tasks, keeps `runningCount` at 0 and registers nothing in target groups. This
+daemon thread, in the same process as moto's server, reads moto's backends directly every
+`period` seconds and, for every ECS service whose network configuration is awsvpc (Fargate):
+- keeps `desiredCount` tasks while the service is ACTIVE, none once it is deleted or scaled to 0;
+  a new task definition rolls the tasks over (new tasks first, then the old ones stop);
+- gives each task a private IP from the service's subnets (spread over the subnets, lowest free
+  address after AWS's reserved ones, stable for the task's life) and an ENI in that subnet;
+- mirrors each task as a moto Task (`group` "service:NAME"), so ListTasks/DescribeTasks show it;
+- sets the service's runningCount/pendingCount and its primary deployment's counts and rollout;
+- registers every task IP with the load balancer's containerPort in each target group of
+  `loadBalancers`, and deregisters IPs of tasks that stopped (DescribeTargetHealth then reports
+  registered targets `healthy`, moto's behaviour).
+State that moto loses on a reset (`POST /moto-api/reset`) is noticed by object identity and
+dropped; `paused()` lets `Sandbox.reset` hold the agent still while it resets.
+Neighbours: `server` (starts, pauses and stops it), `fidelity.ecs` (CreateService/ListTasks).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from moto.ec2.models import ec2_backends
+from moto.ec2.utils import generate_dns_from_ip
+from moto.ecs import models as ecs_models
+from moto.elbv2.models import elbv2_backends
+
+log = structlog.get_logger(__name__)
+
+AWS_RESERVED_HOSTS = 3  # .1, .2 and .3 of every subnet (the network and broadcast never count)
+
+Registration = tuple[str, str, int]  # (target group ARN, task IP, port)
+
+
+@dataclass
+class _Task:
+    ip: str
+    subnet_id: str
+    task_definition: str
+    task_arn: str | None = None
+    eni_id: str | None = None
+
+
+@dataclass
+class _ServiceState:
+    service: Any  # the moto Service this state belongs to (identity, not name)
+    account_id: str
+    region: str
+    tasks: list[_Task] = field(default_factory=list)
+    registered: set[Registration] = field(default_factory=set)
+
+
+class EcsAgent:
+    """A stoppable daemon thread that reconciles moto's ECS services every `period` seconds."""
+
+    def __init__(self, period: float = 0.5) -> None:
+        self.period = period
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._states: dict[tuple[str, str, str, str], _ServiceState] = {}
+        self._last_error = ""
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="psctl-ecs-agent", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the agent still (no pass runs) for the duration of the block."""
+        with self._lock:
+            yield
+
+    def forget(self) -> None:
+        """Drop all state without touching moto (after moto's own state was reset)."""
+        with self._lock:
+            self._states.clear()
+
+    def tick(self) -> None:
+        """Run one reconciliation pass now (thread-safe; the thread calls this every period)."""
+        with self._lock:
+            seen: set[tuple[str, str, str, str]] = set()
+            for account_id, region, backend in _ecs_backends():
+                for service in list(backend.services.values()):
+                    if not _awsvpc_subnets(service):
+                        continue
+                    key = (account_id, region, service.cluster_arn, service.name)
+                    state = self._states.get(key)
+                    if state is not None and state.service is not service:
+                        self._retire(state)
+                        state = None
+                    if state is None:
+                        state = _ServiceState(service, account_id, region)
+                        self._states[key] = state
+                    seen.add(key)
+                    self._reconcile(state, backend)
+            for key in set(self._states) - seen:
+                self._retire(self._states.pop(key))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.tick()
+            except Exception as error:  # a pass may race a reset; the next one heals
+                if str(error) != self._last_error:
+                    log.warning("ecs agent pass failed", error=repr(error), exc_info=True)
+                self._last_error = str(error)
+
+    def _reconcile(self, state: _ServiceState, ecs: Any) -> None:
+        service = state.service
+        desired = int(service.desired_count or 0) if service.status == "ACTIVE" else 0
+        current = [t for t in state.tasks if t.task_definition == service.task_definition]
+        stale = [t for t in state.tasks if t.task_definition != service.task_definition]
+        while len(current) > desired:
+            self._stop_task(state, ecs, current.pop())
+        while len(current) < desired:
+            current.append(self._start_task(state, ecs))
+        for task in stale:
+            self._stop_task(state, ecs, task)
+        state.tasks = current
+        _report_counts(service, len(current), desired)
+        self._sync_targets(state)
+
+    def _start_task(self, state: _ServiceState, ecs: Any) -> _Task:
+        service = state.service
+        subnets = _awsvpc_subnets(service)
+        load = {s: sum(t.subnet_id == s for t in state.tasks) for s in subnets}
+        subnet_id = min(subnets, key=lambda s: load[s])
+        ip = self._free_ip(state, subnet_id)
+        task = _Task(ip=ip, subnet_id=subnet_id, task_definition=service.task_definition)
+        try:
+            _mirror(state, ecs, task)
+        except Exception as error:  # the mirror is cosmetic; the target is not
+            log.debug("ecs agent could not mirror a task", service=service.name, error=repr(error))
+        state.tasks.append(task)
+        return task
+
+    def _stop_task(self, state: _ServiceState, ecs: Any, task: _Task) -> None:
+        if task in state.tasks:
+            state.tasks.remove(task)
+        for cluster_tasks in ecs.tasks.values():
+            cluster_tasks.pop(task.task_arn, None)
+        if task.eni_id is not None:
+            ec2_backends[state.account_id][state.region].enis.pop(task.eni_id, None)
+
+    def _free_ip(self, state: _ServiceState, subnet_id: str) -> str:
+        ec2 = ec2_backends[state.account_id][state.region]
+        used = {t.ip for s in self._states.values() for t in s.tasks}
+        used |= {str(eni.private_ip_address) for eni in list(ec2.enis.values())}
+        network = ipaddress.ip_network(ec2.get_subnet(subnet_id).cidr_block)
+        for host in itertools.islice(network.hosts(), AWS_RESERVED_HOSTS, None):
+            if str(host) not in used:
+                return str(host)
+        raise RuntimeError(f"subnet {subnet_id} has no free address")
+
+    def _sync_targets(self, state: _ServiceState) -> None:
+        target_groups = elbv2_backends[state.account_id][state.region].target_groups
+        wanted: set[Registration] = {
+            (lb["targetGroupArn"], task.ip, int(lb["containerPort"]))
+            for task in state.tasks
+            for lb in state.service.load_balancers or []
+            if lb.get("targetGroupArn") and lb.get("containerPort")
+        }
+        for arn, ip, _port in state.registered - wanted:
+            target_group = target_groups.get(arn)
+            if target_group is not None and ip in target_group.targets:
+                target_group.deregister([{"Id": ip}])
+        state.registered = set()
+        for arn, ip, port in wanted:
+            target_group = target_groups.get(arn)
+            if target_group is None:
+                continue  # not created yet, or deleted: retried next pass
+            if target_group.targets.get(ip, {}).get("Port") != port:
+                target_group.register([{"Id": ip, "Port": port}])
+            state.registered.add((arn, ip, port))
+
+    def _retire(self, state: _ServiceState) -> None:
+        ecs = ecs_models.ecs_backends[state.account_id][state.region]
+        for task in list(state.tasks):
+            self._stop_task(state, ecs, task)
+        self._sync_targets(state)
+
+
+def _ecs_backends() -> Iterator[tuple[str, str, Any]]:
+    """The ECS backends that exist (never creates one): (account, region, backend)."""
+    for account_id, regions in list(dict.items(ecs_models.ecs_backends)):
+        for region, backend in list(dict.items(regions)):
+            yield account_id, region, backend
+
+
+def _awsvpc_subnets(service: Any) -> list[str]:
+    config = (service.network_configuration or {}).get("awsvpcConfiguration") or {}
+    return list(config.get("subnets") or [])
+
+
+def _report_counts(service: Any, running: int, desired: int) -> None:
+    service.running_count = running
+    service.pending_count = 0
+    for deployment in service.deployments[:1]:
+        deployment["runningCount"] = running
+        deployment["pendingCount"] = 0
+        deployment["desiredCount"] = desired
+        done = running == desired
+        deployment["rolloutState"] = "COMPLETED" if done else "IN_PROGRESS"
+        verb = "completed" if done else "in progress"
+        deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} {verb}."
+
+
+def _mirror(state: _ServiceState, ecs: Any, task: _Task) -> None:
+    """Show `task` to ListTasks/DescribeTasks as a moto Task whose ENI holds `task.ip`."""
+    service = state.service
+    cluster = ecs.clusters.get(service.cluster_name)
+    if cluster is None:
+        return
+    awsvpc = dict(service.network_configuration["awsvpcConfiguration"])
+    awsvpc["subnets"] = [task.subnet_id]
+    deployment_id = service.deployments[0]["id"] if service.deployments else ""
+    moto_task = ecs_models.Task(
+        cluster,
+        ecs.describe_task_definition(service.task_definition),
+        None,
+        None,
+        ecs,
+        group=f"service:{service.name}",
+        launch_type=service.launch_type or "FARGATE",
+        started_by=deployment_id,
+        networking_configuration={"awsvpcConfiguration": awsvpc},
+        platform_version=service.platform_version,
+    )
+    moto_task._transitions = []  # stays RUNNING when described (moto would walk it to STOPPED)
+    for container in moto_task.containers:
+        container.last_status = "RUNNING"
+    dns_name = generate_dns_from_ip(task.ip)
+    attachments: list[dict[str, Any]] = moto_task.attachments
+    for attachment in attachments:
+        for detail in attachment["details"]:
+            if detail["name"] == "networkInterfaceId":
+                task.eni_id = detail["value"]
+            elif detail["name"] == "privateIPv4Address":
+                detail["value"] = task.ip
+            elif detail["name"] == "privateDnsName":
+                detail["value"] = dns_name
+    if task.eni_id is not None:
+        eni = ec2_backends[state.account_id][state.region].enis[task.eni_id]
+        eni.private_ip_address = task.ip
+        eni.private_dns_name = dns_name
+        eni.private_ip_addresses = [
+            {"Primary": True, "PrivateIpAddress": task.ip, "PrivateDnsName": dns_name}
+        ]
+    ecs.tasks.setdefault(cluster.name, {})[moto_task.task_arn] = moto_task
+    task.task_arn = moto_task.task_arn

@@ -1,0 +1,82 @@
+"""ECS CreateService keeps what it is given, refuses a live duplicate; ListTasks filters by service.
+
+Restores (ECS API reference):
+- CreateService's deploymentConfiguration ("Optional deployment parameters that control how many
+  tasks run during the deployment and the ordering of stopping and starting tasks", with
+  deploymentCircuitBreaker), healthCheckGracePeriodSeconds ("If your service has load balancers
+  defined and you don't specify a health check grace period value, the default value of 0 is
+  used") and enableExecuteCommand are returned by DescribeServices, with AWS's defaults
+  (maximumPercent 200, minimumHealthyPercent 100, circuit breaker off); moto drops them.
+- CreateService with the name of a service that is ACTIVE or DRAINING in the cluster fails with
+  InvalidParameterException "Creation of service was not idempotent."; moto silently replaces it.
+  An INACTIVE (deleted) name may be reused, as on AWS.
+- ListTasks(serviceName=...): "The name of the service to use when filtering the ListTasks
+  results. Specifying a serviceName limits the results to tasks that belong to that service";
+  moto ignores the filter. Tasks started for a service carry `group` "service:NAME" as on AWS.
+Neighbours: `patching`, `controller.sandbox.ecs_agent` (which starts the tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ecs import models as ecs_models
+from moto.ecs import responses as ecs_responses
+from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+
+from controller.sandbox.fidelity.patching import wrap
+
+DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+
+
+def apply() -> None:
+    """Install the CreateService and ListTasks behaviour."""
+    wrap(ecs_responses.EC2ContainerServiceResponse, "create_service")(_create_service)
+    wrap(ecs_models.EC2ContainerServiceBackend, "list_tasks")(_list_tasks)
+
+
+def _create_service(original: Any, self: Any) -> Any:
+    backend = self.ecs_backend
+    name = self._get_param("serviceName")
+    try:
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+    except ClusterNotFoundException:
+        return original(self)  # moto raises the proper error
+    key = f"{cluster.name}:{name}"
+    existing = backend.services.get(key)
+    if existing is not None and existing.status in ("ACTIVE", "DRAINING"):
+        raise InvalidParameterException("Creation of service was not idempotent.")
+    result = original(self)
+    service = backend.services[key]
+    given = self._get_param("deploymentConfiguration") or {}
+    service.deployment_configuration = {**DEFAULT_DEPLOYMENT_CONFIGURATION, **given}
+    grace = self._get_param("healthCheckGracePeriodSeconds")
+    if grace is not None:
+        service.health_check_grace_period_seconds = int(grace)
+    elif service.load_balancers:
+        service.health_check_grace_period_seconds = 0
+    service.enable_execute_command = bool(self._get_param("enableExecuteCommand") or False)
+    return result
+
+
+def _list_tasks(
+    original: Any,
+    self: Any,
+    cluster_str: str | None = None,
+    container_instance: str | None = None,
+    family: str | None = None,
+    started_by: str | None = None,
+    service_name: str | None = None,
+    desiredStatus: str | None = None,  # noqa: N803 - moto's parameter name
+) -> list[Any]:
+    tasks: list[Any] = original(
+        self, cluster_str, container_instance, family, started_by, service_name, desiredStatus
+    )
+    if not service_name:
+        return tasks
+    group = f"service:{service_name.split('/')[-1]}"
+    return [task for task in tasks if task.group == group]

@@ -1,0 +1,246 @@
+"""The embedded AWS endpoint behind `psctl sandbox` and the integration tests.
+
+`Sandbox` runs moto's server in this process on loopback (port 0 picks a free port), installs the
+fidelity layer (`fidelity.apply_all`, once per process) before the first request, seeds the
+network (`seed.seed_network`) and starts the ECS agent (`ecs_agent.EcsAgent`). `reset()` wipes
+moto's state over HTTP and reseeds. moto keeps its state in module globals, so there can be one
+running `Sandbox` per process (pytest-xdist gives each worker its own process and port).
+`serve_forever` is what `psctl sandbox` runs. Neighbours: `seed`, `ecs_agent`, `fidelity`,
+`tests/conftest.py` (the `sandbox` and `aws` fixtures).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import shlex
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any, ClassVar, Self
+
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+from controller.sandbox import fidelity
+from controller.sandbox.ecs_agent import EcsAgent
+from controller.sandbox.fidelity import apigateway_vpclink
+from controller.sandbox.seed import SeededNetwork, seed_network
+
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto accepts any credentials; these are not secret
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+MOTO_CONFIG = {"lambda": {"use_docker": False}}
+
+
+@dataclass(frozen=True)
+class SandboxAccess:
+    """What a test or a tool needs to reach a running sandbox."""
+
+    env: dict[str, str]
+    endpoint_url: str
+    region: str
+    network: SeededNetwork
+
+    def client(self, service_name: str) -> Any:
+        """A boto3 client for `service_name` talking to the sandbox over HTTP."""
+        return _client(service_name, self.endpoint_url, self.region)
+
+
+class Sandbox:
+    """moto's server on loopback with the fidelity layer, a seeded VPC and the ECS agent."""
+
+    _running: ClassVar[Sandbox | None] = None
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        region: str = "us-east-1",
+        *,
+        vpc_link_seconds: float | None = None,
+        agent_period: float = 0.5,
+        load_default_amis: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.region = region
+        self._vpc_link_seconds = (
+            apigateway_vpclink.seconds_from_env() if vpc_link_seconds is None else vpc_link_seconds
+        )
+        self.load_default_amis = load_default_amis
+        self.agent = EcsAgent(period=agent_period)
+        self._server: ThreadedMotoServer | None = None
+        self._endpoint_url: str | None = None
+        self._network: SeededNetwork | None = None
+
+    def start(self) -> None:
+        """Patch moto, start the server, seed the network and start the ECS agent."""
+        if Sandbox._running is not None:
+            raise RuntimeError(
+                "a Sandbox is already running in this process (moto state is global)"
+            )
+        fidelity.apply_all()
+        if not self.load_default_amis:
+            # moto loads ~1 MB of AMIs into every new EC2 backend (0.2 s per reset); no part of
+            # the chain uses AMIs. An explicit MOTO_EC2_LOAD_DEFAULT_AMIS wins.
+            os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        apigateway_vpclink.TIMING.seconds = self._vpc_link_seconds
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        Sandbox._running = self
+        _host, port = server.get_host_and_port()
+        url_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        self._endpoint_url = f"http://{url_host}:{port}"
+        self._configure()
+        self._network = seed_network(_client("ec2", self._endpoint_url, self.region), self.region)
+        self.agent.start()
+
+    def stop(self) -> None:
+        """Stop the ECS agent and the server."""
+        self.agent.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if Sandbox._running is self:
+            Sandbox._running = None
+
+    def reset(self) -> None:
+        """Wipe every resource (moto's reset), drop the agent's state and reseed the network."""
+        with self.agent.paused():
+            self._post("/moto-api/reset", None)
+            self.agent.forget()
+            self._configure()
+            self._network = seed_network(self.client("ec2"), self.region)
+
+    @property
+    def endpoint_url(self) -> str:
+        """`http://127.0.0.1:PORT` once started."""
+        if self._endpoint_url is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._endpoint_url
+
+    @property
+    def network(self) -> SeededNetwork:
+        """The seeded VPC and subnets."""
+        if self._network is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._network
+
+    @property
+    def vpc_link_seconds(self) -> float:
+        """How long a new API Gateway VPC link stays PENDING."""
+        return self._vpc_link_seconds
+
+    @vpc_link_seconds.setter
+    def vpc_link_seconds(self, seconds: float) -> None:
+        self._vpc_link_seconds = seconds
+        if Sandbox._running is self:
+            apigateway_vpclink.TIMING.seconds = seconds
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and the AWS CLI) at the sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        }
+
+    def client(self, service_name: str) -> Any:
+        """A boto3 client for `service_name` talking to the sandbox over HTTP."""
+        return _client(service_name, self.endpoint_url, self.region)
+
+    def access(self) -> SandboxAccess:
+        """A snapshot of how to reach the sandbox (env, URL, region, seeded network)."""
+        return SandboxAccess(self.env(), self.endpoint_url, self.region, self.network)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _configure(self) -> None:
+        self._post("/moto-api/config", MOTO_CONFIG)
+
+    def _post(self, path: str, body: dict[str, Any] | None) -> None:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        host, port = self._server.get_host_and_port()
+        connection = http.client.HTTPConnection(
+            "127.0.0.1" if host in ("0.0.0.0", "") else host,  # noqa: S104
+            port,
+            timeout=30,
+        )
+        try:
+            payload = json.dumps(body) if body is not None else ""
+            connection.request("POST", path, payload, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+        finally:
+            connection.close()
+        if response.status >= 400:
+            raise RuntimeError(f"POST {path} answered {response.status}")
+
+
+_sessions: dict[str, boto3.session.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _client(service_name: str, endpoint_url: str, region: str) -> Any:
+    # One session per region: its loader caches the service models (a fresh session costs
+    # ~0.1 s per client); boto3 sessions are not thread-safe, hence the lock.
+    with _sessions_lock:
+        session = _sessions.get(region)
+        if session is None:
+            session = boto3.session.Session(
+                aws_access_key_id=ACCESS_KEY_ID,
+                aws_secret_access_key=SECRET_ACCESS_KEY,
+                region_name=region,
+            )
+            _sessions[region] = session
+        return session.client(  # type: ignore[call-overload]
+            service_name, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+        )
+
+
+def serve_forever(host: str, port: int, region: str) -> None:
+    """Run a sandbox until SIGINT/SIGTERM: print `export` lines and a summary, then block."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sandbox = Sandbox(host=host, port=port, region=region)
+    try:
+        sandbox.start()
+        for name, value in sandbox.env().items():
+            print(f"export {name}={shlex.quote(value)}")
+        network = sandbox.network
+        print(
+            f"# psctl sandbox at {sandbox.endpoint_url}: VPC {network.vpc_id} ({network.cidr}),"
+            f" private subnets {','.join(network.private_subnet_ids)},"
+            f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
+            flush=True,
+        )
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
