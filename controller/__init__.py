@@ -1,3 +1,3 @@
-"""privateservice-controller: reconciles API Gateway -> VPC Link -> NLB -> ECS toward a PrivateService."""
+"""privateservice-controller: reconciles API Gateway -> VPC Link -> NLB -> ECS to a PrivateService."""
 
 __version__ = "0.1.0"

@@ -20,6 +20,7 @@ from controller import __version__
 from controller import logging as logsetup
 from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import ControllerError
+from controller.model.support import unsupported
 from controller.reconcile import render, status
 from controller.reconcile.engine import Change, Outcome
 from controller.reconcile.runner import Reconciler
@@ -60,24 +61,23 @@ def _parser() -> argparse.ArgumentParser:
     files(v)
     v.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
-    pl = sub.add_parser("plan", help="what apply would change, per resource and field")
-    files(pl), aws_opts(pl), output(pl)
-    pl.add_argument(
+    def live(name: str, text: str, *, timeout: bool = False) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=text)
+        files(sp)
+        aws_opts(sp)
+        output(sp)
+        if timeout:
+            sp.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
+        return sp
+
+    live("plan", "what apply would change, per resource and field").add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 0 when there is nothing to do, 2 when there are changes",
     )
-
-    ap = sub.add_parser("apply", help="reconcile until converged or --timeout")
-    files(ap), aws_opts(ap), output(ap)
-    ap.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
-
-    de = sub.add_parser("delete", help="remove owned resources in reverse order")
-    files(de), aws_opts(de), output(de)
-    de.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
-
-    st = sub.add_parser("status", help="live status of each service")
-    files(st), aws_opts(st), output(st)
+    live("apply", "reconcile until converged or --timeout", timeout=True)
+    live("delete", "remove owned resources in reverse order", timeout=True)
+    live("status", "live status of each service")
 
     sub.add_parser("crd", help="print the CustomResourceDefinition")
 
@@ -95,19 +95,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _load(paths: Sequence[str], out: Any) -> list[PrivateService] | None:
-    """Load and validate; print every problem; None when any document is invalid."""
+def _load(paths: Sequence[str]) -> list[PrivateService] | None:
+    """Load, validate and check support; print every problem; None when any is found.
+
+    Runs before any AWS context exists, so bad input never reaches AWS.
+    """
     docs = load_paths(paths)
+    if not docs:
+        print(f"no PrivateService documents in {', '.join(paths)}", file=sys.stderr)
+        return None
     ok = True
     for doc in docs:
         for problem in doc.problems:
             print(problem, file=sys.stderr)
         if doc.spec is None or any(p.severity == "error" for p in doc.problems):
             ok = False
-    if not docs:
-        print(f"no PrivateService documents in {', '.join(paths)}", file=sys.stderr)
-        return None
-    del out
+        elif problems := unsupported(doc.spec):
+            ok = False
+            for message in problems:
+                print(f"{doc.source}: {message}", file=sys.stderr)
     return [d.spec for d in docs if d.spec is not None] if ok else None
 
 
@@ -174,7 +180,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """plan: one dry pass per service."""
-    specs = _load(args.paths, sys.stdout)
+    specs = _load(args.paths)
     if specs is None:
         return 1
     aws = _aws(args)
@@ -204,7 +210,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
     """apply / delete: passes until done, progress per resource on stderr."""
-    specs = _load(args.paths, sys.stdout)
+    specs = _load(args.paths)
     if specs is None:
         return 1
     aws = _aws(args)
@@ -235,7 +241,7 @@ def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """status: live, from one dry pass."""
-    specs = _load(args.paths, sys.stdout)
+    specs = _load(args.paths)
     if specs is None:
         return 1
     aws = _aws(args)

@@ -1,1 +1,1 @@
-"""One handler per AWS resource kind: the only code that calls boto3 (see `base` for the contract)."""
+"""One handler per AWS resource kind: the only code that calls boto3 (contract in `base`)."""

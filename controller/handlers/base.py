@@ -86,13 +86,21 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def diff_props(desired: Mapping[str, Any], actual: Mapping[str, Any]) -> list[Delta]:
-    """Field-level deltas for every desired leaf that AWS holds differently."""
+    """Field-level deltas for every desired leaf that AWS holds differently.
+
+    A desired `None` where AWS holds a mapping (a throttle to remove) is a delta too.
+    """
     want, have = flatten(desired), flatten(actual)
-    return [
-        Delta(path, value, have.get(path))
-        for path, value in want.items()
-        if have.get(path) != value
-    ]
+    deltas = []
+    for path, value in want.items():
+        held = have.get(path)
+        if held is None and value is None:
+            below = {k[len(path) + 1 :]: v for k, v in have.items() if k.startswith(path + ".")}
+            if any(v is not None for v in below.values()):
+                deltas.append(Delta(path, None, below))
+        elif held != value:
+            deltas.append(Delta(path, value, held))
+    return deltas
 
 
 def changed(deltas: Iterable[Delta], *prefixes: str) -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from controller.aws.session import AwsContext
 from controller.handlers import (
+    apigw_proxy,
     apigw_rest_api,
+    apigw_stage,
     apigw_usage,
     apigw_vpc_link,
     ec2_security_group,
@@ -32,6 +34,8 @@ HANDLER_CLASSES: tuple[type[Handler], ...] = (
     ecs_service.ServiceHandler,
     *apigw_vpc_link.HANDLERS,
     *apigw_rest_api.HANDLERS,
+    *apigw_proxy.HANDLERS,
+    *apigw_stage.HANDLERS,
     *apigw_usage.HANDLERS,
 )
 

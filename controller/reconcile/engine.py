@@ -159,8 +159,9 @@ class Engine:
         held: set[str] = set()  # keys whose dependents must wait
         with ThreadPoolExecutor(self.workers) as pool:
             for level in stack.levels():
+                waiting = frozenset(held)  # this level sees the holds of the levels before it
                 changes = list(
-                    pool.map(lambda r: self._apply_one(stack, r, out, held, dry_run), level)
+                    pool.map(lambda r, w=waiting: self._apply_one(stack, r, out, w, dry_run), level)
                 )
                 out.changes += changes
                 held |= {c.key for c in changes if c.holds_dependents}
@@ -186,7 +187,7 @@ class Engine:
         return not any(contains_unknown(want.props.get(n)) for n in names)
 
     def _apply_one(
-        self, stack: Stack, res: Resource, out: Outcome, held: set[str], dry_run: bool
+        self, stack: Stack, res: Resource, out: Outcome, held: frozenset[str], dry_run: bool
     ) -> Change:
         handler = self.handlers[res.kind]
         change = Change(res.key, res.kind, res.component, Action.NOOP)
@@ -283,23 +284,34 @@ class Engine:
 
     # -- delete --------------------------------------------------------------------------
     def delete(self, stack: Stack, *, dry_run: bool = False, retain: bool = False) -> Outcome:
-        """Remove every owned resource of the stack in reverse order (or keep them: Retain)."""
-        found = Outcome()
+        """Remove every owned resource of the stack in reverse order (or keep them: Retain).
+
+        Everything is observed first (dependents need their producers' outputs to be found),
+        then deleted consumers-first. A resource that cannot be observed is reported and left
+        to the sweep, which finds owned resources by tag.
+        """
+        out = Outcome()
         observed: dict[str, Observed] = {}
         for level in stack.levels():
             for res in level:
-                want = self._desired(stack, res, found.outputs)
                 handler = self.handlers[res.kind]
+                want = self._desired(stack, res, out.outputs)
                 if not self._identity_known(handler, want):
                     continue
-                have = handler.observe(want)
+                try:
+                    have = handler.observe(want)
+                except (PermanentError, TemporaryError, ClientError) as exc:
+                    # e.g. a FAILED VPC link: the sweep below deletes it by its owner tag
+                    out.changes.append(
+                        Change(res.key, res.kind, res.component, Action.WAIT, message=str(exc))
+                    )
+                    out.wait(_delay_for(exc) or 5.0)
+                    continue
                 if have is not None:
-                    found.outputs[res.key] = have.outputs
+                    out.outputs[res.key] = have.outputs
                     if have.owned_by(stack.owner):
                         observed[res.key] = have
-        out = Outcome()
-        order = [r for level in reversed(stack.levels()) for r in level]
-        for res in order:
+        for res in (r for level in reversed(stack.levels()) for r in level):
             have = observed.get(res.key)
             if have is None:
                 continue
@@ -307,8 +319,8 @@ class Engine:
                 out.changes.append(
                     Change(res.key, res.kind, res.component, Action.RETAIN, id=have.id)
                 )
-                continue
-            out.changes.append(self._delete_one(self.handlers[res.kind], have, out, dry_run))
+            else:
+                out.changes.append(self._delete_one(self.handlers[res.kind], have, out, dry_run))
         if not retain:
             self._sweep(stack, out, dry_run=dry_run, keep=set(observed))
         return out

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import structlog
 
 from controller.aws.session import AwsContext
-from controller.errors import DiscoveryError
+from controller.errors import DiscoveryError, SpecError
 from controller.handlers.network import discover
 from controller.handlers.registry import make_handlers
 from controller.model.build import build_stack
 from controller.model.network import Network
 from controller.model.stack import Stack
+from controller.model.support import unsupported
 from controller.reconcile.engine import Action, Change, Engine, Outcome
 from controller.spec.models import PrivateService
 
@@ -41,8 +42,15 @@ class Result:
 class Reconciler:
     """Plans, applies and deletes one PrivateService against one AWS context."""
 
-    def __init__(self, ps: PrivateService, aws: AwsContext) -> None:
+    def __init__(
+        self, ps: PrivateService, aws: AwsContext, *, max_requeue: float | None = None
+    ) -> None:
+        """`max_requeue` caps the wait between passes (tests and the sandbox poll faster)."""
+        problems = unsupported(ps)
+        if problems:
+            raise SpecError(f"{ps.owner}: " + "; ".join(problems))
         self.ps = ps
+        self.max_requeue = max_requeue
         self.aws = aws.for_region(ps.spec.region)
         self.engine = Engine(make_handlers(self.aws), ignore_fields=ps.spec.drift.ignore_fields)
 
@@ -115,6 +123,8 @@ class Reconciler:
                 waiting = [c for c in outcome.changes if c.action in (Action.WAIT, Action.BLOCKED)]
                 why = "; ".join(f"{c.key}: {c.message}" for c in waiting[:3]) or "still changing"
                 return Result(outcome, passes, False, f"timed out: {why}")
+            if self.max_requeue is not None:
+                delay = min(delay, self.max_requeue)
             if delay:
                 log.info("requeue", owner=self.ps.owner, after=delay)
                 time.sleep(delay)

@@ -205,3 +205,30 @@ def test_delete_walks_backwards_or_retains(cloud, engine, retain):
     assert order.index("listener") < order.index("lb") < order.index("sg")
     assert ("sg", "foreign") in cloud.items
     assert [k for k in cloud.items if k[1] != "foreign"] == []
+
+
+@pytest.mark.parametrize(
+    ("desired", "actual", "paths"),
+    [
+        pytest.param(
+            {"a": 1, "b": {"c": 2}},
+            {"a": 1, "b": {"c": 2}, "x": 9},
+            [],
+            id="equal: extra actual fields are not ours",
+        ),
+        pytest.param({"b": {"c": 2}}, {"b": {"c": 3}}, ["b.c"], id="nested leaf differs"),
+        pytest.param(
+            {"t": None}, {"t": {"rate": 5}}, ["t"], id="None wanted, a mapping held: remove it"
+        ),
+        pytest.param({"t": None}, {"t": None}, [], id="None both sides"),
+        pytest.param({"t": {"rate": 5}}, {"t": None}, ["t.rate"], id="a mapping wanted, None held"),
+        pytest.param(
+            {"l": [1, 2]}, {"l": [2, 1]}, ["l"], id="lists are leaves: handlers normalise order"
+        ),
+    ],
+)
+def test_diff_props(desired, actual, paths):
+    """Field-level deltas by dotted path."""
+    from controller.handlers.base import diff_props
+
+    assert [d.path for d in diff_props(desired, actual)] == paths
