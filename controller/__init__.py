@@ -1,3 +1,3 @@
-"""privateservice-controller: reconciles API Gateway -> VPC Link -> NLB -> ECS to a PrivateService."""
+"""privateservice-controller: keeps API Gateway -> VPC Link -> NLB -> ECS true to a spec."""
 
 __version__ = "0.1.0"

@@ -208,16 +208,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 2 if (changed and args.detailed_exitcode) else 0
 
 
-def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
-    """apply / delete: passes until done, progress per resource on stderr."""
-    specs = _load(args.paths)
-    if specs is None:
-        return 1
-    aws = _aws(args)
+def _reconcile(
+    specs: list[PrivateService], aws: AwsContext, timeout: float, *, deleting: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """Apply (or delete) each spec until done; progress on stderr; JSON items and exit code."""
     items, code = [], 0
     for ps in specs:
         rec = Reconciler(ps, aws)
-        result = (rec.delete if deleting else rec.apply)(args.timeout, _progress)
+        result = (rec.delete if deleting else rec.apply)(timeout, _progress)
         verb = "deleted" if deleting else "converged"
         if result.converged:
             print(f"{ps.owner}: {verb} in {result.passes} pass(es)", file=sys.stderr)
@@ -234,17 +232,22 @@ def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
                 "changes": [render.change_json(c) for c in result.outcome.changes],
             }
         )
+    return items, code
+
+
+def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
+    """apply / delete: passes until done, progress per resource on stderr."""
+    specs = _load(args.paths)
+    if specs is None:
+        return 1
+    items, code = _reconcile(specs, _aws(args), args.timeout, deleting=deleting)
     if args.output == "json":
         print(json.dumps({"items": items}, indent=2))
     return code
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    """status: live, from one dry pass."""
-    specs = _load(args.paths)
-    if specs is None:
-        return 1
-    aws = _aws(args)
+def _statuses(specs: list[PrivateService], aws: AwsContext) -> list[dict[str, Any]]:
+    """The contract's status document of each spec, from one dry pass each."""
     docs = []
     for ps in specs:
         rec = Reconciler(ps, aws)
@@ -253,18 +256,31 @@ def cmd_status(args: argparse.Namespace) -> int:
         except ControllerError as exc:
             st = status.compute(ps, Outcome(), rec.aws.region, error=str(exc))
         docs.append(status.document(ps, st))
+    return docs
+
+
+def _print_statuses(docs: list[dict[str, Any]]) -> None:
+    for d in docs:
+        s = d["status"]
+        print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
+        for c in s["conditions"]:
+            print(f"  {c['type']:<9} {c['status']:<6} {c['reason']}: {c['message']}")
+        if s["endpoint"]:
+            print(f"  endpoint: {s['endpoint']}")
+        if s["loadBalancerDnsName"]:
+            print(f"  nlb:      {s['loadBalancerDnsName']}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """status: live, from one dry pass."""
+    specs = _load(args.paths)
+    if specs is None:
+        return 1
+    docs = _statuses(specs, _aws(args))
     if args.output == "json":
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
     else:
-        for d in docs:
-            s = d["status"]
-            print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
-            for c in s["conditions"]:
-                print(f"  {c['type']:<9} {c['status']:<6} {c['reason']}: {c['message']}")
-            if s["endpoint"]:
-                print(f"  endpoint: {s['endpoint']}")
-            if s["loadBalancerDnsName"]:
-                print(f"  nlb:      {s['loadBalancerDnsName']}")
+        _print_statuses(docs)
     return 0
 
 
@@ -287,7 +303,20 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    serve_forever(args.host, args.port, args.region, apply_paths=args.apply_paths or [])
+    specs = _load(args.apply_paths) if args.apply_paths else []
+    if specs is None:
+        return 1
+
+    def apply_examples(sandbox: Any) -> None:
+        aws = AwsContext(AwsSettings(region=args.region, endpoint_url=sandbox.endpoint_url))
+        _reconcile(specs, aws, 300.0)
+        _print_statuses(_statuses(specs, aws))
+        print(
+            "# the sandbox keeps running: use the exports above with psctl plan/status/delete",
+            flush=True,
+        )
+
+    serve_forever(args.host, args.port, args.region, on_ready=apply_examples if specs else None)
     return 0
 
 

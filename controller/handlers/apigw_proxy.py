@@ -70,8 +70,9 @@ def _method_props(method: MethodTypeDef | None, suffix: str, *, proxy: bool) -> 
     integration: dict[str, Any] | None = None
     if integ is not None:
         uri: dict[str, Any] | str | None = parse_uri(integ.get("uri"), suffix)
-        mapped = (integ.get("requestParameters", {}).get(INTEGRATION_PARAM) == METHOD_PARAM
-                  and METHOD_PARAM in method.get("requestParameters", {}))
+        mapped = integ.get("requestParameters", {}).get(
+            INTEGRATION_PARAM
+        ) == METHOD_PARAM and METHOD_PARAM in method.get("requestParameters", {})
         if proxy and not mapped:
             uri = integ.get("uri")  # `{proxy}` is never filled in: report the URI as unusable
         integration = {
@@ -103,7 +104,8 @@ class ProxyHandler(Handler):
         methods: dict[str, MethodTypeDef] = {}
         try:
             pages = self.client.get_paginator("get_resources").paginate(
-                restApiId=rest_api_id, embed=["methods"])
+                restApiId=rest_api_id, embed=["methods"]
+            )
             for page in pages:
                 for res in page.get("items", []):
                     if res.get("path") == "/":
@@ -163,7 +165,8 @@ class ProxyHandler(Handler):
         if api.proxy_id is None:
             self.log_call("creating resource", want, path="/" + PROXY_PART)
             res = self.client.create_resource(
-                restApiId=rest_api_id, parentId=api.root_id, pathPart=PROXY_PART)
+                restApiId=rest_api_id, parentId=api.root_id, pathPart=PROXY_PART
+            )
             api.proxy_id = res["id"]
         self._converge_method(want, api.proxy_id, api.methods.get(api.proxy_id), proxy=True)
         self._converge_method(want, api.root_id, api.methods.get(api.root_id), proxy=False)
@@ -180,7 +183,9 @@ class ProxyHandler(Handler):
         if method is None:
             self.log_call("putting method", want, resourceId=resource_id)
             self.client.put_method(
-                restApiId=rest_api_id, resourceId=resource_id, httpMethod=METHOD,
+                restApiId=rest_api_id,
+                resourceId=resource_id,
+                httpMethod=METHOD,
                 authorizationType=p["authorizationType"],
                 apiKeyRequired=p["apiKeyRequired"],
                 requestParameters={METHOD_PARAM: True} if proxy else {},
@@ -188,19 +193,34 @@ class ProxyHandler(Handler):
         else:
             ops: list[PatchOperationTypeDef] = []
             if method.get("apiKeyRequired", False) != p["apiKeyRequired"]:
-                ops.append({"op": "replace", "path": "/apiKeyRequired",
-                            "value": fmt_bool(p["apiKeyRequired"])})
+                ops.append(
+                    {
+                        "op": "replace",
+                        "path": "/apiKeyRequired",
+                        "value": fmt_bool(p["apiKeyRequired"]),
+                    }
+                )
             if method.get("authorizationType") != p["authorizationType"]:
-                ops.append({"op": "replace", "path": "/authorizationType",
-                            "value": p["authorizationType"]})
+                ops.append(
+                    {"op": "replace", "path": "/authorizationType", "value": p["authorizationType"]}
+                )
             if proxy and METHOD_PARAM not in method.get("requestParameters", {}):
-                ops.append({"op": "add", "path": f"/requestParameters/{METHOD_PARAM}",
-                            "value": "true"})
+                ops.append(
+                    {"op": "add", "path": f"/requestParameters/{METHOD_PARAM}", "value": "true"}
+                )
             if ops:
-                self.log_call("updating method", want, resourceId=resource_id,
-                              paths=[op["path"] for op in ops])
-                self.client.update_method(restApiId=rest_api_id, resourceId=resource_id,
-                                          httpMethod=METHOD, patchOperations=ops)
+                self.log_call(
+                    "updating method",
+                    want,
+                    resourceId=resource_id,
+                    paths=[op["path"] for op in ops],
+                )
+                self.client.update_method(
+                    restApiId=rest_api_id,
+                    resourceId=resource_id,
+                    httpMethod=METHOD,
+                    patchOperations=ops,
+                )
         self._converge_integration(want, resource_id, method, proxy=proxy)
 
     def _converge_integration(
@@ -215,7 +235,9 @@ class ProxyHandler(Handler):
         if integ is None or integ.get("type") != i["type"]:
             self.log_call("putting integration", want, resourceId=resource_id, uri=uri)
             self.client.put_integration(
-                restApiId=rest_api_id, resourceId=resource_id, httpMethod=METHOD,
+                restApiId=rest_api_id,
+                resourceId=resource_id,
+                httpMethod=METHOD,
                 type=i["type"],
                 integrationHttpMethod=i["httpMethod"],
                 uri=uri,
@@ -235,13 +257,26 @@ class ProxyHandler(Handler):
             if have != value
         ]
         if proxy and integ.get("requestParameters", {}).get(INTEGRATION_PARAM) != METHOD_PARAM:
-            ops.append({"op": "add", "path": f"/requestParameters/{INTEGRATION_PARAM}",
-                        "value": METHOD_PARAM})
+            ops.append(
+                {
+                    "op": "add",
+                    "path": f"/requestParameters/{INTEGRATION_PARAM}",
+                    "value": METHOD_PARAM,
+                }
+            )
         if ops:
-            self.log_call("updating integration", want, resourceId=resource_id,
-                          paths=[op["path"] for op in ops])
-            self.client.update_integration(restApiId=rest_api_id, resourceId=resource_id,
-                                           httpMethod=METHOD, patchOperations=ops)
+            self.log_call(
+                "updating integration",
+                want,
+                resourceId=resource_id,
+                paths=[op["path"] for op in ops],
+            )
+            self.client.update_integration(
+                restApiId=rest_api_id,
+                resourceId=resource_id,
+                httpMethod=METHOD,
+                patchOperations=ops,
+            )
 
     def delete(self, have: Observed) -> None:
         """Delete the root ANY method and the `/{proxy+}` resource (with its method)."""
@@ -253,7 +288,8 @@ class ProxyHandler(Handler):
         if api.root_id in api.methods:
             with self._missing_ok():
                 self.client.delete_method(
-                    restApiId=rest_api_id, resourceId=api.root_id, httpMethod=METHOD)
+                    restApiId=rest_api_id, resourceId=api.root_id, httpMethod=METHOD
+                )
         if api.proxy_id is not None:
             with self._missing_ok():
                 self.client.delete_resource(restApiId=rest_api_id, resourceId=api.proxy_id)

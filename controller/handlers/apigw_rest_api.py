@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -24,7 +24,6 @@ from controller.handlers.base import (
     Handler,
     Observed,
     changed,
-    diff_props,
     error_code,
 )
 
@@ -69,20 +68,6 @@ def fmt_num(value: float) -> str:
 def fmt_bool(value: bool) -> str:
     """A boolean as a patch-operation value."""
     return "true" if value else "false"
-
-
-def diff_with_nulls(desired: Mapping[str, Any], actual: Mapping[str, Any]) -> list[Delta]:
-    """`diff_props`, plus a delta for each top-level prop desired None but held as a mapping.
-
-    `diff_props` flattens both sides, so a wanted `throttle: None` against a held
-    `{rateLimit, burstLimit}` would show no difference (the held side has no `throttle` leaf).
-    """
-    deltas = diff_props(desired, actual)
-    return deltas + [
-        Delta(path, None, actual[path])
-        for path, value in desired.items()
-        if value is None and isinstance(actual.get(path), Mapping)
-    ]
 
 
 @contextmanager

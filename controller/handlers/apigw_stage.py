@@ -17,12 +17,19 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_rest_api import (
-    diff_with_nulls,
     fmt_num,
     rest_api_tags,
     throttle_is_temporary,
 )
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    diff_props,
+    error_code,
+)
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -59,8 +66,7 @@ class DeploymentHandler(Handler):
         return Observed(
             key=want.key,
             id=deployment_id,
-            props={"restApiId": want.props["restApiId"],
-                   "fingerprint": want.props["fingerprint"]},
+            props={"restApiId": want.props["restApiId"], "fingerprint": want.props["fingerprint"]},
             tags=tags,
             outputs={"id": deployment_id},
         )
@@ -73,8 +79,10 @@ class DeploymentHandler(Handler):
             return None
         description = deployment_description(want.props["fingerprint"])
         try:
-            found = next((d for d in self._deployments(rest_api_id)
-                          if d.get("description") == description), None)
+            found = next(
+                (d for d in self._deployments(rest_api_id) if d.get("description") == description),
+                None,
+            )
         except ClientError as exc:
             if self.is_not_found(exc):
                 return None
@@ -131,8 +139,10 @@ def _throttle(stage: StageTypeDef | StageResponseTypeDef) -> dict[str, Any] | No
     settings = stage.get("methodSettings", {}).get(ALL_METHODS)
     if settings is None:
         return None
-    return {"rateLimit": settings.get("throttlingRateLimit"),
-            "burstLimit": settings.get("throttlingBurstLimit")}
+    return {
+        "rateLimit": settings.get("throttlingRateLimit"),
+        "burstLimit": settings.get("throttlingBurstLimit"),
+    }
 
 
 class StageHandler(Handler):
@@ -145,16 +155,21 @@ class StageHandler(Handler):
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Field deltas, a stage-wide throttle to remove included."""
-        return diff_with_nulls(want.props, have.props)
+        return diff_props(want.props, have.props)
 
-    def _observed(self, key: str, rest_api_id: str,
-                  stage: StageTypeDef | StageResponseTypeDef) -> Observed:
+    def _observed(
+        self, key: str, rest_api_id: str, stage: StageTypeDef | StageResponseTypeDef
+    ) -> Observed:
         name = stage.get("stageName", "")
         return Observed(
             key=key,
             id=name,
-            props={"restApiId": rest_api_id, "stageName": name,
-                   "deploymentId": stage.get("deploymentId"), "throttle": _throttle(stage)},
+            props={
+                "restApiId": rest_api_id,
+                "stageName": name,
+                "deploymentId": stage.get("deploymentId"),
+                "throttle": _throttle(stage),
+            },
             tags=dict(stage.get("tags", {})),
             outputs={"id": name, "name": name},
         )
@@ -178,8 +193,10 @@ class StageHandler(Handler):
             self.log_call("creating", want, stageName=p["stageName"])
             try:
                 stage = self.client.create_stage(
-                    restApiId=p["restApiId"], stageName=p["stageName"],
-                    deploymentId=p["deploymentId"], tags=dict(want.tags),
+                    restApiId=p["restApiId"],
+                    stageName=p["stageName"],
+                    deploymentId=p["deploymentId"],
+                    tags=dict(want.tags),
                 )
             except ClientError as exc:
                 if error_code(exc) != "ConflictException":  # made by a retry before us
@@ -205,16 +222,23 @@ class StageHandler(Handler):
                 ops.append({"op": "remove", "path": f"/{ALL_METHODS}"})
             else:
                 ops += [
-                    {"op": "replace", "path": f"/{ALL_METHODS}/throttling/rateLimit",
-                     "value": fmt_num(throttle["rateLimit"])},
-                    {"op": "replace", "path": f"/{ALL_METHODS}/throttling/burstLimit",
-                     "value": fmt_num(throttle["burstLimit"])},
+                    {
+                        "op": "replace",
+                        "path": f"/{ALL_METHODS}/throttling/rateLimit",
+                        "value": fmt_num(throttle["rateLimit"]),
+                    },
+                    {
+                        "op": "replace",
+                        "path": f"/{ALL_METHODS}/throttling/burstLimit",
+                        "value": fmt_num(throttle["burstLimit"]),
+                    },
                 ]
         if not ops:
             return have
         self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
         stage = self.client.update_stage(
-            restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops)
+            restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops
+        )
         if moved:
             self._drop_unused_deployments(want, keep=p["deploymentId"])
         return self._observed(want.key, p["restApiId"], stage)
@@ -222,12 +246,17 @@ class StageHandler(Handler):
     def _drop_unused_deployments(self, want: Desired, keep: str) -> None:
         """Delete our (fingerprinted) deployments that no stage of the API uses."""
         rest_api_id = want.props["restApiId"]
-        used = {s.get("deploymentId") for s in
-                self.client.get_stages(restApiId=rest_api_id).get("item", [])} | {keep}
+        used = {
+            s.get("deploymentId")
+            for s in self.client.get_stages(restApiId=rest_api_id).get("item", [])
+        } | {keep}
         pages = self.client.get_paginator("get_deployments").paginate(restApiId=rest_api_id)
-        stale = [d["id"] for page in pages for d in page.get("items", [])
-                 if d["id"] not in used
-                 and d.get("description", "").startswith(DESCRIPTION_PREFIX)]
+        stale = [
+            d["id"]
+            for page in pages
+            for d in page.get("items", [])
+            if d["id"] not in used and d.get("description", "").startswith(DESCRIPTION_PREFIX)
+        ]
         for deployment_id in stale:
             delete_deployment(self, want, rest_api_id, deployment_id)
 

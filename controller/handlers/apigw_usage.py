@@ -20,14 +20,21 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.apigw_rest_api import (
-    diff_with_nulls,
     fmt_bool,
     fmt_num,
     pick_named,
     tags_of,
     throttle_is_temporary,
 )
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    diff_props,
+    error_code,
+)
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -45,7 +52,7 @@ UPDATE_PLAN_DELAY = 20.0  # UpdateUsagePlan: 1 call per 20 s per account
 def item_of(name: str, owner: str) -> str:
     """`<item>` of an object named `<owner>/<item>` (else the name itself)."""
     prefix = f"{owner}/"
-    return name[len(prefix):] if name.startswith(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def usage_plans(client: APIGatewayClient) -> Iterator[UsagePlanTypeDef]:
@@ -57,8 +64,11 @@ def usage_plans(client: APIGatewayClient) -> Iterator[UsagePlanTypeDef]:
 def api_keys(client: APIGatewayClient, name_query: str | None = None) -> Iterator[ApiKeyTypeDef]:
     """API keys (never with their values), optionally those whose name starts with `name_query`."""
     paginator = client.get_paginator("get_api_keys")
-    pages = (paginator.paginate(includeValues=False, nameQuery=name_query) if name_query
-             else paginator.paginate(includeValues=False))
+    pages = (
+        paginator.paginate(includeValues=False, nameQuery=name_query)
+        if name_query
+        else paginator.paginate(includeValues=False)
+    )
     for page in pages:
         yield from page.get("items", [])
 
@@ -75,15 +85,21 @@ def plan_props(plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> dict[str, A
         "throttle": {
             "rateLimit": _number(throttle.get("rateLimit"), float),
             "burstLimit": _number(throttle.get("burstLimit"), int),
-        } if throttle else None,
+        }
+        if throttle
+        else None,
         "quota": {
             "limit": _number(quota.get("limit"), int),
             "period": quota.get("period"),
             "offset": _number(quota.get("offset", 0), int),
-        } if quota else None,
+        }
+        if quota
+        else None,
         "apiStages": sorted(
-            ({"apiId": s.get("apiId", ""), "stage": s.get("stage", "")}
-             for s in plan.get("apiStages", [])),
+            (
+                {"apiId": s.get("apiId", ""), "stage": s.get("stage", "")}
+                for s in plan.get("apiStages", [])
+            ),
             key=lambda s: (s["apiId"], s["stage"]),
         ),
     }
@@ -93,15 +109,19 @@ def _stage_ref(stage: dict[str, str]) -> str:
     return f"{stage['apiId']}:{stage['stage']}"
 
 
-def _section_ops(section: str, want: dict[str, Any] | None,
-                 have: dict[str, Any] | None) -> list[PatchOperationTypeDef]:
+def _section_ops(
+    section: str, want: dict[str, Any] | None, have: dict[str, Any] | None
+) -> list[PatchOperationTypeDef]:
     """Patch operations that turn `have` into `want` for `/throttle` or `/quota`."""
     if want is None:
         return [] if have is None else [{"op": "remove", "path": f"/{section}"}]
     op: Literal["add", "replace"] = "add" if have is None else "replace"
     return [
-        {"op": op, "path": f"/{section}/{field}",
-         "value": fmt_num(value) if isinstance(value, int | float) else str(value)}
+        {
+            "op": op,
+            "path": f"/{section}/{field}",
+            "value": fmt_num(value) if isinstance(value, int | float) else str(value),
+        }
         for field, value in want.items()
         if have is None or have.get(field) != value
     ]
@@ -116,14 +136,19 @@ class UsagePlanHandler(Handler):
     client: APIGatewayClient
 
     def _observed(self, key: str, plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> Observed:
-        return Observed(key=key, id=plan["id"], props=plan_props(plan), tags=tags_of(plan),
-                        outputs={"id": plan["id"]})
+        return Observed(
+            key=key,
+            id=plan["id"],
+            props=plan_props(plan),
+            tags=tags_of(plan),
+            outputs={"id": plan["id"]},
+        )
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Field deltas (a throttle or quota to remove included), stages in observed order."""
         props = dict(want.props)
         props["apiStages"] = sorted(props["apiStages"], key=lambda s: (s["apiId"], s["stage"]))
-        return diff_with_nulls(props, have.props)
+        return diff_props(props, have.props)
 
     def observe(self, want: Desired) -> Observed | None:
         """The plan with our name, preferring ours."""
@@ -163,10 +188,13 @@ class UsagePlanHandler(Handler):
         if changed(deltas, "apiStages"):
             wanted = {_stage_ref(s) for s in p["apiStages"]}
             held = {_stage_ref(s) for s in have.props.get("apiStages", [])}
-            ops += [{"op": "remove", "path": "/apiStages", "value": ref}
-                    for ref in sorted(held - wanted)]
-            ops += [{"op": "add", "path": "/apiStages", "value": ref}
-                    for ref in sorted(wanted - held)]
+            ops += [
+                {"op": "remove", "path": "/apiStages", "value": ref}
+                for ref in sorted(held - wanted)
+            ]
+            ops += [
+                {"op": "add", "path": "/apiStages", "value": ref} for ref in sorted(wanted - held)
+            ]
         if not ops:
             return have
         self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
@@ -181,10 +209,13 @@ class UsagePlanHandler(Handler):
             stages = have.props.get("apiStages") or []
             if stages:
                 with throttle_is_temporary("UpdateUsagePlan", UPDATE_PLAN_DELAY):
-                    self.client.update_usage_plan(usagePlanId=have.id, patchOperations=[
-                        {"op": "remove", "path": "/apiStages", "value": _stage_ref(s)}
-                        for s in stages
-                    ])
+                    self.client.update_usage_plan(
+                        usagePlanId=have.id,
+                        patchOperations=[
+                            {"op": "remove", "path": "/apiStages", "value": _stage_ref(s)}
+                            for s in stages
+                        ],
+                    )
             self.client.delete_usage_plan(usagePlanId=have.id)
         except ClientError as exc:
             if not self.is_not_found(exc):
@@ -247,8 +278,10 @@ class ApiKeyHandler(Handler):
             return have
         enabled = want.props["enabled"]
         self.log_call("updating", want, id=have.id, enabled=enabled)
-        made = self.client.update_api_key(apiKey=have.id, patchOperations=[
-            {"op": "replace", "path": "/enabled", "value": fmt_bool(enabled)}])
+        made = self.client.update_api_key(
+            apiKey=have.id,
+            patchOperations=[{"op": "replace", "path": "/enabled", "value": fmt_bool(enabled)}],
+        )
         return self._observed(want.key, made)
 
     def delete(self, have: Observed) -> None:
@@ -279,9 +312,13 @@ class UsagePlanKeyHandler(Handler):
 
     @staticmethod
     def _observed(key: str, plan_id: str, key_id: str, tags: dict[str, str]) -> Observed:
-        return Observed(key=key, id=f"{plan_id}/{key_id}",
-                        props={"usagePlanId": plan_id, "keyId": key_id},
-                        tags=tags, outputs={"id": key_id})
+        return Observed(
+            key=key,
+            id=f"{plan_id}/{key_id}",
+            props={"usagePlanId": plan_id, "keyId": key_id},
+            tags=tags,
+            outputs={"id": key_id},
+        )
 
     def observe(self, want: Desired) -> Observed | None:
         """GetUsagePlanKey (its value is ignored); tags are the plan's."""
@@ -321,15 +358,19 @@ class UsagePlanKeyHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         try:
             self.client.delete_usage_plan_key(
-                usagePlanId=have.props["usagePlanId"], keyId=have.props["keyId"])
+                usagePlanId=have.props["usagePlanId"], keyId=have.props["keyId"]
+            )
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
 
     def list_owned(self, owner: str) -> list[Observed]:
         """Keys of our plans whose API key is ours: `usage-plan-key/<plan item>/<key item>`."""
-        ours = {k["id"]: k.get("name", "") for k in api_keys(self.client)
-                if ownership.is_owned(tags_of(k), owner)}
+        ours = {
+            k["id"]: k.get("name", "")
+            for k in api_keys(self.client)
+            if ownership.is_owned(tags_of(k), owner)
+        }
         out: list[Observed] = []
         for plan in usage_plans(self.client):
             tags = tags_of(plan)
@@ -337,7 +378,8 @@ class UsagePlanKeyHandler(Handler):
                 continue
             plan_item = item_of(plan.get("name", ""), owner)
             pages = self.client.get_paginator("get_usage_plan_keys").paginate(
-                usagePlanId=plan["id"])
+                usagePlanId=plan["id"]
+            )
             for page in pages:
                 for member in page.get("items", []):
                     key_id = member.get("id", "")

@@ -53,7 +53,9 @@ class ListenerHandler(Handler):
 
     @staticmethod
     def _observed(key: str, li: dict[str, Any], tags: dict[str, str]) -> Observed:
-        forward: dict[str, Any] = next((a for a in li.get("DefaultActions", []) if a["Type"] == "forward"), {})
+        forward: dict[str, Any] = next(
+            (a for a in li.get("DefaultActions", []) if a["Type"] == "forward"), {}
+        )
         props: dict[str, Any] = {
             "loadBalancerArn": li["LoadBalancerArn"],
             "port": li["Port"],

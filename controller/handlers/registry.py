@@ -19,6 +19,7 @@ from controller.handlers import (
     ecs_task_definition,
     elbv2_listener,
     elbv2_load_balancer,
+    iam_role,
     logs_log_group,
 )
 from controller.handlers.base import Handler
@@ -30,6 +31,7 @@ HANDLER_CLASSES: tuple[type[Handler], ...] = (
     elbv2_load_balancer.TargetGroupHandler,
     elbv2_load_balancer.LoadBalancerHandler,
     elbv2_listener.ListenerHandler,
+    iam_role.RoleHandler,
     ecs_task_definition.TaskDefinitionHandler,
     ecs_service.ServiceHandler,
     *apigw_vpc_link.HANDLERS,

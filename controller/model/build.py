@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from controller.model import names
+from controller.model import iam, names
 from controller.model.network import Network
 from controller.model.stack import Ref, Resource, Stack
 from controller.spec.models import Api, PrivateService
@@ -205,10 +205,25 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
         "memory": str(c.memory),
         "networkMode": "awsvpc",
         "requiresCompatibilities": [svc.launch_type],
-        "executionRoleArn": svc.execution_role_arn,
+        "executionRoleArn": svc.execution_role_arn or Ref("execution-role", "arn"),
         "taskRoleArn": svc.task_role_arn,
         "container": container,
     }
+    if svc.execution_role_arn is None:
+        # Fargate pulls images and ships awslogs only with an execution role: make one.
+        stack.add(
+            Resource(
+                "execution-role",
+                "iam.role",
+                "execution-role",
+                {
+                    "name": names.aws_name(ns, nm, "exec", 64),
+                    "trustPolicy": iam.trust_policy("ecs-tasks.amazonaws.com"),
+                    "managedPolicies": [iam.EXECUTION_MANAGED_POLICY],
+                    "inlinePolicy": iam.secrets_policy(list(c.secrets.values())),
+                },
+            )
+        )
     stack.add(
         Resource(
             "task-definition",

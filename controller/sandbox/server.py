@@ -17,7 +17,9 @@ import logging
 import os
 import shlex
 import signal
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, ClassVar, Self
@@ -91,16 +93,22 @@ class Sandbox:
             os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         apigateway_vpclink.TIMING.seconds = self._vpc_link_seconds
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        if self.port:
+            _check_port_free(self.host, self.port)
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         server.start()
         self._server = server
         Sandbox._running = self
-        _host, port = server.get_host_and_port()
-        url_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
-        self._endpoint_url = f"http://{url_host}:{port}"
-        self._configure()
-        self._network = seed_network(_client("ec2", self._endpoint_url, self.region), self.region)
-        self.agent.start()
+        try:
+            _host, port = server.get_host_and_port()
+            url_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+            self._endpoint_url = f"http://{url_host}:{port}"
+            self._configure()
+            self._network = seed_network(self.client("ec2"), self.region)
+            self.agent.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop the ECS agent and the server."""
@@ -197,6 +205,16 @@ class Sandbox:
             raise RuntimeError(f"POST {path} answered {response.status}")
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail fast: ThreadedMotoServer waits forever when its thread cannot bind the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's server does
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+
+
 _sessions: dict[str, boto3.session.Session] = {}
 _sessions_lock = threading.Lock()
 
@@ -218,8 +236,20 @@ def _client(service_name: str, endpoint_url: str, region: str) -> Any:
         )
 
 
-def serve_forever(host: str, port: int, region: str) -> None:
-    """Run a sandbox until SIGINT/SIGTERM: print `export` lines and a summary, then block."""
+def serve_forever(
+    host: str,
+    port: int,
+    region: str,
+    *,
+    on_ready: Callable[[Sandbox], object] | None = None,
+) -> None:
+    """Run a sandbox until SIGINT/SIGTERM: print `export` lines and a summary, then block.
+
+    Once the sandbox is up, its environment is also exported into this process's `os.environ`
+    (so code here that builds its own boto3 session reaches it) and `on_ready(sandbox)` runs in
+    this thread, e.g. to apply specs (`psctl sandbox --apply`). It should return promptly (start a
+    thread for anything long-running); an exception from it stops the sandbox and propagates.
+    """
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -238,6 +268,9 @@ def serve_forever(host: str, port: int, region: str) -> None:
             f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
             flush=True,
         )
+        os.environ.update(sandbox.env())
+        if on_ready is not None:
+            on_ready(sandbox)
         while not stopping.wait(0.5):
             pass
     finally:

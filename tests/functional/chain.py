@@ -57,7 +57,7 @@ def mutating_since(aws: AwsContext, before: Counter[tuple[str, str]]) -> Counter
     return aws.counter.mutating() - before
 
 
-def owned_everywhere(access: Any, owner: str = OWNER) -> dict[str, list[str]]:  # noqa: ANN401
+def owned_everywhere(access: Any, owner: str = OWNER) -> dict[str, list[str]]:
     """Every resource in the sandbox carrying `owner`'s tag, by service (read directly)."""
     found: dict[str, list[str]] = {}
     ec2 = access.client("ec2")
@@ -105,6 +105,15 @@ def owned_everywhere(access: Any, owner: str = OWNER) -> dict[str, list[str]]:  
         if logs.list_tags_for_resource(resourceArn=g["arn"].removesuffix(":*"))
         .get("tags", {})
         .get(ownership.OWNER)
+        == owner
+    ]
+    iam = access.client("iam")
+    found["iam"] = [
+        r["RoleName"]
+        for r in iam.list_roles()["Roles"]
+        if ownership.from_list(iam.get_role(RoleName=r["RoleName"])["Role"].get("Tags")).get(
+            ownership.OWNER
+        )
         == owner
     ]
     return {k: v for k, v in found.items() if v}

@@ -11,7 +11,7 @@ from controller.aws.session import AwsContext
 
 
 @pytest.fixture
-def ctx(aws: Any) -> AwsContext:  # noqa: ANN401 - the sandbox access
+def ctx(aws: Any) -> AwsContext:
     """A counting AWS context on a freshly reset sandbox."""
     return context(aws.endpoint_url, aws.region)
 

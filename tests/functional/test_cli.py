@@ -19,7 +19,7 @@ def _write(tmp_path: Path, doc: dict[str, Any], name: str = "svc.yaml") -> str:
     return str(path)
 
 
-class NoAws(Exception):
+class NoAwsError(Exception):
     """Raised if a command tries to reach AWS."""
 
 
@@ -28,7 +28,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any AWS context creation fails the test loudly."""
 
     def refuse(*_: Any, **__: Any) -> None:
-        raise NoAws("an AWS context was created")
+        raise NoAwsError("an AWS context was created")
 
     monkeypatch.setattr(cli, "AwsContext", refuse)
 
@@ -79,7 +79,8 @@ def test_invalid_specs_exit_1_naming_the_field_with_no_aws_call(
     path = _write(tmp_path, orders(**change))
     assert cli.main([command, "-f", path]) == 1
     err = capsys.readouterr().err
-    assert field in err and f"{path}:" in err
+    assert field in err
+    assert f"{path}:" in err
 
 
 def test_validate_prints_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
@@ -126,7 +127,7 @@ def test_features_of_a_later_version_are_refused_before_any_aws_call(
 
 def test_plan_apply_status_delete_through_the_command_line(
     aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):  # noqa: ANN401
+):
     """The contract's exit statuses and JSON documents, end to end."""
     path = _write(tmp_path, orders())
     assert cli.main(["plan", "-f", path, "--detailed-exitcode"]) == 2
@@ -148,7 +149,8 @@ def test_plan_apply_status_delete_through_the_command_line(
         "Drifted": "False",
         "Degraded": "False",
     }
-    assert status["endpoint"].startswith("https://") and status["endpoint"].endswith("/prod")
+    assert status["endpoint"].startswith("https://")
+    assert status["endpoint"].endswith("/prod")
     assert status["loadBalancerDnsName"]
     assert {"nlb", "target-group", "ecs-service", "vpc-link", "rest-api"} <= set(
         status["resources"]

@@ -23,12 +23,13 @@ def _tags_ok(tags: dict[str, str], component: str) -> bool:
 
 
 def test_apply_builds_the_private_chain_of_field_report_000(aws: Any, applied: AwsContext):
-    """NLB, groups, target group, service, VPC link, REST API, stage, plans and keys as the rules say."""
+    """NLB, groups, target group, service, VPC link, API, stage, plans, keys: as the rules say."""
     elb, ec2, ecs, apigw = (aws.client(s) for s in ("elbv2", "ec2", "ecs", "apigateway"))
     net = aws.network
 
     (nlb,) = elb.describe_load_balancers(Names=["ps-shop-orders-nlb"])["LoadBalancers"]
-    assert nlb["Scheme"] == "internal" and nlb["Type"] == "network"
+    assert nlb["Scheme"] == "internal"
+    assert nlb["Type"] == "network"
     assert nlb["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "off"  # rule 3
     nlb_sg = nlb["SecurityGroups"][0]
     nlb_rules = ec2.describe_security_group_rules(
@@ -39,7 +40,8 @@ def test_apply_builds_the_private_chain_of_field_report_000(aws: Any, applied: A
     }
 
     (tg,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
-    assert tg["TargetType"] == "ip" and tg["HealthCheckPath"] == "/healthz"  # rule 1
+    assert tg["TargetType"] == "ip"
+    assert tg["HealthCheckPath"] == "/healthz"
     attrs = {
         a["Key"]: a["Value"]
         for a in elb.describe_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"])[
@@ -80,7 +82,8 @@ def test_apply_builds_the_private_chain_of_field_report_000(aws: Any, applied: A
     assert sources == {(8000, nlb_sg), (8000, net.cidr)}  # rule 2
 
     (link,) = apigw.get_vpc_links()["items"]
-    assert link["targetArns"] == [nlb["LoadBalancerArn"]] and link["status"] == "AVAILABLE"
+    assert link["targetArns"] == [nlb["LoadBalancerArn"]]
+    assert link["status"] == "AVAILABLE"
     (api,) = apigw.get_rest_apis()["items"]
     assert api["endpointConfiguration"]["types"] == ["REGIONAL"]
     resources = apigw.get_resources(restApiId=api["id"])["items"]
@@ -88,7 +91,8 @@ def test_apply_builds_the_private_chain_of_field_report_000(aws: Any, applied: A
     integration = apigw.get_integration(
         restApiId=api["id"], resourceId=proxy["id"], httpMethod="ANY"
     )
-    assert integration["connectionType"] == "VPC_LINK" and integration["connectionId"] == link["id"]
+    assert integration["connectionType"] == "VPC_LINK"
+    assert integration["connectionId"] == link["id"]
     assert integration["type"] == "HTTP_PROXY"
     assert nlb["DNSName"] in integration["uri"]
     stage = apigw.get_stage(restApiId=api["id"], stageName="prod")
@@ -115,17 +119,31 @@ def test_apply_builds_the_private_chain_of_field_report_000(aws: Any, applied: A
         (g,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
         assert _tags_ok(ownership.from_list(g["Tags"]), component)
     assert _tags_ok(ownership.from_list(svc["tags"]), "ecs-service")
-    assert _tags_ok(link["tags"], "vpc-link") and _tags_ok(api["tags"], "rest-api")
+    assert _tags_ok(link["tags"], "vpc-link")
+    assert _tags_ok(api["tags"], "rest-api")
     assert _tags_ok(plan["tags"], "usage-plan")
     for key in apigw.get_api_keys()["items"]:
         assert _tags_ok(key["tags"], "api-key")
     assert _tags_ok(stage["tags"], "stage")
+
+    # Fargate ships awslogs only with an execution role: the controller made one and uses it
+    iam = aws.client("iam")
+    role = iam.get_role(RoleName="ps-shop-orders-exec")["Role"]
+    assert _tags_ok(ownership.from_list(role["Tags"]), "execution-role")
+    attached = iam.list_attached_role_policies(RoleName="ps-shop-orders-exec")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonECSTaskExecutionRolePolicy"]
+    task = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]
+    assert task["executionRoleArn"] == role["Arn"]
+    assert task["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"] == (
+        "/privateservice/shop/orders"
+    )
 
 
 def test_second_apply_makes_zero_mutating_calls(applied: AwsContext):
     """Idempotence: the same spec again changes nothing, and plan says so."""
     before = applied.counter.mutating()
     result = apply(spec(orders()), applied)
-    assert result.converged and result.passes == 1
+    assert result.converged
+    assert result.passes == 1
     assert mutating_since(applied, before) == {}
     assert not Reconciler(spec(orders()), applied).plan().mutated

@@ -1,4 +1,4 @@
-"""Changes to the spec and changes behind the controller's back: plan shows them, apply undoes them."""
+"""Spec changes and changes behind the controller's back: plan shows them, apply undoes them."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def test_one_spec_change_shows_exactly_that_and_apply_makes_only_its_calls(
     assert _planned(applied, doc) == {}
 
 
-def _health_path(aws: Any) -> None:  # noqa: ANN401
+def _health_path(aws: Any) -> None:
     elb = aws.client("elbv2")
     arn = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"][0][
         "TargetGroupArn"
@@ -94,14 +94,14 @@ def _health_path(aws: Any) -> None:  # noqa: ANN401
     elb.modify_target_group(TargetGroupArn=arn, HealthCheckPath="/console-edit")
 
 
-def _usage_plan_key(aws: Any) -> None:  # noqa: ANN401
+def _usage_plan_key(aws: Any) -> None:
     apigw = aws.client("apigateway")
     plan = apigw.get_usage_plans()["items"][0]
     key = apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"][0]
     apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
 
 
-def _open_task_group(aws: Any) -> None:  # noqa: ANN401
+def _open_task_group(aws: Any) -> None:
     ec2 = aws.client("ec2")
     group = ec2.describe_security_groups(
         Filters=[{"Name": "group-name", "Values": ["ps-shop-orders-task"]}]
@@ -120,7 +120,7 @@ def _open_task_group(aws: Any) -> None:  # noqa: ANN401
     )
 
 
-def _delete_listener(aws: Any) -> None:  # noqa: ANN401
+def _delete_listener(aws: Any) -> None:
     elb = aws.client("elbv2")
     lb = elb.describe_load_balancers(Names=["ps-shop-orders-nlb"])["LoadBalancers"][0]
     for listener in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
@@ -144,12 +144,13 @@ def _delete_listener(aws: Any) -> None:  # noqa: ANN401
 )
 def test_a_change_behind_our_back_shows_in_plan_and_apply_undoes_it(
     aws: Any, applied: AwsContext, drift: Callable[[Any], None], planned: dict[str, list[str]]
-):  # noqa: ANN401
+):
     """Drift: plan finds it, apply puts it back, and the next plan is clean."""
     drift(aws)
     got = _planned(applied, orders())
     if "usage-plan-key/standard/partner-a" in planned:  # either key may have been the one removed
-        assert len(got) == 1 and next(iter(got.values())) == ["create"]
+        assert len(got) == 1
+        assert next(iter(got.values())) == ["create"]
         assert next(iter(got)).startswith("usage-plan-key/standard/")
     else:
         assert got == planned

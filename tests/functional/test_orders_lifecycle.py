@@ -1,4 +1,4 @@
-"""Delete and ownership over HTTP: nothing owned left behind, nothing foreign touched, Retain keeps."""
+"""Delete and ownership over HTTP: nothing owned left, nothing foreign touched, Retain keeps."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from controller.aws.session import AwsContext
 from controller.reconcile.engine import Action
 
 
-def test_delete_leaves_no_owned_resource_behind(aws: Any, applied: AwsContext):  # noqa: ANN401
+def test_delete_leaves_no_owned_resource_behind(aws: Any, applied: AwsContext):
     """Every resource with our owner tag is gone after delete; a second delete is a no-op."""
-    assert set(owned_everywhere(aws)) >= {"ec2", "elbv2", "ecs", "apigateway", "logs"}
+    assert set(owned_everywhere(aws)) >= {"ec2", "elbv2", "ecs", "apigateway", "logs", "iam"}
     result = delete(spec(orders()), applied)
     assert result.converged, result.reason
     assert owned_everywhere(aws) == {}
     assert aws.client("elbv2").describe_target_groups()["TargetGroups"] == []
     again = delete(spec(orders()), applied)
-    assert again.converged and not again.outcome.mutated
+    assert again.converged
+    assert not again.outcome.mutated
 
 
-def test_a_same_named_resource_without_our_tag_survives_untouched(aws: Any, ctx: AwsContext):  # noqa: ANN401
+def test_a_same_named_resource_without_our_tag_survives_untouched(aws: Any, ctx: AwsContext):
     """Apply reports the conflict and does not touch it; delete leaves it; ours still go."""
     elb = aws.client("elbv2")
     theirs = elb.create_target_group(
@@ -36,17 +37,19 @@ def test_a_same_named_resource_without_our_tag_survives_untouched(aws: Any, ctx:
     result = apply(spec(orders()), ctx, timeout=10)
     assert not result.converged
     conflict = next(c for c in result.outcome.changes if c.key == "target-group")
-    assert conflict.action is Action.CONFLICT and ownership.OWNER in (conflict.message or "")
+    assert conflict.action is Action.CONFLICT
+    assert ownership.OWNER in (conflict.message or "")
     assert "target-group" in (result.reason or "")
     assert delete(spec(orders()), ctx).converged
     (after,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
-    assert after["Port"] == 9999 and after["TargetGroupArn"] == theirs["TargetGroupArn"]
+    assert after["Port"] == 9999
+    assert after["TargetGroupArn"] == theirs["TargetGroupArn"]
     tags = elb.describe_tags(ResourceArns=[after["TargetGroupArn"]])["TagDescriptions"][0]["Tags"]
     assert ownership.from_list(tags) == {"owner": "another-team"}
     assert owned_everywhere(aws) == {}
 
 
-def test_retain_keeps_everything(aws: Any, ctx: AwsContext):  # noqa: ANN401
+def test_retain_keeps_everything(aws: Any, ctx: AwsContext):
     """deletionPolicy: Retain: delete makes no mutating call and every resource stays."""
     doc = orders(spec__deletionPolicy="Retain")
     assert apply(spec(doc), ctx).converged
@@ -59,7 +62,7 @@ def test_retain_keeps_everything(aws: Any, ctx: AwsContext):  # noqa: ANN401
     assert owned_everywhere(aws) == before_owned
 
 
-def test_removed_api_key_is_swept_with_its_plan_association(aws: Any, applied: AwsContext):  # noqa: ANN401
+def test_removed_api_key_is_swept_with_its_plan_association(aws: Any, applied: AwsContext):
     """An API key dropped from the spec is deleted (it is ours); the other stays in its plan."""
     plan = orders()["spec"]["api"]["usagePlans"][0] | {"apiKeys": ["partner-a"]}
     assert apply(spec(orders(spec__api__usagePlans=[plan])), applied).converged

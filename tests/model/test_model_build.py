@@ -43,7 +43,7 @@ def _props(stack: Stack, key: str) -> Any:
 
 
 def test_task_security_group_admits_nlb_group_and_vpc_cidr_only():
-    """Rule 2: container port from the NLB's group (health checks) and the VPC CIDR; never the world."""
+    """Rule 2: the container port from the NLB group and the VPC CIDR, nothing from anywhere."""
     ingress = _props(_stack(BASE), "task-sg")["ingress"]
     sources = {(r["fromPort"], str(r.get("sourceGroup") or r.get("cidr"))) for r in ingress}
     assert sources == {(8000, str(Ref("nlb-sg"))), (8000, "10.0.0.0/16")}
@@ -112,7 +112,10 @@ def test_no_api_means_no_api_gateway_resources():
 
 def test_deployment_fingerprint_changes_only_with_the_api():
     """A new deployment only when what it snapshots changes (not for a desired count)."""
-    fp = lambda text: _props(_stack(text), "deployment")["fingerprint"]  # noqa: E731
+
+    def fp(text: str) -> str:
+        return str(_props(_stack(text), "deployment")["fingerprint"])
+
     same = fp(BASE.replace("cluster: shop}", "cluster: shop, desiredCount: 5}") + API)
     assert fp(BASE + API) == same
     assert fp(BASE + API) != fp(BASE + API.replace("apiKeyRequired: true", "apiKeyRequired: false"))
@@ -124,3 +127,37 @@ def test_model_package_never_imports_boto3():
     imports = re.compile(r"^\s*(import|from)\s+(boto3|botocore)\b", re.MULTILINE)
     offenders = [p.name for p in root.glob("*.py") if imports.search(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "role"),
+    [
+        pytest.param("", True, id="no executionRoleArn: an owned role is made and used"),
+        pytest.param(
+            "    executionRoleArn: arn:aws:iam::123456789012:role/mine\n",
+            False,
+            id="executionRoleArn given: used as it is",
+        ),
+    ],
+)
+def test_execution_role_is_created_only_when_not_given(extra: str, role: bool):
+    """Fargate needs an execution role for awslogs; the spec's own role wins."""
+    text = BASE.replace("  service: {cluster: shop}\n", "  service:\n    cluster: shop\n" + extra)
+    text = text.replace(
+        "port: 8000}", "port: 8000, secrets: {DB: 'arn:aws:secretsmanager:us-east-1:1:secret:db'}}"
+    )
+    stack = _stack(text)
+    assert ("execution-role" in stack.resources) is role
+    task_role = _props(stack, "task-definition")["executionRoleArn"]
+    if role:
+        assert task_role == Ref("execution-role", "arn")
+        inline = _props(stack, "execution-role")["inlinePolicy"]
+        assert inline["Statement"] == [
+            {
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": ["arn:aws:secretsmanager:us-east-1:1:secret:db"],
+            }
+        ]
+    else:
+        assert task_role == "arn:aws:iam::123456789012:role/mine"

@@ -75,7 +75,8 @@ def test_apply_creates_in_dependency_order_then_converges(cloud, engine):
     }
     cloud.calls.clear()
     again = engine().apply(make_stack())
-    assert again.converged and cloud.calls == []
+    assert again.converged
+    assert cloud.calls == []
 
 
 def test_a_resource_at_our_name_without_our_tag_is_never_touched(cloud, engine):
@@ -88,7 +89,8 @@ def test_a_resource_at_our_name_without_our_tag_is_never_touched(cloud, engine):
     }
     out = engine().apply(make_stack())
     by_key = {c.key: c for c in out.changes}
-    assert by_key["lb"].action is Action.CONFLICT and "not touched" in (by_key["lb"].message or "")
+    assert by_key["lb"].action is Action.CONFLICT
+    assert "not touched" in (by_key["lb"].message or "")
     assert by_key["listener"].action is Action.BLOCKED
     assert by_key["sg"].action is Action.CREATE
     assert cloud.items[("lb", "lb")]["props"] == {"name": "lb", "scheme": "x"}
@@ -114,7 +116,8 @@ def test_a_provisioning_resource_requeues_and_holds_its_dependents(cloud, engine
     cloud.pending.add("lb")
     out = engine().apply(make_stack())
     by_key = {c.key: c for c in out.changes}
-    assert by_key["lb"].action is Action.CREATE and by_key["lb"].message == "provisioning"
+    assert by_key["lb"].action is Action.CREATE
+    assert by_key["lb"].message == "provisioning"
     assert by_key["listener"].action is Action.BLOCKED
     assert out.requeue_after == 5.0
     cloud.pending.clear()
@@ -145,7 +148,8 @@ def test_dry_run_reads_only_and_shows_dependents_as_creates(cloud, engine):
     out = engine().apply(make_stack(), dry_run=True)
     assert cloud.calls == []
     assert {c.action for c in out.changes} == {Action.CREATE}
-    assert out.mutated and not out.converged
+    assert out.mutated
+    assert not out.converged
 
 
 def test_update_replace_and_ignored_fields(cloud, engine):
@@ -161,7 +165,8 @@ def test_update_replace_and_ignored_fields(cloud, engine):
     assert by_key["sg"].action is Action.UPDATE
     assert [(d.path, d.desired, d.actual) for d in by_key["sg"].deltas] == [("port", 81, 80)]
     assert by_key["lb"].action is Action.REPLACE
-    assert ("delete", "lb", "lb") in cloud.calls and ("create", "lb", "lb") in cloud.calls
+    assert ("delete", "lb", "lb") in cloud.calls
+    assert ("create", "lb", "lb") in cloud.calls
     cloud.calls.clear()
     out = engine(ignore_fields=["loadBalancer.listener"]).apply(make_stack(port=99))
     assert ("update", "sg", "sg") not in cloud.calls

@@ -12,7 +12,9 @@ from __future__ import annotations
 import threading
 
 from controller.sandbox.fidelity import (
+    apigateway_deletes,
     apigateway_integration,
+    apigateway_stage,
     apigateway_tags,
     apigateway_vpclink,
     ec2,
@@ -20,12 +22,15 @@ from controller.sandbox.fidelity import (
     elbv2_arns,
     elbv2_fields,
     elbv2_idempotency,
+    iam,
 )
 
 # Order matters where two modules wrap the same method: `elbv2_idempotency` compares the target
 # group a create *would* build, so `elbv2_fields` (which adjusts that build) goes inside it.
 _MODULES = (
+    apigateway_deletes,
     apigateway_integration,
+    apigateway_stage,
     apigateway_tags,
     apigateway_vpclink,
     elbv2_fields,
@@ -33,6 +38,7 @@ _MODULES = (
     elbv2_idempotency,
     ecs,
     ec2,
+    iam,
 )
 
 _lock = threading.Lock()

@@ -10,6 +10,10 @@ Restores (ECS API reference):
 - CreateService with the name of a service that is ACTIVE or DRAINING in the cluster fails with
   InvalidParameterException "Creation of service was not idempotent."; moto silently replaces it.
   An INACTIVE (deleted) name may be reused, as on AWS.
+- UpdateService(desiredCount=N) does not make N tasks run at once ("runningCount: The number of
+  tasks in the cluster that are in the RUNNING state"); moto sets runningCount to N. For awsvpc
+  services (those the sandbox's ECS agent runs) runningCount stays until tasks really run, and
+  the difference is pendingCount.
 - ListTasks(serviceName=...): "The name of the service to use when filtering the ListTasks
   results. Specifying a serviceName limits the results to tasks that belong to that service";
   moto ignores the filter. Tasks started for a service carry `group` "service:NAME" as on AWS.
@@ -22,7 +26,11 @@ from typing import Any
 
 from moto.ecs import models as ecs_models
 from moto.ecs import responses as ecs_responses
-from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+from moto.ecs.exceptions import (
+    ClusterNotFoundException,
+    InvalidParameterException,
+    ServiceNotFoundException,
+)
 
 from controller.sandbox.fidelity.patching import wrap
 
@@ -36,6 +44,7 @@ DEFAULT_DEPLOYMENT_CONFIGURATION: dict[str, Any] = {
 def apply() -> None:
     """Install the CreateService and ListTasks behaviour."""
     wrap(ecs_responses.EC2ContainerServiceResponse, "create_service")(_create_service)
+    wrap(ecs_models.EC2ContainerServiceBackend, "update_service")(_update_service)
     wrap(ecs_models.EC2ContainerServiceBackend, "list_tasks")(_list_tasks)
 
 
@@ -61,6 +70,21 @@ def _create_service(original: Any, self: Any) -> Any:
         service.health_check_grace_period_seconds = 0
     service.enable_execute_command = bool(self._get_param("enableExecuteCommand") or False)
     return result
+
+
+def _update_service(original: Any, self: Any, service_properties: dict[str, Any]) -> Any:
+    name = str(service_properties.get("service", "")).split("/")[-1]
+    cluster = service_properties.get("cluster", "default")
+    try:
+        before = self._get_service(cluster, name).running_count
+    except (ClusterNotFoundException, ServiceNotFoundException):
+        before = None  # moto's own call below raises the error
+    service = original(self, service_properties)
+    awsvpc = (service.network_configuration or {}).get("awsvpcConfiguration")
+    if before is not None and awsvpc and service.status == "ACTIVE":
+        service.running_count = before
+        service.pending_count = max(int(service.desired_count or 0) - before, 0)
+    return service
 
 
 def _list_tasks(

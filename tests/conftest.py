@@ -1,0 +1,56 @@
+"""Shared fixtures: one embedded AWS sandbox per test session (per xdist worker), reset per test.
+
+- `sandbox` (session): a running `controller.sandbox.Sandbox` on loopback. While it runs,
+  `os.environ` carries its `AWS_ENDPOINT_URL`, region and `testing` credentials (and no
+  AWS_PROFILE, session token or per-service endpoint overrides), so code under test that builds
+  its own boto3 session reaches the sandbox; the previous environment is restored at the end.
+  VPC links stay PENDING for 0.5 s here (`PSCTL_SANDBOX_VPC_LINK_SECONDS` overrides it).
+- `aws` (function): resets and reseeds the sandbox, then returns a `SandboxAccess` with `.env`,
+  `.endpoint_url`, `.region`, `.network` and `.client(service_name)` (boto3 over HTTP, standard
+  retries, 3 attempts).
+The sandbox package is imported lazily, so unit tests run without moto installed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from controller.sandbox import Sandbox, SandboxAccess
+
+TEST_VPC_LINK_SECONDS = 0.5
+_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """The session's sandbox, with the process environment pointing at it."""
+    from controller.sandbox import Sandbox
+    from controller.sandbox.fidelity.apigateway_vpclink import seconds_from_env
+
+    with Sandbox(vpc_link_seconds=seconds_from_env(TEST_VPC_LINK_SECONDS)) as running:
+        env = running.env()
+        cleared = [*_CLEARED, *(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_"))]
+        saved = {key: os.environ.get(key) for key in (*env, *cleared)}
+        for key in cleared:
+            os.environ.pop(key, None)
+        os.environ.update(env)
+        try:
+            yield running
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+@pytest.fixture
+def aws(sandbox: Sandbox) -> SandboxAccess:
+    """A freshly reset and reseeded sandbox."""
+    sandbox.reset()
+    return sandbox.access()
