@@ -22,15 +22,20 @@ def context(aws: Any, **kw: Any) -> AwsContext:
     return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url, **kw))
 
 
-def desired(key: str, kind: str, component: str, props: dict[str, Any],
-            owner: str = OWNER) -> Desired:
+def desired(
+    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
+) -> Desired:
     tags = ownership.owner_tags(owner, component, {"team": "payments"})
     return Desired(Resource(key, kind, component, props), props, tags, owner)
 
 
 def api_props(**over: Any) -> dict[str, Any]:
-    return {"name": NAME, "description": f"privateservice {OWNER}", "endpointType": "REGIONAL",
-            "apiKeySource": "HEADER"} | over
+    return {
+        "name": NAME,
+        "description": f"privateservice {OWNER}",
+        "endpointType": "REGIONAL",
+        "apiKeySource": "HEADER",
+    } | over
 
 
 @pytest.fixture
@@ -46,7 +51,9 @@ def proxy_handler(aws: Any) -> ProxyHandler:
 @pytest.fixture
 def nlb(aws: Any) -> dict[str, str]:
     lb = aws.client("elbv2").create_load_balancer(
-        Name="ps-default-orders-nlb", Type="network", Scheme="internal",
+        Name="ps-default-orders-nlb",
+        Type="network",
+        Scheme="internal",
         Subnets=list(aws.network.private_subnet_ids[:2]),
     )["LoadBalancers"][0]
     return {"arn": lb["LoadBalancerArn"], "dns": lb["DNSName"]}
@@ -79,16 +86,20 @@ def test_rest_api_lifecycle(rest_handler: RestApiHandler) -> None:
     changed = desired("rest-api", "apigw.rest_api", "rest-api", api_props(description="new"))
     deltas = rest_handler.diff(changed, have)
     assert [(d.path, d.desired, d.actual) for d in deltas] == [
-        ("description", "new", f"privateservice {OWNER}")]
+        ("description", "new", f"privateservice {OWNER}")
+    ]
     updated = rest_handler.update(changed, have, deltas)
     assert rest_handler.diff(changed, updated) == []
     again = rest_handler.observe(changed)
     assert again is not None
     assert rest_handler.diff(changed, again) == []
 
-    private = desired("rest-api", "apigw.rest_api", "rest-api",
-                      api_props(description="new", endpointType="PRIVATE",
-                                apiKeySource="AUTHORIZER"))
+    private = desired(
+        "rest-api",
+        "apigw.rest_api",
+        "rest-api",
+        api_props(description="new", endpointType="PRIVATE", apiKeySource="AUTHORIZER"),
+    )
     deltas = rest_handler.diff(private, again)
     assert sorted(d.path for d in deltas) == ["apiKeySource", "endpointType"]
     rest_handler.update(private, again, deltas)
@@ -161,8 +172,13 @@ def resource_ids(aws: Any, rest_api_id: str) -> dict[str, str]:
     return {item["path"]: item["id"] for item in items}
 
 
-def test_proxy_lifecycle(aws: Any, proxy_handler: ProxyHandler, rest_api: dict[str, str],
-                         nlb: dict[str, str], link_id: str) -> None:
+def test_proxy_lifecycle(
+    aws: Any,
+    proxy_handler: ProxyHandler,
+    rest_api: dict[str, str],
+    nlb: dict[str, str],
+    link_id: str,
+) -> None:
     apigw = aws.client("apigateway")
     props = proxy_props(rest_api["id"], link_id, nlb["dns"])
     want = proxy_desired(props)
@@ -179,11 +195,13 @@ def test_proxy_lifecycle(aws: Any, proxy_handler: ProxyHandler, rest_api: dict[s
     assert proxy["uri"] == f"http://{nlb['dns']}:80/{{proxy}}"
     assert proxy["connectionId"] == link_id
     assert proxy["requestParameters"] == {
-        "integration.request.path.proxy": "method.request.path.proxy"}
+        "integration.request.path.proxy": "method.request.path.proxy"
+    }
     method = apigw.get_method(restApiId=rest_api["id"], resourceId=made.id, httpMethod="ANY")
     assert method["requestParameters"] == {"method.request.path.proxy": True}
-    root = apigw.get_integration(restApiId=rest_api["id"], resourceId=rest_api["root"],
-                                 httpMethod="ANY")
+    root = apigw.get_integration(
+        restApiId=rest_api["id"], resourceId=rest_api["root"], httpMethod="ANY"
+    )
     assert root["uri"] == f"http://{nlb['dns']}:80/"
     assert root["connectionId"] == link_id
     assert proxy_handler.create(want).id == made.id  # a retried create makes nothing new
@@ -194,8 +212,12 @@ def test_proxy_lifecycle(aws: Any, proxy_handler: ProxyHandler, rest_api: dict[s
     updated = proxy_handler.update(keyed, made, deltas)
     assert proxy_handler.diff(keyed, updated) == []
     for resource_id in (made.id, rest_api["root"]):
-        assert apigw.get_method(restApiId=rest_api["id"], resourceId=resource_id,
-                                httpMethod="ANY")["apiKeyRequired"] is True
+        assert (
+            apigw.get_method(restApiId=rest_api["id"], resourceId=resource_id, httpMethod="ANY")[
+                "apiKeyRequired"
+            ]
+            is True
+        )
 
     moved = copy.deepcopy(keyed.props)
     moved["integration"]["uri"]["port"] = 8443
@@ -207,8 +229,9 @@ def test_proxy_lifecycle(aws: Any, proxy_handler: ProxyHandler, rest_api: dict[s
     have = proxy_handler.observe(moved_want)
     assert have is not None
     assert proxy_handler.diff(moved_want, have) == []
-    root = apigw.get_integration(restApiId=rest_api["id"], resourceId=rest_api["root"],
-                                 httpMethod="ANY")
+    root = apigw.get_integration(
+        restApiId=rest_api["id"], resourceId=rest_api["root"], httpMethod="ANY"
+    )
     assert root["uri"] == f"https://{nlb['dns']}:8443/"
 
     proxy_handler.delete(have)
@@ -220,7 +243,10 @@ def test_proxy_lifecycle(aws: Any, proxy_handler: ProxyHandler, rest_api: dict[s
 
 
 def test_proxy_root_drift_is_reported_and_fixed(
-    aws: Any, proxy_handler: ProxyHandler, rest_api: dict[str, str], nlb: dict[str, str],
+    aws: Any,
+    proxy_handler: ProxyHandler,
+    rest_api: dict[str, str],
+    nlb: dict[str, str],
     link_id: str,
 ) -> None:
     apigw = aws.client("apigateway")
@@ -228,12 +254,17 @@ def test_proxy_root_drift_is_reported_and_fixed(
     made = proxy_handler.create(want)
 
     apigw.update_integration(
-        restApiId=rest_api["id"], resourceId=rest_api["root"], httpMethod="ANY",
-        patchOperations=[{"op": "replace", "path": "/uri", "value": "http://elsewhere:81/"}])
+        restApiId=rest_api["id"],
+        resourceId=rest_api["root"],
+        httpMethod="ANY",
+        patchOperations=[{"op": "replace", "path": "/uri", "value": "http://elsewhere:81/"}],
+    )
     have = proxy_handler.observe(want)
     assert have is not None
     assert sorted((d.path, d.actual) for d in proxy_handler.diff(want, have)) == [
-        ("integration.uri.nlbDnsName", "elsewhere"), ("integration.uri.port", 81)]
+        ("integration.uri.nlbDnsName", "elsewhere"),
+        ("integration.uri.port", 81),
+    ]
     fixed = proxy_handler.update(want, have, proxy_handler.diff(want, have))
     assert proxy_handler.diff(want, fixed) == []
 
@@ -241,23 +272,33 @@ def test_proxy_root_drift_is_reported_and_fixed(
     have = proxy_handler.observe(want)
     assert have is not None
     assert {d.path for d in proxy_handler.diff(want, have)} >= {
-        "apiKeyRequired", "integration.type", "integration.uri.nlbDnsName"}
+        "apiKeyRequired",
+        "integration.type",
+        "integration.uri.nlbDnsName",
+    }
     fixed = proxy_handler.update(want, have, proxy_handler.diff(want, have))
     assert proxy_handler.diff(want, fixed) == []
     assert fixed.id == made.id
 
 
 def test_proxy_without_path_mapping_is_drift(
-    aws: Any, proxy_handler: ProxyHandler, rest_api: dict[str, str], nlb: dict[str, str],
+    aws: Any,
+    proxy_handler: ProxyHandler,
+    rest_api: dict[str, str],
+    nlb: dict[str, str],
     link_id: str,
 ) -> None:
     apigw = aws.client("apigateway")
     want = proxy_desired(proxy_props(rest_api["id"], link_id, nlb["dns"]))
     made = proxy_handler.create(want)
     apigw.update_integration(
-        restApiId=rest_api["id"], resourceId=made.id, httpMethod="ANY",
-        patchOperations=[{"op": "remove",
-                          "path": "/requestParameters/integration.request.path.proxy"}])
+        restApiId=rest_api["id"],
+        resourceId=made.id,
+        httpMethod="ANY",
+        patchOperations=[
+            {"op": "remove", "path": "/requestParameters/integration.request.path.proxy"}
+        ],
+    )
     have = proxy_handler.observe(want)
     assert have is not None
     assert "integration.uri.nlbDnsName" in {d.path for d in proxy_handler.diff(want, have)}

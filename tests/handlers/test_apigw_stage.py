@@ -20,8 +20,9 @@ def context(aws: Any) -> AwsContext:
     return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
 
 
-def desired(key: str, kind: str, component: str, props: dict[str, Any],
-            owner: str = OWNER) -> Desired:
+def desired(
+    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
+) -> Desired:
     tags = ownership.owner_tags(owner, component, {"team": "payments"})
     return Desired(Resource(key, kind, component, props), props, tags, owner)
 
@@ -30,11 +31,20 @@ def make_api(aws: Any, tags: dict[str, str]) -> str:
     """A REST API with one method (AWS refuses to deploy an API without methods)."""
     apigw = aws.client("apigateway")
     api = apigw.create_rest_api(name=NAME, tags=tags)
-    apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="ANY",
-                     authorizationType="NONE")
-    apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"],
-                          httpMethod="ANY", type="HTTP_PROXY", integrationHttpMethod="ANY",
-                          uri="http://backend.example:80/")
+    apigw.put_method(
+        restApiId=api["id"],
+        resourceId=api["rootResourceId"],
+        httpMethod="ANY",
+        authorizationType="NONE",
+    )
+    apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=api["rootResourceId"],
+        httpMethod="ANY",
+        type="HTTP_PROXY",
+        integrationHttpMethod="ANY",
+        uri="http://backend.example:80/",
+    )
     return str(api["id"])
 
 
@@ -54,8 +64,12 @@ def stages(aws: Any) -> StageHandler:
 
 
 def deployment_desired(api_id: str, fingerprint: str) -> Desired:
-    return desired("deployment", "apigw.deployment", "rest-api",
-                   {"restApiId": api_id, "fingerprint": fingerprint})
+    return desired(
+        "deployment",
+        "apigw.deployment",
+        "rest-api",
+        {"restApiId": api_id, "fingerprint": fingerprint},
+    )
 
 
 def deployment_ids(aws: Any, api_id: str) -> set[str]:
@@ -96,7 +110,8 @@ def test_deployment_in_foreign_api_is_not_ours(aws: Any, deployments: Deployment
     foreign = make_api(aws, {"team": "other"})
     want = deployment_desired(foreign, "0123456789abcdef")
     aws.client("apigateway").create_deployment(
-        restApiId=foreign, description="privateservice fingerprint=0123456789abcdef")
+        restApiId=foreign, description="privateservice fingerprint=0123456789abcdef"
+    )
     have = deployments.observe(want)
     assert have is not None
     assert not have.owned_by(OWNER)
@@ -109,15 +124,23 @@ def test_deployment_of_missing_api_is_absent(deployments: DeploymentHandler) -> 
 # --- stage ----------------------------------------------------------------------------------
 
 
-def stage_desired(api_id: str, deployment_id: str,
-                  throttle: dict[str, Any] | None) -> Desired:
-    return desired("stage", "apigw.stage", "stage", {
-        "restApiId": api_id, "stageName": "prod", "deploymentId": deployment_id,
-        "throttle": throttle})
+def stage_desired(api_id: str, deployment_id: str, throttle: dict[str, Any] | None) -> Desired:
+    return desired(
+        "stage",
+        "apigw.stage",
+        "stage",
+        {
+            "restApiId": api_id,
+            "stageName": "prod",
+            "deploymentId": deployment_id,
+            "throttle": throttle,
+        },
+    )
 
 
-def test_stage_lifecycle(aws: Any, deployments: DeploymentHandler, stages: StageHandler,
-                         api_id: str) -> None:
+def test_stage_lifecycle(
+    aws: Any, deployments: DeploymentHandler, stages: StageHandler, api_id: str
+) -> None:
     first = deployments.create(deployment_desired(api_id, "1111111111111111"))
     throttle = {"rateLimit": 100.0, "burstLimit": 200}
     want = stage_desired(api_id, first.id, throttle)
@@ -136,15 +159,15 @@ def test_stage_lifecycle(aws: Any, deployments: DeploymentHandler, stages: Stage
     moved = stage_desired(api_id, second.id, throttle)
     deltas = stages.diff(moved, have)
     assert [(d.path, d.desired, d.actual) for d in deltas] == [
-        ("deploymentId", second.id, first.id)]
+        ("deploymentId", second.id, first.id)
+    ]
     updated = stages.update(moved, have, deltas)
     assert stages.diff(moved, updated) == []
     assert deployment_ids(aws, api_id) == {second.id}  # the old one went with the move
 
     faster = stage_desired(api_id, second.id, {"rateLimit": 50.5, "burstLimit": 200})
     deltas = stages.diff(faster, updated)
-    assert [(d.path, d.desired, d.actual) for d in deltas] == [
-        ("throttle.rateLimit", 50.5, 100.0)]
+    assert [(d.path, d.desired, d.actual) for d in deltas] == [("throttle.rateLimit", 50.5, 100.0)]
     updated = stages.update(faster, updated, deltas)
     assert stages.diff(faster, updated) == []
     again = stages.observe(faster)
@@ -156,8 +179,9 @@ def test_stage_lifecycle(aws: Any, deployments: DeploymentHandler, stages: Stage
     stages.delete(again)  # twice is fine
 
 
-def test_stage_without_throttle(deployments: DeploymentHandler, stages: StageHandler,
-                                api_id: str) -> None:
+def test_stage_without_throttle(
+    deployments: DeploymentHandler, stages: StageHandler, api_id: str
+) -> None:
     deployment = deployments.create(deployment_desired(api_id, "1111111111111111"))
     want = stage_desired(api_id, deployment.id, None)
     made = stages.create(want)
@@ -171,8 +195,9 @@ def test_stage_without_throttle(deployments: DeploymentHandler, stages: StageHan
     assert stages.diff(throttled, have) == []
 
 
-def test_stage_throttle_removed(deployments: DeploymentHandler, stages: StageHandler,
-                                api_id: str) -> None:
+def test_stage_throttle_removed(
+    deployments: DeploymentHandler, stages: StageHandler, api_id: str
+) -> None:
     deployment = deployments.create(deployment_desired(api_id, "1111111111111111"))
     throttled = stage_desired(api_id, deployment.id, {"rateLimit": 10.0, "burstLimit": 20})
     have = stages.create(throttled)
@@ -183,19 +208,22 @@ def test_stage_throttle_removed(deployments: DeploymentHandler, stages: StageHan
     assert have.props["throttle"] is None
 
 
-def test_stage_without_owner_tag_is_not_ours(aws: Any, stages: StageHandler,
-                                             api_id: str) -> None:
+def test_stage_without_owner_tag_is_not_ours(aws: Any, stages: StageHandler, api_id: str) -> None:
     apigw = aws.client("apigateway")
     deployment = apigw.create_deployment(restApiId=api_id, description="by hand")
-    apigw.create_stage(restApiId=api_id, stageName="prod", deploymentId=deployment["id"],
-                       tags={"team": "other"})
+    apigw.create_stage(
+        restApiId=api_id, stageName="prod", deploymentId=deployment["id"], tags={"team": "other"}
+    )
     have = stages.observe(stage_desired(api_id, deployment["id"], None))
     assert have is not None
     assert not have.owned_by(OWNER)
 
 
 def test_stage_move_keeps_deployments_that_are_not_ours(
-    aws: Any, deployments: DeploymentHandler, stages: StageHandler, api_id: str,
+    aws: Any,
+    deployments: DeploymentHandler,
+    stages: StageHandler,
+    api_id: str,
 ) -> None:
     apigw = aws.client("apigateway")
     manual = apigw.create_deployment(restApiId=api_id, description="by hand")["id"]

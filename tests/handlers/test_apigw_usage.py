@@ -20,8 +20,9 @@ def context(aws: Any, **kw: Any) -> AwsContext:
     return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url, **kw))
 
 
-def desired(key: str, kind: str, component: str, props: dict[str, Any],
-            owner: str = OWNER) -> Desired:
+def desired(
+    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
+) -> Desired:
     tags = ownership.owner_tags(owner, component, {"team": "payments"})
     return Desired(Resource(key, kind, component, props), props, tags, owner)
 
@@ -30,11 +31,20 @@ def make_stage(aws: Any, stage: str = "prod") -> str:
     """A REST API with a method, a deployment and `stage` (what a plan can name)."""
     apigw = aws.client("apigateway")
     api = apigw.create_rest_api(name=OWNER, tags=ownership.owner_tags(OWNER, "rest-api", {}))
-    apigw.put_method(restApiId=api["id"], resourceId=api["rootResourceId"], httpMethod="ANY",
-                     authorizationType="NONE")
-    apigw.put_integration(restApiId=api["id"], resourceId=api["rootResourceId"],
-                          httpMethod="ANY", type="HTTP_PROXY", integrationHttpMethod="ANY",
-                          uri="http://backend.example:80/")
+    apigw.put_method(
+        restApiId=api["id"],
+        resourceId=api["rootResourceId"],
+        httpMethod="ANY",
+        authorizationType="NONE",
+    )
+    apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=api["rootResourceId"],
+        httpMethod="ANY",
+        type="HTTP_PROXY",
+        integrationHttpMethod="ANY",
+        uri="http://backend.example:80/",
+    )
     deployment = apigw.create_deployment(restApiId=api["id"])
     for name in (stage, "canary"):
         apigw.create_stage(restApiId=api["id"], stageName=name, deploymentId=deployment["id"])
@@ -72,8 +82,12 @@ def plan_desired(api_id: str, item: str = "gold", **over: Any) -> Desired:
 
 
 def key_desired(item: str = "partner-a", *, enabled: bool = True) -> Desired:
-    return desired(f"api-key/{item}", "apigw.api_key", "api-key",
-                   {"name": f"{OWNER}/{item}", "enabled": enabled})
+    return desired(
+        f"api-key/{item}",
+        "apigw.api_key",
+        "api-key",
+        {"name": f"{OWNER}/{item}", "enabled": enabled},
+    )
 
 
 def key_value(aws: Any, key_id: str) -> str:
@@ -109,11 +123,18 @@ def test_plan_lifecycle(aws: Any, plans: UsagePlanHandler, api_id: str) -> None:
     counted = context(aws)
     handler = UsagePlanHandler(counted)
     several = plan_desired(
-        api_id, throttle=None, quota={"limit": 7, "period": "DAY", "offset": 0},
-        apiStages=[{"apiId": api_id, "stage": "prod"}, {"apiId": api_id, "stage": "canary"}])
+        api_id,
+        throttle=None,
+        quota={"limit": 7, "period": "DAY", "offset": 0},
+        apiStages=[{"apiId": api_id, "stage": "prod"}, {"apiId": api_id, "stage": "canary"}],
+    )
     deltas = handler.diff(several, again)
-    assert sorted(d.path for d in deltas) == ["apiStages", "quota.limit", "quota.period",
-                                              "throttle"]
+    assert sorted(d.path for d in deltas) == [
+        "apiStages",
+        "quota.limit",
+        "quota.period",
+        "throttle",
+    ]
     updated = handler.update(several, again, deltas)
     assert counted.counter.mutating() == {("apigateway", "UpdateUsagePlan"): 1}  # one call
     assert handler.diff(several, updated) == []
@@ -152,8 +173,7 @@ def test_stageless_plan_delete_twice(aws: Any, api_id: str) -> None:
     handler.delete(have)
 
 
-def test_plan_same_name_without_owner_tag(aws: Any, plans: UsagePlanHandler,
-                                          api_id: str) -> None:
+def test_plan_same_name_without_owner_tag(aws: Any, plans: UsagePlanHandler, api_id: str) -> None:
     apigw = aws.client("apigateway")
     foreign = apigw.create_usage_plan(name=f"{OWNER}/gold", tags={"team": "other"})
     want = plan_desired(api_id)
@@ -211,14 +231,15 @@ def test_key_name_is_matched_exactly(aws: Any, keys: ApiKeyHandler) -> None:
     assert keys.observe(key_desired("partner-a")) is None  # GetApiKeys matches prefixes
     shorter = keys.create(key_desired("partner-a"))
     assert shorter.id != longer.id
-    assert sorted(o.key for o in keys.list_owned(OWNER)) == ["api-key/partner-a",
-                                                             "api-key/partner-ab"]
+    assert sorted(o.key for o in keys.list_owned(OWNER)) == [
+        "api-key/partner-a",
+        "api-key/partner-ab",
+    ]
 
 
 def test_key_same_name_without_owner_tag(aws: Any, keys: ApiKeyHandler) -> None:
     apigw = aws.client("apigateway")
-    foreign = apigw.create_api_key(name=f"{OWNER}/partner-a", enabled=True,
-                                   tags={"team": "other"})
+    foreign = apigw.create_api_key(name=f"{OWNER}/partner-a", enabled=True, tags={"team": "other"})
     have = keys.observe(key_desired())
     assert have is not None
     assert have.id == foreign["id"]
@@ -229,12 +250,21 @@ def test_key_same_name_without_owner_tag(aws: Any, keys: ApiKeyHandler) -> None:
 # --- usage plan keys ------------------------------------------------------------------------
 
 
-def test_plan_key_lifecycle(aws: Any, plans: UsagePlanHandler, keys: ApiKeyHandler,
-                            plan_keys: UsagePlanKeyHandler, api_id: str) -> None:
+def test_plan_key_lifecycle(
+    aws: Any,
+    plans: UsagePlanHandler,
+    keys: ApiKeyHandler,
+    plan_keys: UsagePlanKeyHandler,
+    api_id: str,
+) -> None:
     plan = plans.create(plan_desired(api_id))
     key = keys.create(key_desired())
-    want = desired("usage-plan-key/gold/partner-a", "apigw.usage_plan_key", "usage-plan-key",
-                   {"usagePlanId": plan.id, "keyId": key.id})
+    want = desired(
+        "usage-plan-key/gold/partner-a",
+        "apigw.usage_plan_key",
+        "usage-plan-key",
+        {"usagePlanId": plan.id, "keyId": key.id},
+    )
     assert plan_keys.observe(want) is None
 
     with capture_logs() as logs:
@@ -252,26 +282,37 @@ def test_plan_key_lifecycle(aws: Any, plans: UsagePlanHandler, keys: ApiKeyHandl
     assert have.tags == plan.tags
     assert plan_keys.create(want).id == made.id  # a retried create is fine
     assert [(o.key, o.props) for o in owned] == [
-        ("usage-plan-key/gold/partner-a", {"usagePlanId": plan.id, "keyId": key.id})]
+        ("usage-plan-key/gold/partner-a", {"usagePlanId": plan.id, "keyId": key.id})
+    ]
 
     plan_keys.delete(have)
     assert plan_keys.observe(want) is None
     assert plan_keys.list_owned(OWNER) == []
 
 
-def test_plan_key_delete_twice(aws: Any, plans: UsagePlanHandler, keys: ApiKeyHandler,
-                               api_id: str) -> None:
+def test_plan_key_delete_twice(
+    aws: Any, plans: UsagePlanHandler, keys: ApiKeyHandler, api_id: str
+) -> None:
     handler = UsagePlanKeyHandler(context(aws, max_attempts=1))
     plan = plans.create(plan_desired(api_id))
     key = keys.create(key_desired())
-    have = handler.create(desired("usage-plan-key/gold/partner-a", "apigw.usage_plan_key",
-                                  "usage-plan-key", {"usagePlanId": plan.id, "keyId": key.id}))
+    have = handler.create(
+        desired(
+            "usage-plan-key/gold/partner-a",
+            "apigw.usage_plan_key",
+            "usage-plan-key",
+            {"usagePlanId": plan.id, "keyId": key.id},
+        )
+    )
     handler.delete(have)
     handler.delete(have)
 
 
 def test_plan_keys_of_foreign_keys_or_plans_are_not_listed(
-    aws: Any, plans: UsagePlanHandler, keys: ApiKeyHandler, plan_keys: UsagePlanKeyHandler,
+    aws: Any,
+    plans: UsagePlanHandler,
+    keys: ApiKeyHandler,
+    plan_keys: UsagePlanKeyHandler,
     api_id: str,
 ) -> None:
     apigw = aws.client("apigateway")
@@ -283,16 +324,25 @@ def test_plan_keys_of_foreign_keys_or_plans_are_not_listed(
     apigw.create_usage_plan_key(usagePlanId=foreign_plan["id"], keyId=key.id, keyType="API_KEY")
     assert plan_keys.list_owned(OWNER) == []
 
-    in_foreign = desired("usage-plan-key/gold/partner-a", "apigw.usage_plan_key",
-                         "usage-plan-key", {"usagePlanId": foreign_plan["id"], "keyId": key.id})
+    in_foreign = desired(
+        "usage-plan-key/gold/partner-a",
+        "apigw.usage_plan_key",
+        "usage-plan-key",
+        {"usagePlanId": foreign_plan["id"], "keyId": key.id},
+    )
     have = plan_keys.observe(in_foreign)
     assert have is not None
     assert not have.owned_by(OWNER)
 
 
-def test_plan_key_of_missing_plan_is_absent(plan_keys: UsagePlanKeyHandler,
-                                            keys: ApiKeyHandler) -> None:
+def test_plan_key_of_missing_plan_is_absent(
+    plan_keys: UsagePlanKeyHandler, keys: ApiKeyHandler
+) -> None:
     key = keys.create(key_desired())
-    want = desired("usage-plan-key/gold/partner-a", "apigw.usage_plan_key", "usage-plan-key",
-                   {"usagePlanId": "nosuchplan", "keyId": key.id})
+    want = desired(
+        "usage-plan-key/gold/partner-a",
+        "apigw.usage_plan_key",
+        "usage-plan-key",
+        {"usagePlanId": "nosuchplan", "keyId": key.id},
+    )
     assert plan_keys.observe(want) is None

@@ -32,7 +32,9 @@ def handler(aws: Any) -> VpcLinkHandler:
 def nlb_arn(aws: Any) -> str:
     elbv2 = aws.client("elbv2")
     lb = elbv2.create_load_balancer(
-        Name="ps-default-orders-nlb", Type="network", Scheme="internal",
+        Name="ps-default-orders-nlb",
+        Type="network",
+        Scheme="internal",
         Subnets=list(aws.network.private_subnet_ids[:2]),
     )["LoadBalancers"][0]
     return str(lb["LoadBalancerArn"])
@@ -86,10 +88,14 @@ def test_failed_link_is_permanent(aws: Any, handler: VpcLinkHandler) -> None:
     want = desired({"name": NAME, "targetArns": [missing]})
     handler.create(want)
     deadline = time.monotonic() + 15
-    with pytest.raises(PermanentError, match="FAILED"):
+
+    def observe_until_it_fails() -> None:
         while time.monotonic() < deadline:
             handler.observe(want)
             time.sleep(0.2)
+
+    with pytest.raises(PermanentError, match="FAILED"):
+        observe_until_it_fails()
     owned = handler.list_owned(OWNER)  # still listed, so that it can be deleted
     assert [o.key for o in owned] == ["vpc-link"]
     handler.delete(owned[0])
