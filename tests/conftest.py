@@ -54,3 +54,12 @@ def aws(sandbox: Sandbox) -> SandboxAccess:
     """A freshly reset and reseeded sandbox."""
     sandbox.reset()
     return sandbox.access()
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """Each test starts with structlog's defaults: a CLI test's level filter must not leak."""
+    yield
+    import structlog
+
+    structlog.reset_defaults()
