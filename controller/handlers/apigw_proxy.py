@@ -170,9 +170,7 @@ class ProxyHandler(Handler):
             api.proxy_id = res["id"]
         self._converge_method(want, api.proxy_id, api.methods.get(api.proxy_id), proxy=True)
         self._converge_method(want, api.root_id, api.methods.get(api.root_id), proxy=False)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def _converge_method(
         self, want: Desired, resource_id: str, method: MethodTypeDef | None, *, proxy: bool

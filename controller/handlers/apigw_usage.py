@@ -33,7 +33,7 @@ from controller.handlers.base import (
     Observed,
     changed,
     diff_props,
-    error_code,
+    tolerating,
 )
 
 if TYPE_CHECKING:
@@ -336,11 +336,8 @@ class UsagePlanKeyHandler(Handler):
         """Put the API key in the plan (a key already in it is success)."""
         plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
         self.log_call("creating", want, usagePlanId=plan_id, keyId=key_id)
-        try:
+        with tolerating("ConflictException"):
             self.client.create_usage_plan_key(usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")
-        except ClientError as exc:
-            if error_code(exc) != "ConflictException":
-                raise
         have = self.observe(want)
         if have is None:
             msg = f"usage plan key {plan_id}/{key_id} not found right after creating it"

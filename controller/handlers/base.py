@@ -16,7 +16,8 @@ Handlers are the only code that calls boto3. Neighbours: `controller.reconcile.e
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
+from controller.errors import TemporaryError
 from controller.model.stack import Resource
 
 log = structlog.get_logger(__name__)
@@ -113,6 +115,16 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+@contextmanager
+def tolerating(*codes: str) -> Iterator[None]:
+    """Swallow a ClientError with one of these codes (NotFound on delete, exists on create)."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) not in codes:
+            raise
+
+
 class Handler(ABC):
     """Observe / create / update / delete one kind of AWS resource."""
 
@@ -159,6 +171,13 @@ class Handler(ABC):
     def requires_replacement(self, deltas: list[Delta]) -> bool:
         """True when a delta touches a field AWS cannot modify in place."""
         return changed(deltas, *self.replace_on)
+
+    def reobserve(self, want: Desired) -> Observed:
+        """Observe right after a change; AWS reads can lag writes, so absence is a short wait."""
+        have = self.observe(want)
+        if have is None:
+            raise TemporaryError(f"{want.key}: not visible yet after the change", 2.0)
+        return have
 
     def is_not_found(self, exc: ClientError) -> bool:
         """True for this service's NotFound error codes."""

@@ -129,17 +129,13 @@ class SecurityGroupHandler(Handler):
         )["GroupId"]
         self._sync_rules(want, group_id)
         self.log_call("created", want, id=group_id)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Authorize missing rules and revoke extra ones (by rule id)."""
         del deltas
         self._sync_rules(want, have.id)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def _sync_rules(self, want: Desired, group_id: str) -> None:
         existing = self._rules(group_id)

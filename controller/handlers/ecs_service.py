@@ -15,7 +15,15 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    error_code,
+    tolerating,
+)
 
 
 def service_props(s: dict[str, Any]) -> dict[str, Any]:
@@ -141,9 +149,7 @@ class ServiceHandler(Handler):
                 raise TemporaryError("previous service of that name is still draining", 15) from exc
             raise
         self.log_call("created", want, id=s["serviceArn"])
-        have = self.observe(want)
-        assert have is not None
-        return have
+        return self.reobserve(want)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateService with only the aspects that differ."""
@@ -167,21 +173,14 @@ class ServiceHandler(Handler):
         if args:
             self.log_call("updating", want, id=have.id, aspects=sorted(args))
             self.client.update_service(cluster=p["cluster"], service=p["name"], **args)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def delete(self, have: Observed) -> None:
         """Delete (force: no need to scale to zero first); NotFound is success."""
         self.log_call("deleting", have, id=have.id)
-        try:
+        with tolerating(
+            "ServiceNotFoundException", "ServiceNotActiveException", "ClusterNotFoundException"
+        ):
             self.client.delete_service(
                 cluster=have.props["cluster"], service=have.props["name"], force=True
             )
-        except ClientError as exc:
-            if error_code(exc) not in (
-                "ServiceNotFoundException",
-                "ServiceNotActiveException",
-                "ClusterNotFoundException",
-            ):
-                raise

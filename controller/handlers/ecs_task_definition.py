@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 
 
 def container_props(cd: dict[str, Any]) -> dict[str, Any]:
@@ -109,9 +109,7 @@ class TaskDefinitionHandler(Handler):
         self.log_call("registering revision", want, family=p["family"])
         td = self.client.register_task_definition(**args)["taskDefinition"]
         self.log_call("registered revision", want, id=td["taskDefinitionArn"])
-        have = self.observe(want)
-        assert have is not None
-        return have
+        return self.reobserve(want)
 
     def create(self, want: Desired) -> Observed:
         """Register the first revision."""
@@ -133,8 +131,5 @@ class TaskDefinitionHandler(Handler):
                 if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] != family:
                     continue
                 self.log_call("deregistering", have, id=arn)
-                try:
+                with tolerating("ClientException"):
                     self.client.deregister_task_definition(taskDefinition=arn)
-                except ClientError as exc:
-                    if error_code(exc) != "ClientException":
-                        raise

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 
 
 class ListenerHandler(Handler):
@@ -104,8 +104,5 @@ class ListenerHandler(Handler):
     def delete(self, have: Observed) -> None:
         """Delete; NotFound is success."""
         self.log_call("deleting", have, id=have.id)
-        try:
+        with tolerating("ListenerNotFound"):
             self.client.delete_listener(ListenerArn=have.id)
-        except ClientError as exc:
-            if error_code(exc) != "ListenerNotFound":
-                raise

@@ -13,9 +13,22 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    error_code,
+    tolerating,
+)
 
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
+
+
+def attribute_changes(desired: dict[str, str], held: dict[str, str]) -> list[dict[str, str]]:
+    """The `{"Key", "Value"}` pairs to send: only attributes whose value differs."""
+    return [{"Key": k, "Value": v} for k, v in desired.items() if held.get(k) != v]
 
 
 class LoadBalancerHandler(Handler):
@@ -73,8 +86,7 @@ class LoadBalancerHandler(Handler):
             IpAddressType="ipv4",
             Tags=ownership.to_list(want.tags),
         )
-        have = self.observe(want)
-        assert have is not None
+        have = self.reobserve(want)
         have = self.update(want, have, self.diff(want, have))
         self.log_call("created", want, id=have.id)
         return have
@@ -96,26 +108,17 @@ class LoadBalancerHandler(Handler):
                     "enforcePrivateLinkInboundRules"
                 ],
             )
-        attrs = [
-            {"Key": k, "Value": v}
-            for k, v in p["attributes"].items()
-            if have.props["attributes"].get(k) != v
-        ]
+        attrs = attribute_changes(p["attributes"], have.props["attributes"])
         if attrs:
             self.log_call("modifying attributes", want, attributes=attrs)
             self.client.modify_load_balancer_attributes(LoadBalancerArn=have.id, Attributes=attrs)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def delete(self, have: Observed) -> None:
         """Delete the NLB; NotFound is success."""
         self.log_call("deleting", have, id=have.id)
-        try:
+        with tolerating("LoadBalancerNotFound"):
             self.client.delete_load_balancer(LoadBalancerArn=have.id)
-        except ClientError as exc:
-            if error_code(exc) != "LoadBalancerNotFound":
-                raise
 
 
 def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
@@ -199,8 +202,7 @@ class TargetGroupHandler(Handler):
             Tags=ownership.to_list(want.tags),
             **self._health_args(p["healthCheck"]),
         )
-        have = self.observe(want)
-        assert have is not None
+        have = self.reobserve(want)
         have = self.update(want, have, self.diff(want, have))
         self.log_call("created", want, id=have.id)
         return have
@@ -213,17 +215,11 @@ class TargetGroupHandler(Handler):
             self.client.modify_target_group(
                 TargetGroupArn=have.id, **self._health_args(p["healthCheck"])
             )
-        attrs = [
-            {"Key": k, "Value": v}
-            for k, v in p["attributes"].items()
-            if have.props["attributes"].get(k) != v
-        ]
+        attrs = attribute_changes(p["attributes"], have.props["attributes"])
         if attrs:
             self.log_call("modifying attributes", want, attributes=attrs)
             self.client.modify_target_group_attributes(TargetGroupArn=have.id, Attributes=attrs)
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def delete(self, have: Observed) -> None:
         """Delete; a group still used by a listener or a service is a wait."""

@@ -14,7 +14,15 @@ import json
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    error_code,
+    tolerating,
+)
 
 INLINE = "privateservice-secrets"
 
@@ -43,12 +51,9 @@ class RoleHandler(Handler):
             )
             for p in page["AttachedPolicies"]
         )
-        try:
+        inline = None
+        with tolerating("NoSuchEntity"):
             inline = self.client.get_role_policy(RoleName=name, PolicyName=INLINE)["PolicyDocument"]
-        except ClientError as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise
-            inline = None
         if isinstance(inline, str):
             inline = json.loads(inline)
         trust = role["AssumeRolePolicyDocument"]
@@ -71,18 +76,14 @@ class RoleHandler(Handler):
         """Create the role with its trust policy and tags, then its policies."""
         p = want.props
         self.log_call("creating", want, name=p["name"])
-        try:
+        with tolerating("EntityAlreadyExists"):
             self.client.create_role(
                 RoleName=p["name"],
                 AssumeRolePolicyDocument=json.dumps(p["trustPolicy"]),
                 Description=f"privateservice {want.owner}: ECS task execution",
                 Tags=ownership.to_list(want.tags),
             )
-        except ClientError as exc:
-            if error_code(exc) != "EntityAlreadyExists":
-                raise
-        have = self.observe(want)
-        assert have is not None
+        have = self.reobserve(want)
         return self.update(want, have, self.diff(want, have))
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
@@ -108,26 +109,18 @@ class RoleHandler(Handler):
                 self.client.put_role_policy(
                     RoleName=name, PolicyName=INLINE, PolicyDocument=json.dumps(p["inlinePolicy"])
                 )
-        observed = self.observe(want)
-        assert observed is not None
-        return observed
+        return self.reobserve(want)
 
     def _delete_inline(self, name: str) -> None:
-        try:
+        with tolerating("NoSuchEntity"):
             self.client.delete_role_policy(RoleName=name, PolicyName=INLINE)
-        except ClientError as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise
 
     def delete(self, have: Observed) -> None:
         """Detach and delete its policies, then the role; NotFound is success."""
         name = have.props["name"]
         self.log_call("deleting", have, id=have.id)
-        try:
+        with tolerating("NoSuchEntity"):
             for arn in have.props["managedPolicies"]:
                 self.client.detach_role_policy(RoleName=name, PolicyArn=arn)
             self._delete_inline(name)
             self.client.delete_role(RoleName=name)
-        except ClientError as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise

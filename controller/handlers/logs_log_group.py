@@ -5,9 +5,7 @@ Neighbours: `controller.handlers.base`; the task definition's awslogs driver wri
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, tolerating
 
 
 class LogGroupHandler(Handler):
@@ -38,17 +36,12 @@ class LogGroupHandler(Handler):
         """Create the group with our tags and its retention."""
         name = want.props["name"]
         self.log_call("creating", want, name=name)
-        try:
+        with tolerating("ResourceAlreadyExistsException"):
             self.client.create_log_group(logGroupName=name, tags=dict(want.tags))
-        except ClientError as exc:
-            if error_code(exc) != "ResourceAlreadyExistsException":
-                raise
         self.client.put_retention_policy(
             logGroupName=name, retentionInDays=want.props["retentionDays"]
         )
-        have = self.observe(want)
-        assert have is not None
-        return have
+        return self.reobserve(want)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Retention is the only mutable field."""
@@ -63,8 +56,5 @@ class LogGroupHandler(Handler):
     def delete(self, have: Observed) -> None:
         """Delete; NotFound is success."""
         self.log_call("deleting", have, id=have.id)
-        try:
+        with tolerating("ResourceNotFoundException"):
             self.client.delete_log_group(logGroupName=have.id)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise
