@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from controller.model.support import unsupported
 from controller.reconcile import render, status
 from controller.reconcile.engine import Change, Outcome
 from controller.reconcile.runner import Reconciler
+from controller.runtime.settings import RuntimeSettings
 from controller.spec.loader import load_paths
 from controller.spec.models import PrivateService
 
@@ -77,7 +79,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     live("apply", "reconcile until converged or --timeout", timeout=True)
     live("delete", "remove owned resources in reverse order", timeout=True)
-    live("status", "live status of each service")
+    st = sub.add_parser("status", help="live status of each service (or of a running controller)")
+    st.add_argument(
+        "-f",
+        "--filename",
+        dest="paths",
+        action="append",
+        metavar="PATH",
+        help="spec file or directory (repeatable)",
+    )
+    st.add_argument(
+        "--controller",
+        metavar="URL",
+        help="read /status of a running `psctl run` (e.g. http://127.0.0.1:8080)",
+    )
+    aws_opts(st)
+    output(st)
+
+    run = sub.add_parser("run", help="the long-running controller")
+    run.add_argument(
+        "--source", required=True, help="a directory, s3://bucket/prefix, or kubernetes"
+    )
+    run.add_argument(
+        "--listen",
+        default="0.0.0.0:8080",
+        metavar="HOST:PORT",
+        help="serves /healthz, /readyz, /metrics and /status (default 0.0.0.0:8080)",
+    )
+    run.add_argument(
+        "--prune", action="store_true", help="delete the resources of a spec that leaves the source"
+    )
+    run.add_argument("--poll-seconds", type=float, default=10.0, help="source poll interval")
+    run.add_argument("--concurrency", type=int, default=4, help="specs reconciled at once")
+    run.add_argument(
+        "--default-sns-topic", metavar="ARN", help="alerts go here when a spec names no topic"
+    )
+    aws_opts(run)
+    run.set_defaults(log_format="json", log_level="info")
 
     sub.add_parser("crd", help="print the CustomResourceDefinition")
 
@@ -271,17 +309,49 @@ def _print_statuses(docs: list[dict[str, Any]]) -> None:
             print(f"  nlb:      {s['loadBalancerDnsName']}")
 
 
+def _controller_status(url: str) -> list[dict[str, Any]]:
+    """The items of a running controller's /status."""
+    with urllib.request.urlopen(f"{url.rstrip('/')}/status", timeout=10) as resp:  # noqa: S310
+        items: list[dict[str, Any]] = json.load(resp)["items"]
+    return [i for i in items if "metadata" in i]
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    """status: live, from one dry pass."""
-    specs = _load(args.paths)
-    if specs is None:
-        return 1
-    docs = _statuses(specs, _aws(args))
+    """status: live, from one dry pass per spec, or from a running controller."""
+    if args.controller:
+        docs = _controller_status(args.controller)
+    else:
+        if not args.paths:
+            print("status needs -f PATH or --controller URL", file=sys.stderr)
+            return 1
+        specs = _load(args.paths)
+        if specs is None:
+            return 1
+        docs = _statuses(specs, _aws(args))
     if args.output == "json":
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
     else:
         _print_statuses(docs)
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """run: the long-running controller until SIGTERM (then exit 0)."""
+    from controller.runtime.main import run_controller
+
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"--listen {args.listen!r}: expected HOST:PORT", file=sys.stderr)
+        return 1
+    settings = RuntimeSettings(
+        listen_host=host,
+        listen_port=int(port),
+        prune=args.prune,
+        poll_seconds=args.poll_seconds,
+        concurrency=args.concurrency,
+        default_sns_topic=args.default_sns_topic,
+    )
+    return run_controller(args.source, _aws(args), settings)
 
 
 def cmd_crd(_: argparse.Namespace) -> int:
@@ -327,6 +397,7 @@ COMMANDS = {
     "delete": lambda a: cmd_apply(a, deleting=True),
     "status": cmd_status,
     "crd": cmd_crd,
+    "run": cmd_run,
     "sandbox": cmd_sandbox,
 }
 

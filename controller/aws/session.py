@@ -47,6 +47,19 @@ MUTATING_PREFIXES = (
 )
 
 
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "RequestThrottled",
+    }
+)
+
+
 def is_mutating(operation: str) -> bool:
     """True for operations that change AWS state (by the AWS naming convention)."""
     return operation.startswith(MUTATING_PREFIXES)
@@ -57,7 +70,13 @@ class CallCounter:
     """Thread-safe count of API calls by (service, operation); retries are not extra calls."""
 
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_outcome(self, service: str, operation: str, outcome: str) -> None:
+        """Count how one call ended: `ok`, `error` or `throttled` (after botocore's retries)."""
+        with self._lock:
+            self.outcomes[(service, operation, outcome)] += 1
 
     def record(self, service: str, operation: str) -> None:
         """Count one call."""
@@ -134,8 +153,15 @@ class AwsContext:
                     service, endpoint_url=self.settings.endpoint_url, config=self._config
                 )
                 client.meta.events.register("before-call.*.*", self._count)
+                client.meta.events.register("after-call.*.*", self._outcome)
                 self._clients[service] = client
             return client
+
+    def _outcome(self, model: Any, http_response: Any, parsed: Any, **_: Any) -> None:
+        code = str((parsed or {}).get("Error", {}).get("Code", ""))
+        status = getattr(http_response, "status_code", 200)
+        outcome = "throttled" if code in THROTTLE_CODES else "error" if status >= 400 else "ok"
+        self.counter.record_outcome(model.service_model.service_name, model.name, outcome)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.counter.record(model.service_model.service_name, model.name)

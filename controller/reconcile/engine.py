@@ -21,6 +21,7 @@ import structlog
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
+from controller.aws.session import THROTTLE_CODES
 from controller.errors import PermanentError, TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed
 from controller.model.stack import (
@@ -34,14 +35,6 @@ from controller.model.stack import (
 )
 
 log = structlog.get_logger(__name__)
-
-THROTTLE_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-}
 
 
 class Action(enum.StrEnum):
@@ -128,7 +121,8 @@ def _delay_for(exc: Exception) -> float | None:
     return None
 
 
-def _spec_path(resource: Resource, path: str) -> str | None:
+def spec_path(resource: Resource, path: str) -> str | None:
+    """The spec field a prop path of `resource` comes from, when the builder said so."""
     for prop, spec in resource.spec_paths.items():
         if path == prop or path.startswith(prop + "."):
             return spec
@@ -151,6 +145,8 @@ class Engine:
         self.handlers = handlers
         self.workers = workers
         self.ignore_fields = set(ignore_fields)
+        # (resource key, prop path) pairs left alone: contested fields (see controller.alerts)
+        self.ignored_props: set[tuple[str, str]] = set()
 
     # -- apply ---------------------------------------------------------------------------
     def apply(self, stack: Stack, *, dry_run: bool = False) -> Outcome:
@@ -266,7 +262,9 @@ class Engine:
         return change
 
     def _ignored(self, res: Resource, delta: Delta) -> bool:
-        spec = _spec_path(res, delta.path)
+        if (res.key, delta.path) in self.ignored_props:
+            return True
+        spec = spec_path(res, delta.path)
         return spec is not None and any(
             spec == f or spec.startswith(f + ".") for f in self.ignore_fields
         )

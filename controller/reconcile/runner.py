@@ -51,6 +51,7 @@ class Reconciler:
             raise SpecError(f"{ps.owner}: " + "; ".join(problems))
         self.ps = ps
         self.max_requeue = max_requeue
+        self.last_stack: Stack | None = None
         self.aws = aws.for_region(ps.spec.region)
         self.engine = Engine(make_handlers(self.aws), ignore_fields=ps.spec.drift.ignore_fields)
 
@@ -62,7 +63,8 @@ class Reconciler:
             if not tolerate_missing_network:
                 raise
             net = Network.placeholder()
-        return build_stack(self.ps, net)
+        self.last_stack = build_stack(self.ps, net)
+        return self.last_stack
 
     def plan(self) -> Outcome:
         """One dry pass: every read, no write."""

@@ -37,12 +37,19 @@ def compute(
     error: str | None = None,
     corrections: int = 0,
     last_drift: str | None = None,
+    applied: bool = False,
 ) -> dict[str, Any]:
-    """Status from a dry pass (`outcome`), or from an error that stopped the pass."""
+    """Status from a pass (`outcome`), or from an error that stopped the pass.
+
+    A dry pass (plan, status, Alert mode) shows what differs as drift; an `applied` pass has
+    just changed it, so the service is Provisioning toward the spec rather than Drifted.
+    """
     at = now()
     changes = outcome.changes
-    missing = [c.key for c in changes if c.action in (Action.CREATE, Action.BLOCKED)]
-    drifted = [c for c in changes if c.action in (Action.UPDATE, Action.REPLACE, Action.DELETE)]
+    modifying = (Action.UPDATE, Action.REPLACE, Action.DELETE)
+    changing = (Action.CREATE, Action.BLOCKED, *(modifying if applied else ()))
+    missing = [c.key for c in changes if c.action in changing]
+    drifted = [] if applied else [c for c in changes if c.action in modifying]
     waiting = [c for c in changes if c.action is Action.WAIT]
     failed = outcome.errors
     present = [c for c in changes if c.id and c.action not in (Action.CREATE, Action.DELETE)]

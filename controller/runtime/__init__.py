@@ -1,0 +1,1 @@
+"""The long-running controller: asyncio workers per spec, drift policy, health, metrics, status."""

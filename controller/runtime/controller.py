@@ -1,0 +1,319 @@
+"""The long-running controller: poll a source, one worker per spec, passes in worker threads.
+
+kopf's shape: one queue per object (here an asyncio.Event per spec, so that events for the same
+spec coalesce into one pass), one pass per spec at a time, a bound on passes across specs, a
+resync timer per spec (`drift.resyncSeconds`), backoff with jitter after temporary failures and a
+slow retry after permanent ones. boto3 is synchronous: passes run in a thread pool so the loop
+stays free for the source, the alerts and the HTTP server. SIGTERM stops new passes, lets the
+in-flight ones finish (up to a grace period), and returns.
+Neighbours: `step` (one pass), `server`, `metrics`, `controller.sources`, `controller.alerts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+
+from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_alert
+from controller.aws.session import AwsContext
+from controller.errors import ControllerError, TemporaryError
+from controller.reconcile import status as status_doc
+from controller.runtime.metrics import Metrics
+from controller.runtime.server import StatusServer
+from controller.runtime.settings import RuntimeSettings
+from controller.runtime.step import (
+    Correction,
+    PassReport,
+    SpecState,
+    run_delete_pass,
+    run_pass,
+)
+from controller.sources.base import Snapshot, Source, fingerprint
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Worker:
+    """The asyncio side of one spec: its wake-up event, next resync, and task."""
+
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    next_at: float | None = None
+    deleting: bool = False
+    task: asyncio.Task[None] | None = None
+
+
+class Controller:
+    """Reconciles every spec of a source, continuously."""
+
+    def __init__(
+        self,
+        source: Source,
+        aws: AwsContext,
+        settings: RuntimeSettings,
+        dispatcher: AlertDispatcher,
+    ) -> None:
+        self.source, self.aws, self.settings, self.dispatcher = source, aws, settings, dispatcher
+        self.metrics = Metrics()
+        self.contests = ContestTracker(settings.contested_corrections, settings.contested_seconds)
+        self.states: dict[str, SpecState] = {}
+        self.workers: dict[str, Worker] = {}
+        self.invalid: dict[str, tuple[str, ...]] = {}
+        self.stopping = asyncio.Event()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="reconcile")
+        self._first_round: set[str] | None = None
+        self._in_flight = 0
+        self.server = StatusServer(
+            settings.listen_host,
+            settings.listen_port,
+            ready=self.ready,
+            metrics=self._render_metrics,
+            status=self.status,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve, poll and reconcile until `stopping` is set; then shut down in order."""
+        await self.server.start()
+        await self.dispatcher.start()
+        log.info("controller started", source=self.source.name, port=self.server.bound_port)
+        poller = asyncio.create_task(self._poll_forever())
+        await self.stopping.wait()
+        log.info("stopping: finishing in-flight passes", in_flight=self._in_flight)
+        poller.cancel()
+        for w in self.workers.values():
+            w.wake.set()
+        tasks = [w.task for w in self.workers.values() if w.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
+            for task in pending:
+                task.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        await self.dispatcher.stop()
+        await self.server.stop()
+        log.info("controller stopped")
+
+    def stop(self) -> None:
+        """Ask the controller to stop (SIGTERM)."""
+        self.stopping.set()
+
+    def ready(self) -> bool:
+        """True once every spec of the first listing has had a pass."""
+        return self._first_round is not None and not self._first_round
+
+    # -- the source ----------------------------------------------------------------------
+    async def _poll_forever(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            try:
+                snapshot = await self.source.snapshot()
+                failures = 0
+                self._apply(snapshot)
+                delay = self.settings.poll_seconds
+            except (TemporaryError, OSError) as exc:
+                failures += 1
+                delay = self._backoff(failures)
+                log.warning(
+                    "source poll failed",
+                    source=self.source.name,
+                    error=str(exc),
+                    retry_in=round(delay, 1),
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), delay)
+
+    def _apply(self, snap: Snapshot) -> None:
+        """Start, update or retire workers to match a listing of the source."""
+        for inv in snap.invalid:
+            if self.invalid.get(inv.location) != inv.problems:
+                log.warning("invalid document", location=inv.location, problems=list(inv.problems))
+        self.invalid = {inv.location: inv.problems for inv in snap.invalid}
+        broken = {inv.owner: inv for inv in snap.invalid if inv.owner}
+        for owner, ps in snap.specs.items():
+            fp = fingerprint(ps)
+            state = self.states.get(owner)
+            if state is None:
+                self.states[owner] = SpecState(spec=ps, fingerprint=fp, origin=snap.origins[owner])
+                self.workers[owner] = Worker()
+                self.workers[owner].task = asyncio.create_task(self._work(owner))
+                self.workers[owner].wake.set()
+            elif state.fingerprint != fp or state.problem:
+                log.info("spec changed", owner=owner)
+                state.spec, state.fingerprint, state.reconciler = ps, fp, None
+                state.failures, state.problem = 0, None
+                self.contests.clear(owner)
+                self.workers[owner].deleting = False
+                self.workers[owner].wake.set()
+        for owner in [o for o in self.states if o not in snap.specs]:
+            if owner in broken:  # a typo in its document is not a removal
+                self.states[owner].problem = (
+                    "its document is invalid now; the last valid spec is kept: "
+                    + "; ".join(broken[owner].problems)
+                )
+                continue
+            if not snap.complete:
+                continue  # the source could not be read whole: absence proves nothing
+            state = self.states[owner]
+            if self.settings.prune:
+                if not self.workers[owner].deleting:
+                    log.info(
+                        "spec removed from the source: pruning",
+                        owner=owner,
+                        policy=state.spec.spec.deletion_policy,
+                    )
+                    self.workers[owner].deleting = True
+                    self.workers[owner].wake.set()
+            else:
+                log.info(
+                    "spec removed from the source: its AWS resources stay (no --prune)", owner=owner
+                )
+                self._forget(owner)
+        if self._first_round is None:
+            self._first_round = set(snap.specs)
+
+    def _forget(self, owner: str) -> None:
+        worker = self.workers.pop(owner, None)
+        self.states.pop(owner, None)
+        if worker and worker.task:
+            worker.task.cancel()
+        if self._first_round is not None:
+            self._first_round.discard(owner)
+
+    # -- one spec ------------------------------------------------------------------------
+    async def _work(self, owner: str) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.stopping.is_set():
+            w = self.workers.get(owner)
+            if w is None:
+                return
+            timeout = None if w.next_at is None else max(0.0, w.next_at - loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(w.wake.wait(), timeout)
+            if self.stopping.is_set() or owner not in self.states:
+                return
+            w.wake.clear()
+            self.metrics.queue_depth.inc()
+            async with self._slots:
+                self.metrics.queue_depth.dec()
+                if self.stopping.is_set():
+                    return
+                state = self.states[owner]
+                report = await self._run_in_thread(state, w.deleting)
+            if (
+                w.deleting
+                and report.outcome is not None
+                and not report.outcome.mutated
+                and report.outcome.requeue_after is None
+                and not report.error
+            ):
+                log.info("pruned", owner=owner, policy=state.spec.spec.deletion_policy)
+                self._forget(owner)
+                return
+            w.next_at = loop.time() + self._after(owner, state, report)
+
+    async def _run_in_thread(self, state: SpecState, deleting: bool) -> PassReport:
+        loop = asyncio.get_running_loop()
+        cap = self.settings.max_requeue_seconds
+        self._in_flight += 1
+        try:
+            if deleting:
+                return await loop.run_in_executor(self._pool, run_delete_pass, state, self.aws, cap)
+            contested = self.contests.contested(state.owner)
+            return await loop.run_in_executor(self._pool, run_pass, state, self.aws, contested, cap)
+        except ControllerError as exc:  # never kill the worker
+            return PassReport(outcome=None, error=str(exc))
+        finally:
+            self._in_flight -= 1
+
+    def _after(self, owner: str, state: SpecState, report: PassReport) -> float:
+        """Alerts, metrics and bookkeeping of one pass; returns the delay to the next."""
+        if self._first_round is not None:
+            self._first_round.discard(owner)
+        m = self.metrics
+        m.duration.observe(report.duration)
+        m.sync_aws_calls(self.aws.counter.outcomes)
+        for alert in report.alerts:
+            self._raise(alert, state)
+            m.drifts_detected.labels(alert.component, alert.field).inc()
+            if alert.action == "corrected":
+                m.drifts_corrected.labels(alert.component, alert.field).inc()
+        for fix in report.corrected:
+            if self.contests.record(owner, fix.key, fix.path):
+                self._raise(self._contested(state, fix), state)
+        m.set_phases(Counter(s.status.get("phase", "Pending") for s in self.states.values()))
+        if report.skipped:
+            m.reconciles.labels("skipped").inc()
+            return float(state.spec.spec.drift.resync_seconds)
+        if report.error:
+            state.failures += 1
+            m.reconciles.labels("permanent_error" if report.permanent else "error").inc()
+            log.warning(
+                "reconcile failed",
+                owner=owner,
+                error=report.error,
+                permanent=report.permanent,
+                failures=state.failures,
+            )
+            if report.permanent:
+                return self.settings.permanent_retry_seconds
+            return self._backoff(state.failures)
+        state.failures = 0
+        requeue = report.requeue_after
+        m.reconciles.labels("requeue" if requeue is not None else "ok").inc()
+        resync = float(state.spec.spec.drift.resync_seconds)
+        return resync if requeue is None else min(requeue, resync)
+
+    def _raise(self, alert: Alert, state: SpecState) -> None:
+        self.metrics.alerts.labels(alert.kind).inc()
+        self.dispatcher.submit(alert, state.spec.spec.alerts)
+
+    def _contested(self, state: SpecState, fix: Correction) -> Alert:
+        s = self.settings
+        alert = contested_alert(
+            state.owner,
+            fix.component,
+            fix.resource,
+            fix.path,
+            fix.expected,
+            fix.actual,
+            s.contested_corrections + 1,
+            s.contested_seconds,
+        )
+        if fix.spec_path:  # ignoreFields speaks the spec's language, not the resource's
+            alert = replace(
+                alert, message=alert.message.replace(f"add '{fix.path}'", f"add '{fix.spec_path}'")
+            )
+        return alert
+
+    def _backoff(self, failures: int) -> float:
+        seq = self.settings.backoff
+        base = seq[min(failures, len(seq)) - 1]
+        return base * (1 + random.uniform(0, 0.25))  # noqa: S311 - jitter, not security
+
+    # -- views ---------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Every spec's status document, and every invalid document, as `/status` serves."""
+        items: list[dict[str, Any]] = []
+        for owner, state in sorted(self.states.items()):
+            st = dict(state.status) or {"phase": "Pending"}
+            if state.problem:
+                st["problem"] = state.problem
+            items.append(status_doc.document(state.spec, st) | {"source": state.origin})
+            del owner
+        for location, problems in sorted(self.invalid.items()):
+            items.append(
+                {"source": location, "status": {"phase": "Failed", "problems": list(problems)}}
+            )
+        return {"apiVersion": "v1", "kind": "List", "ready": self.ready(), "items": items}
+
+    def _render_metrics(self) -> bytes:
+        self.metrics.sync_aws_calls(self.aws.counter.outcomes)
+        return self.metrics.render()

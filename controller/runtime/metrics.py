@@ -1,0 +1,67 @@
+"""Prometheus metrics of the controller, in a registry of its own (one per controller instance).
+
+Series: reconciles by result and their duration; drifts detected and corrected by component and
+field; AWS calls by service, operation and outcome (throttles apart); queue depth; specs by phase.
+Neighbours: `controller.runtime.controller` (updates), `controller.runtime.server` (serves).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import Counter as PromCounter
+
+PHASES = ("Pending", "Provisioning", "Ready", "Degraded", "Deleting", "Failed")
+
+
+class Metrics:
+    """The controller's series."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.reconciles = PromCounter(
+            "psctl_reconciles", "Reconcile passes by result", ["result"], registry=r
+        )
+        self.duration = Histogram(
+            "psctl_reconcile_duration_seconds",
+            "Duration of one reconcile pass",
+            registry=r,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
+        )
+        self.drifts_detected = PromCounter(
+            "psctl_drifts_detected", "Drifts found", ["component", "field"], registry=r
+        )
+        self.drifts_corrected = PromCounter(
+            "psctl_drifts_corrected", "Drifts corrected", ["component", "field"], registry=r
+        )
+        self.aws_calls = PromCounter(
+            "psctl_aws_calls",
+            "AWS API calls by outcome (ok, error, throttled)",
+            ["service", "operation", "outcome"],
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "psctl_queue_depth", "Specs waiting for a reconcile slot", registry=r
+        )
+        self.specs = Gauge("psctl_specs", "Specs by phase", ["phase"], registry=r)
+        self.alerts = PromCounter("psctl_alerts", "Alerts raised by kind", ["kind"], registry=r)
+        self._seen: Counter[tuple[str, str, str]] = Counter()
+
+    def sync_aws_calls(self, outcomes: Counter[tuple[str, str, str]]) -> None:
+        """Advance the AWS call counters to the totals an AwsContext has counted."""
+        for key, total in outcomes.items():
+            delta = total - self._seen[key]
+            if delta > 0:
+                self.aws_calls.labels(*key).inc(delta)
+                self._seen[key] = total
+
+    def set_phases(self, phases: Counter[str]) -> None:
+        """Specs by phase, every phase present (zero when none)."""
+        for phase in PHASES:
+            self.specs.labels(phase).set(phases.get(phase, 0))
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

@@ -1,0 +1,67 @@
+"""The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status (aiohttp).
+
+Neighbours: `controller.runtime.controller` (the state served), `controller.runtime.metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+
+class StatusServer:
+    """Serves health, readiness, metrics and the status of every spec."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        ready: Callable[[], bool],
+        metrics: Callable[[], bytes],
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.host, self.port = host, port
+        self._ready, self._metrics, self._status = ready, metrics, status
+        self._runner: web.AppRunner | None = None
+        self.bound_port: int | None = None
+
+    def app(self) -> web.Application:
+        """The aiohttp application."""
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics_handler)
+        app.router.add_get("/status", self._status_handler)
+        return app
+
+    async def start(self) -> None:
+        """Listen; `bound_port` is the real port (useful with port 0)."""
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound sockets only here
+        sockets = getattr(server, "sockets", None) or []
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _readyz(self, _: web.Request) -> web.Response:
+        ready = self._ready()
+        return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def _metrics_handler(self, _: web.Request) -> web.Response:
+        return web.Response(body=self._metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _status_handler(self, _: web.Request) -> web.Response:
+        return web.json_response(self._status())

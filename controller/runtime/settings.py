@@ -1,0 +1,37 @@
+"""Settings of the long-running controller: one frozen dataclass, a default and a reason each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """How `psctl run` behaves. Every attribute has the default a production controller wants."""
+
+    listen_host: str = "0.0.0.0"  # noqa: S104 - a controller in a pod is scraped from outside
+    """Address of the health, metrics and status server."""
+    listen_port: int = 8080
+    """Port of that server (0 picks a free one: tests)."""
+    poll_seconds: float = 10.0
+    """How often the source is listed (directory mtime scan, S3 ListObjectsV2)."""
+    concurrency: int = 4
+    """Specs reconciled at once; each pass runs in a worker thread (boto3 is synchronous)."""
+    backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
+    """Delays after consecutive temporary failures of one spec (jittered by up to 25 %)."""
+    permanent_retry_seconds: float = 600.0
+    """A spec that failed permanently is retried this rarely, or at once when it changes."""
+    max_requeue_seconds: float = 30.0
+    """Cap on the wait a provisioning resource asks for (a VPC Link, tasks starting)."""
+    prune: bool = False
+    """Delete the AWS resources of a spec that left the source (per its deletionPolicy)."""
+    default_sns_topic: str | None = None
+    """Alerts go here too when a spec names no topic of its own."""
+    alert_window_seconds: float = 300.0
+    """The same drift of the same field within this window is one alert with a count."""
+    contested_corrections: int = 3
+    """A field corrected more than this many times ..."""
+    contested_seconds: float = 600.0
+    """... within this many seconds is contested: the controller stops fighting it."""
+    shutdown_grace_seconds: float = 25.0
+    """On SIGTERM, in-flight passes get this long to finish before the process exits."""

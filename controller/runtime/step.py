@@ -1,0 +1,211 @@
+"""One reconcile pass of one spec under its drift policy, and what it found (synchronous).
+
+Until a spec has converged once, a pass builds toward it and nothing it changes is drift. After
+that, with the spec unchanged, whatever a pass finds is drift: `Correct` fixes it (an apply pass)
+and reports it as corrected, `Alert` only looks (a dry pass, no mutating call) and reports it,
+`Ignore` makes no call at all. Fields in `drift.ignoreFields` and contested fields are left alone
+by the engine. Runs in a worker thread; asyncio lives in `controller.runtime.controller`.
+Neighbours: `controller.reconcile` (runner, engine, status), `controller.alerts` (Alert).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from controller.alerts import Alert, drift_alert
+from controller.aws.session import AwsContext
+from controller.errors import ControllerError, PermanentError
+from controller.reconcile import status as status_doc
+from controller.reconcile.engine import Action, Change, Outcome, spec_path
+from controller.reconcile.runner import Reconciler
+from controller.spec.models import PrivateService
+
+DRIFT_ACTIONS = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+
+
+@dataclass
+class SpecState:
+    """What the runtime knows of one spec between passes."""
+
+    spec: PrivateService
+    fingerprint: str
+    origin: str
+    converged: str | None = None  # fingerprint of the spec as last converged
+    reconciler: Reconciler | None = None
+    status: dict[str, Any] = field(default_factory=dict)
+    corrections: int = 0
+    last_drift: str | None = None
+    failures: int = 0
+    problem: str | None = None  # a newer version of the spec that is invalid
+
+    @property
+    def owner(self) -> str:
+        """`<namespace>/<name>`."""
+        return self.spec.owner
+
+
+@dataclass
+class PassReport:
+    """What one pass did and found."""
+
+    outcome: Outcome | None
+    alerts: list[Alert] = field(default_factory=list)
+    corrected: list[Correction] = field(default_factory=list)
+    error: str | None = None
+    permanent: bool = False
+    duration: float = 0.0
+    skipped: bool = False
+
+    @property
+    def requeue_after(self) -> float | None:
+        """When the engine asked to come back (a resource provisioning, a temporary error)."""
+        if self.outcome is None:
+            return None
+        if self.outcome.mutated and self.outcome.requeue_after is None:
+            return 0.0  # verify what was just changed
+        return self.outcome.requeue_after
+
+
+def _alerts(owner: str, change: Change, action: Literal["corrected", "reported"]) -> list[Alert]:
+    """One alert per drifted field (a missing or extra resource is one alert)."""
+    if change.action is Action.CREATE:
+        fields = [("(resource)", "present", "absent")]
+    elif change.action is Action.DELETE:
+        fields = [("(resource)", "absent", "present")]
+    else:
+        fields = [(d.path, d.desired, d.actual) for d in change.deltas] or [
+            ("(resource)", "as specified", "different")
+        ]
+    return [
+        drift_alert(
+            owner,
+            change.component or change.key,
+            change.id or change.key,
+            path,
+            expected,
+            actual,
+            action,
+            message=change.key,
+        )
+        for path, expected, actual in fields
+    ]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A field the controller put back: what the contest tracker counts."""
+
+    key: str
+    component: str
+    resource: str
+    path: str
+    spec_path: str | None
+    expected: Any
+    actual: Any
+
+
+def run_pass(
+    state: SpecState, aws: AwsContext, contested: set[tuple[str, str]], max_requeue: float
+) -> PassReport:
+    """One pass of `state.spec`; updates `state` (status, convergence, corrections)."""
+    start = time.monotonic()
+    ps = state.spec
+    settled = state.converged == state.fingerprint
+    mode = ps.spec.drift.mode
+    if settled and mode == "Ignore":
+        return PassReport(outcome=None, skipped=True)
+    try:
+        if state.reconciler is None:
+            state.reconciler = Reconciler(ps, aws, max_requeue=max_requeue)
+        rec = state.reconciler
+        rec.engine.ignored_props = set(contested)
+        dry = settled and mode == "Alert"
+        outcome = rec.engine.apply(rec.stack(), dry_run=dry)
+    except ControllerError as exc:
+        report = PassReport(outcome=None, error=str(exc), permanent=isinstance(exc, PermanentError))
+        state.status = status_doc.compute(
+            ps,
+            Outcome(),
+            aws.region,
+            error=str(exc),
+            corrections=state.corrections,
+            last_drift=state.last_drift,
+        )
+        report.duration = time.monotonic() - start
+        return report
+    report = PassReport(outcome=outcome)
+    if settled:
+        stack = rec.last_stack
+        for change in outcome.changes:
+            if change.action in DRIFT_ACTIONS:
+                report.alerts += _alerts(state.owner, change, "reported" if dry else "corrected")
+                if not dry:
+                    res = stack.resources.get(change.key) if stack else None
+                    report.corrected += [
+                        Correction(
+                            change.key,
+                            change.component,
+                            change.id or change.key,
+                            d.path,
+                            spec_path(res, d.path) if res else None,
+                            d.desired,
+                            d.actual,
+                        )
+                        for d in change.deltas
+                    ]
+        if report.alerts:
+            state.last_drift = status_doc.now()
+            if not dry:
+                state.corrections += len(report.alerts)
+    if outcome.errors:
+        first = outcome.errors[0]
+        report.error = f"{first.key}: {first.message}"
+        report.permanent = all(
+            c.action is Action.CONFLICT or c.action is Action.FAILED for c in outcome.errors
+        )
+    elif outcome.converged:
+        state.converged = state.fingerprint
+    state.status = status_doc.compute(
+        ps,
+        outcome,
+        rec.aws.region,
+        corrections=state.corrections,
+        last_drift=state.last_drift,
+        applied=not dry,
+    )
+    if settled and report.alerts and not dry:  # corrected just now: say so until a clean pass
+        drifted = next(c for c in state.status["conditions"] if c["type"] == "Drifted")
+        drifted |= {
+            "status": "True",
+            "reason": "Corrected",
+            "message": ", ".join(f"{a.component} {a.field}" for a in report.alerts),
+        }
+    report.duration = time.monotonic() - start
+    return report
+
+
+def run_delete_pass(state: SpecState, aws: AwsContext, max_requeue: float) -> PassReport:
+    """One delete pass (spec pruned from its source): Delete or Retain per deletionPolicy."""
+    start = time.monotonic()
+    ps = state.spec
+    try:
+        if state.reconciler is None:
+            state.reconciler = Reconciler(ps, aws, max_requeue=max_requeue)
+        rec = state.reconciler
+        outcome = rec.engine.delete(
+            rec.stack(tolerate_missing_network=True), retain=ps.spec.deletion_policy == "Retain"
+        )
+    except ControllerError as exc:
+        return PassReport(
+            outcome=None,
+            error=str(exc),
+            duration=time.monotonic() - start,
+            permanent=isinstance(exc, PermanentError),
+        )
+    state.status = status_doc.compute(
+        ps, Outcome(), aws.region, corrections=state.corrections, last_drift=state.last_drift
+    )
+    state.status["phase"] = "Deleting"
+    return PassReport(outcome=outcome, duration=time.monotonic() - start)
