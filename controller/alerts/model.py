@@ -73,17 +73,23 @@ def _open_rules(value: Any, expected: Any) -> bool:
     return any(c in repr(value) and c not in repr(expected) for c in OPEN_CIDRS)
 
 
+EXTRA_LISTENER_FIELD = "(extra listener)"
+
+
 def severity_for(component: str, field: str, expected: Any, actual: Any) -> Severity:
     """How bad one drift is.
 
-    - high: an ingress rule now admits 0.0.0.0/0 or ::/0 (and the spec did not ask for it), or a
-      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`) was deleted;
+    - high: an ingress rule now admits 0.0.0.0/0 or ::/0 (and the spec did not ask for it), a
+      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`) was deleted, or someone
+      added a listener to our NLB (a new way in);
     - low: tags;
     - medium: everything else.
     """
     if field.startswith("ingress") and _open_rules(actual, expected):
         return "high"
     if field == RESOURCE_FIELD and component in CRITICAL_COMPONENTS:
+        return "high"
+    if field == EXTRA_LISTENER_FIELD:
         return "high"
     if field == "tags" or field.startswith("tags."):
         return "low"

@@ -47,7 +47,9 @@ class Observed:
 
     `props` has the desired props' shape; `outputs` feeds Refs (`id`, `arn`, ...); `pending`
     says the resource exists but is still provisioning (with a reason), which the engine turns
-    into a requeue for it and its dependents.
+    into a requeue for it and its dependents. `foreign` lists additions on our resource that
+    are not ours to remove (a listener someone else put on our NLB): drift to report, never to
+    correct, as `(field, what)` pairs.
     """
 
     key: str
@@ -56,6 +58,7 @@ class Observed:
     tags: dict[str, str]
     outputs: dict[str, Any] = field(default_factory=dict)
     pending: str | None = None
+    foreign: list[tuple[str, str]] = field(default_factory=list)
 
     def owned_by(self, owner: str) -> bool:
         """True when the resource carries `owner`'s owner tag."""

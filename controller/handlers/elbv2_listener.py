@@ -1,7 +1,8 @@
 """The NLB listener, found among its load balancer's listeners by our owner and component tags.
 
 Finding it by tag (not by port) lets a port change be a ModifyListener, not a new listener.
-An untagged listener on our port belongs to someone else and is reported, never touched.
+An untagged listener on our port belongs to someone else and is reported, never touched; so is
+any other listener someone adds to our NLB (reported as drift, see `Observed.foreign`).
 Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer`.
 """
 
@@ -49,7 +50,14 @@ class ListenerHandler(Handler):
         found = (ours or on_port or [None])[0]
         if found is None:
             return None
-        return self._observed(want.key, found, tags.get(found["ListenerArn"], {}))
+        have = self._observed(want.key, found, tags.get(found["ListenerArn"], {}))
+        if ours:  # listeners someone else added to our NLB: reported, never removed (not ours)
+            have.foreign = [
+                ("(extra listener)", f"{li['Protocol']} {li['Port']} {li['ListenerArn']}")
+                for li in listeners
+                if not ownership.is_owned(tags.get(li["ListenerArn"], {}), want.owner)
+            ]
+        return have
 
     @staticmethod
     def _observed(key: str, li: dict[str, Any], tags: dict[str, str]) -> Observed:

@@ -70,6 +70,7 @@ class Change:
     message: str | None = None
     props: Mapping[str, Any] | None = None  # desired props, for a create in a plan
     pending: bool = False  # exists but still provisioning: dependents wait
+    foreign: list[tuple[str, str]] = field(default_factory=list)  # report-only drift
 
     @property
     def holds_dependents(self) -> bool:
@@ -253,6 +254,7 @@ class Engine:
         if have is None:
             return change  # dry-run create: outputs unknown
         change.id = have.id
+        change.foreign = list(have.foreign)
         out.outputs[res.key] = have.outputs
         if have.pending:
             change.message, change.pending = have.pending, True

@@ -139,6 +139,19 @@ def run_pass(
     if settled:
         stack = rec.last_stack
         for change in outcome.changes:
+            report.alerts += [  # not ours to remove: reported in every mode
+                drift_alert(
+                    state.owner,
+                    change.component,
+                    change.id or change.key,
+                    what,
+                    "absent",
+                    actual,
+                    "reported",
+                    message=change.key,
+                )
+                for what, actual in change.foreign
+            ]
             if change.action in DRIFT_ACTIONS:
                 report.alerts += _alerts(state.owner, change, "reported" if dry else "corrected")
                 if not dry:
@@ -175,11 +188,12 @@ def run_pass(
         last_drift=state.last_drift,
         applied=not dry,
     )
-    if settled and report.alerts and not dry:  # corrected just now: say so until a clean pass
+    if settled and report.alerts and not dry:  # corrected (or reported) just now: say so
         drifted = next(c for c in state.status["conditions"] if c["type"] == "Drifted")
+        corrected = any(a.action == "corrected" for a in report.alerts)
         drifted |= {
             "status": "True",
-            "reason": "Corrected",
+            "reason": "Corrected" if corrected else "Reported",
             "message": ", ".join(f"{a.component} {a.field}" for a in report.alerts),
         }
     report.duration = time.monotonic() - start

@@ -37,6 +37,14 @@ def _alert(**overrides) -> Alert:
             "task-sg", "ingress", [VPC_RULE], [OPEN_RULE, VPC_RULE], "high", id="sg-opened-ipv4"
         ),
         pytest.param(
+            "listener",
+            "(extra listener)",
+            "absent",
+            "TCP 8443 arn:...",
+            "high",
+            id="a listener someone added to our NLB: a new way in",
+        ),
+        pytest.param(
             "nlb-sg",
             "ingress",
             [VPC_RULE],

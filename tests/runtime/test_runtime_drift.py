@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,37 @@ async def test_a_contested_field_is_handed_over_and_the_rest_kept_true(
         await eventually(lambda: run.phase("shop/orders-a") == "Ready", RESYNC + 5, "Ready again")
         assert _tg(aws)[2] == "/console-edit"  # handed over: no longer corrected
         assert len([a for a in webhook.received if a["kind"] == "contested"]) == 1
+
+
+async def test_an_extra_listener_on_our_nlb_is_reported_and_left_alone(
+    aws: Any, tmp_path: Path, hooks: tuple[Webhook, SnsQueue]
+):
+    """An addition that matters: a listener someone put on our NLB is drift, reported, untouched
+    (it carries no owner tag, so it is not ours to delete)."""
+    webhook, _ = hooks
+    write(
+        tmp_path,
+        orders_doc("orders-a", drift={"resyncSeconds": RESYNC}, alerts={"webhookUrl": webhook.url}),
+    )
+    async with Running(tmp_path, aws) as run:
+        await eventually(lambda: run.phase("shop/orders-a") == "Ready", 60, "Ready")
+        elb, tg_arn, _ = _tg(aws)
+        lb = elb.describe_load_balancers(Names=["ps-shop-orders-a-nlb"])["LoadBalancers"][0]
+        extra = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"],
+            Port=8443,
+            Protocol="TCP",
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
+        )["Listeners"][0]
+        (alert,) = await eventually(lambda: webhook.received, RESYNC + 5, "an alert")
+        assert alert["field"] == "(extra listener)"
+        assert alert["action"] == "reported"
+        assert alert["severity"] == "high"
+        assert extra["ListenerArn"] in alert["actual"]
+        await asyncio.sleep(RESYNC + 1)
+        ports = sorted(
+            li["Port"]
+            for li in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        )
+        assert ports == [80, 8443]
+        assert len(webhook.received) == 1  # the same drift again within the window: counted
