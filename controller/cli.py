@@ -155,13 +155,14 @@ def _load(paths: Sequence[str]) -> list[PrivateService] | None:
     return [d.spec for d in docs if d.spec is not None] if ok else None
 
 
-def _aws(args: argparse.Namespace) -> AwsContext:
+def _aws(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> AwsContext:
     return AwsContext(
         AwsSettings(
             region=args.region,
             profile=args.profile,
             endpoint_url=args.endpoint_url,
             retry_mode=args.retry_mode,
+            read_cache_seconds=read_cache_seconds,
         )
     )
 
@@ -351,7 +352,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         default_sns_topic=args.default_sns_topic,
     )
-    return run_controller(args.source, _aws(args), settings)
+    aws = _aws(args, read_cache_seconds=settings.read_cache_seconds)
+    return run_controller(args.source, aws, settings)
 
 
 def cmd_crd(_: argparse.Namespace) -> int:

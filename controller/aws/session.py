@@ -17,6 +17,8 @@ from typing import Any, Literal
 import boto3
 from botocore.config import Config
 
+from controller.aws.cache import HIT, ReadCache
+
 MUTATING_PREFIXES = (
     "Create",
     "Delete",
@@ -107,6 +109,7 @@ class AwsSettings:
     endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "standard"
     max_attempts: int = 5
+    read_cache_seconds: float = 0.0  # > 0: share identical API Gateway reads (see aws.cache)
 
 
 class AwsContext:
@@ -130,6 +133,11 @@ class AwsContext:
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.cache = (
+            ReadCache(self.settings.read_cache_seconds)
+            if self.settings.read_cache_seconds > 0
+            else None
+        )
 
     def for_region(self, region: str | None) -> AwsContext:
         """This context, or a sibling for another region sharing the counter."""
@@ -141,6 +149,7 @@ class AwsContext:
             endpoint_url=self.settings.endpoint_url,
             retry_mode=self.settings.retry_mode,
             max_attempts=self.settings.max_attempts,
+            read_cache_seconds=self.settings.read_cache_seconds,
         )
         return AwsContext(settings, self.counter)
 
@@ -152,16 +161,32 @@ class AwsContext:
                 client = self._session.client(  # type: ignore[call-overload]
                     service, endpoint_url=self.settings.endpoint_url, config=self._config
                 )
-                client.meta.events.register("before-call.*.*", self._count)
-                client.meta.events.register("after-call.*.*", self._outcome)
+                events = client.meta.events
+                if self.cache is not None:  # first: a cached answer is not an AWS call
+                    events.register("before-call.*.*", self._remember_params)
+                    events.register("before-call.*.*", self.cache.before_call)
+                    events.register("after-call.*.*", self.cache.after_call)
+                events.register("before-call.*.*", self._count)
+                events.register("after-call.*.*", self._outcome)
                 self._clients[service] = client
             return client
 
-    def _outcome(self, model: Any, http_response: Any, parsed: Any, **_: Any) -> None:
+    @staticmethod
+    def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["psctl_params"] = params  # the cache keys what it stores by the request
+
+    def _outcome(
+        self, model: Any, http_response: Any, parsed: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        if context.get(HIT):
+            return
         code = str((parsed or {}).get("Error", {}).get("Code", ""))
         status = getattr(http_response, "status_code", 200)
         outcome = "throttled" if code in THROTTLE_CODES else "error" if status >= 400 else "ok"
         self.counter.record_outcome(model.service_model.service_name, model.name, outcome)
 
     def _count(self, model: Any, **_: Any) -> None:
-        self.counter.record(model.service_model.service_name, model.name)
+        service = model.service_model.service_name
+        self.counter.record(service, model.name)
+        if self.cache is not None and is_mutating(model.name):
+            self.cache.invalidate(service)

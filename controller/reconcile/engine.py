@@ -150,8 +150,12 @@ class Engine:
         self.ignored_props: set[tuple[str, str]] = set()
 
     # -- apply ---------------------------------------------------------------------------
-    def apply(self, stack: Stack, *, dry_run: bool = False) -> Outcome:
-        """One pass toward the stack; `dry_run` reads only (plan)."""
+    def apply(self, stack: Stack, *, dry_run: bool = False, sweep: bool = True) -> Outcome:
+        """One pass toward the stack; `dry_run` reads only (plan).
+
+        `sweep=False` skips the search for owned resources the stack no longer wants: they
+        appear when a spec changes, so a steady-state resync can do without it.
+        """
         out = Outcome()
         held: set[str] = set()  # keys whose dependents must wait
         with ThreadPoolExecutor(self.workers) as pool:
@@ -162,7 +166,8 @@ class Engine:
                 )
                 out.changes += changes
                 held |= {c.key for c in changes if c.holds_dependents}
-        self._sweep(stack, out, dry_run=dry_run)
+        if sweep:
+            self._sweep(stack, out, dry_run=dry_run)
         return out
 
     def _desired(

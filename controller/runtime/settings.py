@@ -33,5 +33,7 @@ class RuntimeSettings:
     """A field corrected more than this many times ..."""
     contested_seconds: float = 600.0
     """... within this many seconds is contested: the controller stops fighting it."""
+    read_cache_seconds: float = 2.0
+    """Identical API Gateway reads within this long are sent once (10 calls/s per account)."""
     shutdown_grace_seconds: float = 25.0
     """On SIGTERM, in-flight passes get this long to finish before the process exits."""

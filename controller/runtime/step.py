@@ -22,6 +22,7 @@ from controller.reconcile.engine import Action, Change, Outcome, spec_path
 from controller.reconcile.runner import Reconciler
 from controller.spec.models import PrivateService
 
+SWEEP_EVERY = 10
 DRIFT_ACTIONS = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
 
@@ -38,6 +39,7 @@ class SpecState:
     corrections: int = 0
     last_drift: str | None = None
     failures: int = 0
+    passes: int = 0
     problem: str | None = None  # a newer version of the spec that is invalid
 
     @property
@@ -122,7 +124,10 @@ def run_pass(
         rec = state.reconciler
         rec.engine.ignored_props = set(contested)
         dry = settled and mode == "Alert"
-        outcome = rec.engine.apply(rec.stack(), dry_run=dry)
+        state.passes += 1
+        # orphans appear when the spec changes; in steady state look for them now and then
+        sweep = not settled or state.passes % SWEEP_EVERY == 0
+        outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
     except ControllerError as exc:
         report = PassReport(outcome=None, error=str(exc), permanent=isinstance(exc, PermanentError))
         state.status = status_doc.compute(

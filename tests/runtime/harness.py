@@ -111,7 +111,6 @@ class Running:
     """A Controller running in the test's event loop."""
 
     def __init__(self, directory: Path, access: Any, **settings: Any) -> None:
-        self.aws = AwsContext(AwsSettings(region=access.region, endpoint_url=access.endpoint_url))
         base = {
             "listen_host": "127.0.0.1",
             "listen_port": 0,
@@ -121,6 +120,13 @@ class Running:
             "alert_window_seconds": 300.0,
         }
         self.settings = RuntimeSettings(**(base | settings))
+        self.aws = AwsContext(
+            AwsSettings(
+                region=access.region,
+                endpoint_url=access.endpoint_url,
+                read_cache_seconds=self.settings.read_cache_seconds,
+            )
+        )
         self.controller = Controller(
             DirectorySource(directory),
             self.aws,
