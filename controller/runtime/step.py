@@ -17,6 +17,7 @@ from typing import Any, Literal
 from controller.alerts import Alert, drift_alert
 from controller.aws.session import AwsContext
 from controller.errors import ControllerError, PermanentError
+from controller.model.stack import Stack
 from controller.reconcile import status as status_doc
 from controller.reconcile.engine import Action, Change, Outcome, spec_path
 from controller.reconcile.runner import Reconciler
@@ -118,18 +119,17 @@ def run_pass(
     mode = ps.spec.drift.mode
     if settled and mode == "Ignore":
         return PassReport(outcome=None, skipped=True)
+    dry = settled and mode == "Alert"
     try:
         if state.reconciler is None:
             state.reconciler = Reconciler(ps, aws, max_requeue=max_requeue)
         rec = state.reconciler
         rec.engine.ignored_props = set(contested)
-        dry = settled and mode == "Alert"
         state.passes += 1
         # orphans appear when the spec changes; in steady state look for them now and then
         sweep = not settled or state.passes % SWEEP_EVERY == 0
         outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
     except ControllerError as exc:
-        report = PassReport(outcome=None, error=str(exc), permanent=isinstance(exc, PermanentError))
         state.status = status_doc.compute(
             ps,
             Outcome(),
@@ -138,71 +138,88 @@ def run_pass(
             corrections=state.corrections,
             last_drift=state.last_drift,
         )
-        report.duration = time.monotonic() - start
-        return report
+        return PassReport(
+            outcome=None,
+            error=str(exc),
+            permanent=isinstance(exc, PermanentError),
+            duration=time.monotonic() - start,
+        )
     report = PassReport(outcome=outcome)
     if settled:
-        stack = rec.last_stack
-        for change in outcome.changes:
-            report.alerts += [  # not ours to remove: reported in every mode
-                drift_alert(
-                    state.owner,
-                    change.component,
-                    change.id or change.key,
-                    what,
-                    "absent",
-                    actual,
-                    "reported",
-                    message=change.key,
-                )
-                for what, actual in change.foreign
-            ]
-            if change.action in DRIFT_ACTIONS:
-                report.alerts += _alerts(state.owner, change, "reported" if dry else "corrected")
-                if not dry:
-                    res = stack.resources.get(change.key) if stack else None
-                    report.corrected += [
-                        Correction(
-                            change.key,
-                            change.component,
-                            change.id or change.key,
-                            d.path,
-                            spec_path(res, d.path) if res else None,
-                            d.desired,
-                            d.actual,
-                        )
-                        for d in change.deltas
-                    ]
-        if report.alerts:
-            state.last_drift = status_doc.now()
-            if not dry:
-                state.corrections += len(report.alerts)
-    if outcome.errors:
+        _find_drift(state, outcome, rec.last_stack, dry, report)
+    if outcome.errors:  # a conflict or a permanent failure of one resource
         first = outcome.errors[0]
-        report.error = f"{first.key}: {first.message}"
-        report.permanent = all(
-            c.action is Action.CONFLICT or c.action is Action.FAILED for c in outcome.errors
-        )
+        report.error, report.permanent = f"{first.key}: {first.message}", True
     elif outcome.converged:
         state.converged = state.fingerprint
+    _write_status(state, outcome, rec.aws.region, settled=settled, dry=dry, report=report)
+    report.duration = time.monotonic() - start
+    return report
+
+
+def _find_drift(
+    state: SpecState, outcome: Outcome, stack: Stack | None, dry: bool, report: PassReport
+) -> None:
+    """Alerts for what a settled pass found, and the corrections the contest tracker counts."""
+    for change in outcome.changes:
+        report.alerts += [  # additions that are not ours to remove: reported in every mode
+            drift_alert(
+                state.owner,
+                change.component,
+                change.id or change.key,
+                what,
+                "absent",
+                actual,
+                "reported",
+                message=change.key,
+            )
+            for what, actual in change.foreign
+        ]
+        if change.action not in DRIFT_ACTIONS:
+            continue
+        report.alerts += _alerts(state.owner, change, "reported" if dry else "corrected")
+        if not dry:
+            res = stack.resources.get(change.key) if stack else None
+            report.corrected += [
+                Correction(
+                    change.key,
+                    change.component,
+                    change.id or change.key,
+                    d.path,
+                    spec_path(res, d.path) if res else None,
+                    d.desired,
+                    d.actual,
+                )
+                for d in change.deltas
+            ]
+    if report.alerts:
+        state.last_drift = status_doc.now()
+        state.corrections += sum(a.action == "corrected" for a in report.alerts)
+
+
+def _write_status(
+    state: SpecState, outcome: Outcome, region: str, *, settled: bool, dry: bool, report: PassReport
+) -> None:
     state.status = status_doc.compute(
-        ps,
+        state.spec,
         outcome,
-        rec.aws.region,
+        region,
         corrections=state.corrections,
         last_drift=state.last_drift,
         applied=not dry,
     )
-    if settled and report.alerts and not dry:  # corrected (or reported) just now: say so
-        drifted = next(c for c in state.status["conditions"] if c["type"] == "Drifted")
-        corrected = any(a.action == "corrected" for a in report.alerts)
-        drifted |= {
-            "status": "True",
-            "reason": "Corrected" if corrected else "Reported",
-            "message": ", ".join(f"{a.component} {a.field}" for a in report.alerts),
-        }
-    report.duration = time.monotonic() - start
-    return report
+    if not (settled and report.alerts):
+        return
+    if dry:  # Alert mode: nothing will put it back but a person
+        state.status["phase"] = "Degraded"
+        return
+    drifted = next(c for c in state.status["conditions"] if c["type"] == "Drifted")
+    corrected = any(a.action == "corrected" for a in report.alerts)
+    drifted |= {
+        "status": "True",
+        "reason": "Corrected" if corrected else "Reported",
+        "message": ", ".join(f"{a.component} {a.field}" for a in report.alerts),
+    }
 
 
 def run_delete_pass(state: SpecState, aws: AwsContext, max_requeue: float) -> PassReport:

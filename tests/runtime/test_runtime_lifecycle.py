@@ -116,6 +116,16 @@ async def test_metrics_health_and_status_endpoints(aws: Any, tmp_path: Path):
         (item,) = json.loads(body)["items"]
         assert item["metadata"] == {"name": "orders-a", "namespace": "shop"}
         assert set(item["status"]) >= {"phase", "conditions", "endpoint", "resources", "drift"}
+        out = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "controller", "status", "--controller", run.url, "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert out.returncode == 0, out.stderr
+        (doc,) = json.loads(out.stdout)["items"]
+        assert doc["status"]["phase"] == "Ready"
 
 
 def test_sigterm_during_a_reconcile_exits_0_and_a_restart_converges_without_duplicates(
