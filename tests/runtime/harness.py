@@ -17,6 +17,7 @@ from controller.runtime.controller import Controller
 from controller.runtime.main import make_dispatcher
 from controller.runtime.settings import RuntimeSettings
 from controller.sources.directory import DirectorySource
+from controller.sources.s3 import S3Source
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "orders-rest-nlb.yaml"
 
@@ -110,7 +111,7 @@ class SnsQueue:
 class Running:
     """A Controller running in the test's event loop."""
 
-    def __init__(self, directory: Path, access: Any, **settings: Any) -> None:
+    def __init__(self, directory: Path | str, access: Any, **settings: Any) -> None:
         base = {
             "listen_host": "127.0.0.1",
             "listen_port": 0,
@@ -127,8 +128,13 @@ class Running:
                 read_cache_seconds=self.settings.read_cache_seconds,
             )
         )
+        source = (
+            S3Source(directory, self.aws)
+            if isinstance(directory, str)
+            else DirectorySource(directory)
+        )
         self.controller = Controller(
-            DirectorySource(directory),
+            source,
             self.aws,
             self.settings,
             make_dispatcher(self.aws, self.settings),
