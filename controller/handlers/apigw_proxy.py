@@ -93,6 +93,7 @@ class ProxyHandler(Handler):
     """`apigw.proxy`: props {restApiId, apiKeyRequired, authorizationType, integration}."""
 
     kind = "apigw.proxy"
+    order = 120
     service = "apigateway"
     identity = ("restApiId",)  # the NLB and the link may not exist yet
     client: APIGatewayClient

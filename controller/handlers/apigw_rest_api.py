@@ -105,6 +105,7 @@ class RestApiHandler(Handler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource}."""
 
     kind = "apigw.rest_api"
+    order = 110
     service = "apigateway"
     identity = ("name",)
     client: APIGatewayClient

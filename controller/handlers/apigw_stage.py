@@ -53,6 +53,7 @@ class DeploymentHandler(Handler):
     """`apigw.deployment`: props {restApiId, fingerprint}."""
 
     kind = "apigw.deployment"
+    order = 130
     service = "apigateway"
     identity = ("restApiId", "fingerprint")
     client: APIGatewayClient
@@ -149,6 +150,7 @@ class StageHandler(Handler):
     """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
 
     kind = "apigw.stage"
+    order = 140
     service = "apigateway"
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
     client: APIGatewayClient

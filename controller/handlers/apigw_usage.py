@@ -131,6 +131,7 @@ class UsagePlanHandler(Handler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
     kind = "apigw.usage_plan"
+    order = 150
     service = "apigateway"
     identity = ("name",)  # the stage may not exist yet
     client: APIGatewayClient
@@ -234,6 +235,7 @@ class ApiKeyHandler(Handler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
     kind = "apigw.api_key"
+    order = 160
     service = "apigateway"
     identity = ("name",)
     client: APIGatewayClient
@@ -306,6 +308,7 @@ class UsagePlanKeyHandler(Handler):
     """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
 
     kind = "apigw.usage_plan_key"
+    order = 170
     service = "apigateway"
     identity = ("usagePlanId", "keyId")
     client: APIGatewayClient

@@ -30,6 +30,7 @@ class VpcLinkHandler(Handler):
     """`apigw.vpc_link`: props {name, targetArns}."""
 
     kind = "apigw.vpc_link"
+    order = 100
     service = "apigateway"
     replace_on = ("targetArns",)
     identity = ("name",)  # the NLB (targetArns) may not exist yet

@@ -46,6 +46,7 @@ class SecurityGroupHandler(Handler):
     """EC2 security group with ingress and egress rules."""
 
     kind = "ec2.security_group"
+    order = 30
     service = "ec2"
     replace_on = ("name", "description", "vpcId")
 
@@ -178,3 +179,6 @@ class SecurityGroupHandler(Handler):
             if code == "DependencyViolation":
                 raise TemporaryError(f"security group {have.id} still in use", 10) from exc
             raise
+
+
+HANDLERS = (SecurityGroupHandler,)

@@ -20,6 +20,7 @@ class ClusterHandler(Handler):
     """ECS cluster (shared: an existing cluster we do not own is used, never changed)."""
 
     kind = "ecs.cluster"
+    order = 20
     service = "ecs"
     shared = True
 
@@ -73,3 +74,6 @@ class ClusterHandler(Handler):
                 return
             if code != "ClusterNotFoundException":
                 raise
+
+
+HANDLERS = (ClusterHandler,)

@@ -64,6 +64,7 @@ class ServiceHandler(Handler):
     """ECS service on Fargate (or EC2)."""
 
     kind = "ecs.service"
+    order = 90
     service = "ecs"
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")
@@ -184,3 +185,6 @@ class ServiceHandler(Handler):
             self.client.delete_service(
                 cluster=have.props["cluster"], service=have.props["name"], force=True
             )
+
+
+HANDLERS = (ServiceHandler,)

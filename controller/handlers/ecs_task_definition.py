@@ -38,6 +38,7 @@ class TaskDefinitionHandler(Handler):
     """ECS task definition family."""
 
     kind = "ecs.task_definition"
+    order = 80
     service = "ecs"
     not_found_codes = ("ClientException",)
     update_changes_outputs = True
@@ -133,3 +134,6 @@ class TaskDefinitionHandler(Handler):
                 self.log_call("deregistering", have, id=arn)
                 with tolerating("ClientException"):
                     self.client.deregister_task_definition(taskDefinition=arn)
+
+
+HANDLERS = (TaskDefinitionHandler,)

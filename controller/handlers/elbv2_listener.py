@@ -20,6 +20,7 @@ class ListenerHandler(Handler):
     """ELBv2 listener forwarding to our target group."""
 
     kind = "elbv2.listener"
+    order = 60
     service = "elbv2"
     replace_on = ("loadBalancerArn",)
 
@@ -114,3 +115,6 @@ class ListenerHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("ListenerNotFound"):
             self.client.delete_listener(ListenerArn=have.id)
+
+
+HANDLERS = (ListenerHandler,)

@@ -35,6 +35,7 @@ class LoadBalancerHandler(Handler):
     """ELBv2 load balancer of type network."""
 
     kind = "elbv2.load_balancer"
+    order = 50
     service = "elbv2"
     replace_on = ("name", "type", "scheme")
 
@@ -149,6 +150,7 @@ class TargetGroupHandler(Handler):
     """ELBv2 target group (type ip for Fargate: rule 1)."""
 
     kind = "elbv2.target_group"
+    order = 40
     service = "elbv2"
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
 
@@ -233,3 +235,9 @@ class TargetGroupHandler(Handler):
             if code == "ResourceInUse":
                 raise TemporaryError(f"target group {have.id} still in use", 10) from exc
             raise
+
+
+HANDLERS = (
+    TargetGroupHandler,
+    LoadBalancerHandler,
+)

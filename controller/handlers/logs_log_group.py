@@ -12,6 +12,7 @@ class LogGroupHandler(Handler):
     """CloudWatch Logs log group."""
 
     kind = "logs.log_group"
+    order = 10
     service = "logs"
     replace_on = ("name",)
 
@@ -58,3 +59,6 @@ class LogGroupHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("ResourceNotFoundException"):
             self.client.delete_log_group(logGroupName=have.id)
+
+
+HANDLERS = (LogGroupHandler,)
