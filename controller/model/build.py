@@ -13,6 +13,7 @@ Each layer has its module: `load_balancer`, `service`, `rest_api`. Neighbours: `
 from __future__ import annotations
 
 from controller.model import names
+from controller.model.http_api import add_http_api
 from controller.model.load_balancer import add_load_balancer
 from controller.model.network import Network
 from controller.model.rest_api import add_rest_api
@@ -43,6 +44,8 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
     stack.add(Resource("ecs-cluster", "ecs.cluster", "ecs-cluster", {"name": svc.cluster}))
     add_load_balancer(stack, ps, net)
     add_service(stack, ps, net)
-    if spec.api is not None:
+    if spec.api is not None and spec.api.type == "HTTP":
+        add_http_api(stack, ps, net, spec.api)
+    elif spec.api is not None:
         add_rest_api(stack, ps, spec.api)
     return stack

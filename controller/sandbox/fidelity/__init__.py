@@ -9,7 +9,10 @@ Neighbours: `server` (calls `apply_all` before the endpoint starts), `ecs_agent`
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
+from types import ModuleType
 
 from controller.sandbox.fidelity import (
     apigateway_deletes,
@@ -45,12 +48,25 @@ _lock = threading.Lock()
 _applied = False
 
 
+def _modules() -> list[ModuleType]:
+    """The ordered modules above, then any other module of this package with an `apply`."""
+    listed = {m.__name__ for m in _MODULES}
+    extra = []
+    for info in pkgutil.iter_modules(__path__):
+        name = f"{__name__}.{info.name}"
+        if name not in listed and info.name != "patching":
+            module = importlib.import_module(name)
+            if hasattr(module, "apply"):
+                extra.append(module)
+    return [*_MODULES, *sorted(extra, key=lambda m: m.__name__)]
+
+
 def apply_all() -> None:
     """Install every fidelity patch; later calls in the same process do nothing."""
     global _applied  # noqa: PLW0603 - once-per-process switch
     with _lock:
         if _applied:
             return
-        for module in _MODULES:
+        for module in _modules():
             module.apply()
         _applied = True
