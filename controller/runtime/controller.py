@@ -23,7 +23,7 @@ import structlog
 
 from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_alert
 from controller.aws.session import AwsContext
-from controller.errors import ControllerError, TemporaryError
+from controller.errors import TemporaryError
 from controller.reconcile import status as status_doc
 from controller.runtime.metrics import Metrics
 from controller.runtime.server import StatusServer
@@ -228,8 +228,9 @@ class Controller:
                 return await loop.run_in_executor(self._pool, run_delete_pass, state, self.aws, cap)
             contested = self.contests.contested(state.owner)
             return await loop.run_in_executor(self._pool, run_pass, state, self.aws, contested, cap)
-        except ControllerError as exc:  # never kill the worker
-            return PassReport(outcome=None, error=str(exc))
+        except Exception as exc:  # a bug or an unforeseen error must never kill the worker
+            log.exception("reconcile pass crashed", owner=state.owner)
+            return PassReport(outcome=None, error=f"{type(exc).__name__}: {exc}")
         finally:
             self._in_flight -= 1
 

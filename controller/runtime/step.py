@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from controller.alerts import Alert, drift_alert
 from controller.aws.session import AwsContext
 from controller.errors import ControllerError, PermanentError
@@ -129,7 +131,7 @@ def run_pass(
         # orphans appear when the spec changes; in steady state look for them now and then
         sweep = not settled or state.passes % SWEEP_EVERY == 0
         outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
-    except ControllerError as exc:
+    except (ControllerError, ClientError, BotoCoreError) as exc:  # AWS errors: temporary
         state.status = status_doc.compute(
             ps,
             Outcome(),
@@ -233,7 +235,7 @@ def run_delete_pass(state: SpecState, aws: AwsContext, max_requeue: float) -> Pa
         outcome = rec.engine.delete(
             rec.stack(tolerate_missing_network=True), retain=ps.spec.deletion_policy == "Retain"
         )
-    except ControllerError as exc:
+    except (ControllerError, ClientError, BotoCoreError) as exc:  # AWS errors: temporary
         return PassReport(
             outcome=None,
             error=str(exc),

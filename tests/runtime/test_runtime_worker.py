@@ -1,0 +1,66 @@
+"""A spec's worker survives anything a pass throws, and retries it with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from harness import eventually, orders_doc
+
+from controller.alerts import AlertDispatcher
+from controller.aws.session import AwsContext, AwsSettings
+from controller.reconcile.engine import Outcome
+from controller.runtime import controller as runtime
+from controller.runtime.settings import RuntimeSettings
+from controller.runtime.step import PassReport, SpecState
+from controller.sources.base import Snapshot
+from controller.spec.loader import parse_object
+
+
+class OneSpec:
+    """A source that always lists the same spec."""
+
+    name = "test"
+
+    def __init__(self) -> None:
+        loaded = parse_object(orders_doc("orders-a"), "mem")
+        assert loaded.spec is not None
+        self.spec = loaded.spec
+
+    async def snapshot(self) -> Snapshot:
+        return Snapshot(
+            specs={self.spec.owner: self.spec}, origins={self.spec.owner: "mem#0"}, invalid=()
+        )
+
+
+async def test_a_crashing_pass_is_retried_and_the_worker_lives_on(monkeypatch: pytest.MonkeyPatch):
+    """A bug in a pass (any exception) is logged, counted as an error, backed off and retried."""
+    calls: list[int] = []
+
+    def flaky(state: SpecState, *_: Any) -> PassReport:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("boom")
+        state.status = {"phase": "Ready"}
+        return PassReport(outcome=Outcome())
+
+    monkeypatch.setattr(runtime, "run_pass", flaky)
+    aws = AwsContext(AwsSettings(region="us-east-1"))
+    settings = RuntimeSettings(
+        listen_host="127.0.0.1", listen_port=0, poll_seconds=0.1, backoff=(0.05, 0.1)
+    )
+    ctl = runtime.Controller(OneSpec(), aws, settings, AlertDispatcher())
+    task = asyncio.create_task(ctl.run())
+    try:
+        await eventually(lambda: len(calls) >= 3, 10, "three passes")
+        state = ctl.states["shop/orders-a"]
+        assert state.status == {"phase": "Ready"}
+        assert state.failures == 0
+        assert ctl.workers["shop/orders-a"].task is not None
+        assert not ctl.workers["shop/orders-a"].task.done()
+        text = ctl.metrics.render().decode()
+        assert 'psctl_reconciles_total{result="error"} 2.0' in text
+    finally:
+        ctl.stop()
+        await asyncio.wait_for(task, 10)
