@@ -63,6 +63,20 @@ class SecurityGroupHandler(Handler):
         )
         return self._observed(want.key, groups[0])
 
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every group carrying our owner tag, keyed by its component (our stack keys)."""
+        pages = self.client.get_paginator("describe_security_groups").paginate(
+            Filters=[{"Name": f"tag:{ownership.OWNER}", "Values": [owner]}]
+        )
+        out = []
+        for page in pages:
+            for group in page["SecurityGroups"]:
+                tags = ownership.from_list(group.get("Tags"))
+                key = tags.get(ownership.COMPONENT, group["GroupId"])
+                # enough to delete it: its rules are not read (one call less per group)
+                out.append(Observed(key=key, id=group["GroupId"], props={}, tags=tags))
+        return out
+
     def _observed(self, key: str, group: dict[str, Any]) -> Observed:
         rules = [rule for rule, _ in self._rules(group["GroupId"])]
         ingress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if not r["egress"]]
