@@ -380,6 +380,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 1
 
     def apply_examples(sandbox: Any) -> None:
+        from controller.sandbox import examples
+
+        examples.prepare(sandbox.access())  # what the examples expect: an authorizer, instances
         aws = AwsContext(AwsSettings(region=args.region, endpoint_url=sandbox.endpoint_url))
         _reconcile(specs, aws, 300.0)
         _print_statuses(_statuses(specs, aws))

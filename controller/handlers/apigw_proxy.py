@@ -1,6 +1,7 @@
 """The proxy methods of the REST API: `ANY /{proxy+}` and `ANY /`, through the VPC Link (rule 6).
 
-Both methods carry the same settings (API key, authorization) and an HTTP_PROXY integration
+Both methods carry the same settings (API key, authorization: NONE, or CUSTOM with the Lambda
+authorizer's id) and an HTTP_PROXY integration
 over the VPC Link to the NLB: `/{proxy+}` forwards to `{scheme}://{nlb}:{port}/{proxy}` with
 the path mapped from `method.request.path.proxy`, `/` forwards to `{scheme}://{nlb}:{port}/`.
 The props report one method in the desired shape (the integration URI parsed back into
@@ -65,7 +66,12 @@ def parse_uri(uri: str | None, suffix: str) -> dict[str, Any] | str | None:
 def _method_props(method: MethodTypeDef | None, suffix: str, *, proxy: bool) -> dict[str, Any]:
     """One ANY method in the desired shape (without restApiId); missing parts are None."""
     if method is None:
-        return {"apiKeyRequired": None, "authorizationType": None, "integration": None}
+        return {
+            "apiKeyRequired": None,
+            "authorizationType": None,
+            "authorizerId": None,
+            "integration": None,
+        }
     integ = method.get("methodIntegration")
     integration: dict[str, Any] | None = None
     if integ is not None:
@@ -85,12 +91,14 @@ def _method_props(method: MethodTypeDef | None, suffix: str, *, proxy: bool) -> 
     return {
         "apiKeyRequired": method.get("apiKeyRequired", False),
         "authorizationType": method.get("authorizationType"),
+        "authorizerId": method.get("authorizerId"),
         "integration": integration,
     }
 
 
 class ProxyHandler(Handler):
-    """`apigw.proxy`: props {restApiId, apiKeyRequired, authorizationType, integration}."""
+    """`apigw.proxy`: props {restApiId, apiKeyRequired, authorizationType, authorizerId | None,
+    integration}."""
 
     kind = "apigw.proxy"
     order = 120
@@ -133,7 +141,7 @@ class ProxyHandler(Handler):
         api = self._read(rest_api_id) if tags is not None else None
         if tags is None or api is None or api.proxy_id is None:
             return None
-        wanted = {k: v for k, v in want.props.items() if k != "restApiId"}
+        wanted = {"authorizerId": None} | {k: v for k, v in want.props.items() if k != "restApiId"}
         reported = _method_props(api.methods.get(api.proxy_id), PROXY_SUFFIX, proxy=True)
         if reported == wanted:
             reported = _method_props(api.methods.get(api.root_id), ROOT_SUFFIX, proxy=False)
@@ -181,6 +189,7 @@ class ProxyHandler(Handler):
         rest_api_id = p["restApiId"]
         if method is None:
             self.log_call("putting method", want, resourceId=resource_id)
+            extra = {"authorizerId": p["authorizerId"]} if p.get("authorizerId") else {}
             self.client.put_method(
                 restApiId=rest_api_id,
                 resourceId=resource_id,
@@ -188,6 +197,7 @@ class ProxyHandler(Handler):
                 authorizationType=p["authorizationType"],
                 apiKeyRequired=p["apiKeyRequired"],
                 requestParameters={METHOD_PARAM: True} if proxy else {},
+                **extra,
             )
         else:
             ops: list[PatchOperationTypeDef] = []
@@ -202,6 +212,13 @@ class ProxyHandler(Handler):
             if method.get("authorizationType") != p["authorizationType"]:
                 ops.append(
                     {"op": "replace", "path": "/authorizationType", "value": p["authorizationType"]}
+                )
+            authorizer = p.get("authorizerId")
+            if method.get("authorizerId") != authorizer:
+                ops.append(
+                    {"op": "replace", "path": "/authorizerId", "value": authorizer}
+                    if authorizer
+                    else {"op": "remove", "path": "/authorizerId"}
                 )
             if proxy and METHOD_PARAM not in method.get("requestParameters", {}):
                 ops.append(

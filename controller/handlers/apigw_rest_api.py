@@ -1,18 +1,23 @@
 """The REST API (v1) itself, plus the small helpers every API Gateway handler shares.
 
 The REST API is found by its deterministic name (`<namespace>/<name>`) among GetRestApis,
-preferring the one carrying our owner tag; description, API key source and endpoint type are
-updated in place with one UpdateRestApi. Its tags are the ownership of everything that lives
-inside it and cannot be tagged itself (the proxy methods, deployments): see `apigw_proxy` and
-`apigw_stage`. `apigw_vpc_link` and `apigw_usage` reuse the helpers here.
+preferring the one carrying our owner tag; description, API key source, endpoint type and the
+resource policy are updated in place with one UpdateRestApi. The policy is compared as parsed
+JSON in a canonical form: AWS stores it as an escaped string, expands `execute-api:/*` to the
+API's ARN and may turn one-element lists into scalars (`canonical_policy`). Its tags are the
+ownership of everything that lives inside it and cannot be tagged itself (the proxy methods,
+deployments): see `apigw_proxy` and `apigw_stage`. `apigw_vpc_link` and `apigw_usage` reuse the
+helpers here.
 Neighbours: `controller.handlers.base` (contract), `controller.model.build` (desired props).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -24,6 +29,7 @@ from controller.handlers.base import (
     Handler,
     Observed,
     changed,
+    diff_props,
     error_code,
 )
 
@@ -37,6 +43,37 @@ if TYPE_CHECKING:
 
 THROTTLED = "TooManyRequestsException"
 _T = TypeVar("_T", bound=Mapping[str, object])
+_API_ARN = re.compile(r"^arn:[^:]+:execute-api:[^:]*:[^:]*:[^/]+/")
+
+
+def parse_policy(raw: str | None) -> Any:
+    """A stored resource policy as JSON; AWS returns it escaped (`{\\"Version\\": ...}`)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        try:
+            return json.loads(json.loads(f'"{raw}"'))
+        except json.JSONDecodeError:
+            return raw  # not JSON at all: reported as it is, hence drift
+
+
+def canonical_policy(doc: Any) -> Any:
+    """A policy in the form AWS may store it in: one-element lists as scalars, lists sorted,
+    `arn:aws:execute-api:<region>:<account>:<api>/...` resources as `execute-api:/...`."""
+    if isinstance(doc, Mapping):
+        return {str(k): canonical_policy(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        items = [canonical_policy(v) for v in doc]
+        if len(items) == 1:
+            return items[0]
+        if all(isinstance(v, str) for v in items):
+            return sorted(items)
+        return items
+    if isinstance(doc, str):
+        return _API_ARN.sub("execute-api:/", doc)
+    return doc
 
 
 def tags_of(item: Mapping[str, object]) -> dict[str, str]:
@@ -102,7 +139,7 @@ def _endpoint_type(api: RestApiTypeDef | RestApiResponseTypeDef) -> str | None:
 
 
 class RestApiHandler(Handler):
-    """`apigw.rest_api`: props {name, description, endpointType, apiKeySource}."""
+    """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
     kind = "apigw.rest_api"
     order = 110
@@ -123,10 +160,20 @@ class RestApiHandler(Handler):
                 "description": api.get("description"),
                 "endpointType": _endpoint_type(api),
                 "apiKeySource": api.get("apiKeySource"),
+                "policy": canonical_policy(parse_policy(api.get("policy"))),
             },
             tags=tags_of(api),
             outputs={"id": api["id"], "rootResourceId": api.get("rootResourceId")},
         )
+
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """Field deltas, the policy compared in canonical form (see `canonical_policy`)."""
+        props = dict(want.props)
+        props["policy"] = canonical_policy(props.get("policy"))
+        deltas = diff_props({k: v for k, v in props.items() if k != "policy"}, have.props)
+        if props["policy"] != have.props.get("policy"):
+            deltas.append(Delta("policy", props["policy"], have.props.get("policy")))
+        return deltas
 
     def observe(self, want: Desired) -> Observed | None:
         """The API with our name among GetRestApis, preferring ours."""
@@ -140,6 +187,9 @@ class RestApiHandler(Handler):
             return have
         p = want.props
         self.log_call("creating", want, name=p["name"])
+        extra: dict[str, Any] = (
+            {"policy": json.dumps(p["policy"])} if p.get("policy") is not None else {}
+        )
         with throttle_is_temporary("CreateRestApi", 3):
             api = self.client.create_rest_api(
                 name=p["name"],
@@ -147,6 +197,7 @@ class RestApiHandler(Handler):
                 apiKeySource=p["apiKeySource"],
                 endpointConfiguration={"types": [p["endpointType"]]},
                 tags=dict(want.tags),
+                **extra,
             )
         self.log_call("created", want, id=api["id"])
         return self._observed(want.key, api)
@@ -168,6 +219,10 @@ class RestApiHandler(Handler):
                     "value": p["endpointType"],
                 }
             )
+        if changed(deltas, "policy"):
+            policy = p.get("policy")
+            value = "" if policy is None else json.dumps(policy)
+            ops.append({"op": "replace", "path": "/policy", "value": value})
         if not ops:
             return have
         self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])

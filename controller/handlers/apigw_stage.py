@@ -173,8 +173,13 @@ class StageHandler(Handler):
                 "throttle": _throttle(stage),
             },
             tags=dict(stage.get("tags", {})),
-            outputs={"id": name, "name": name},
+            outputs={"id": name, "name": name, "invokeUrl": self.invoke_url(rest_api_id, name)},
         )
+
+    def invoke_url(self, rest_api_id: str, stage_name: str) -> str:
+        """The stage's URL: for a PRIVATE API, the one a client in the VPC uses when its
+        execute-api endpoint has private DNS on (AWS resolves the public name to it there)."""
+        return f"https://{rest_api_id}.execute-api.{self.aws.region}.amazonaws.com/{stage_name}"
 
     def observe(self, want: Desired) -> Observed | None:
         """GetStage by API and name."""

@@ -1,5 +1,9 @@
 """The ECS service: awsvpc in the given subnets, no public IP, circuit breaker, grace period, NLB.
 
+On EC2 (bridge tasks, seed 004) there is no network configuration and no platform version: the
+props simply leave them out. Service Connect is read from the PRIMARY deployment, where
+DescribeServices reports it (the service itself carries no serviceConnectConfiguration); a spec
+without it wants `{"enabled": false}`, so removing it from the spec turns it off.
 Launch type, name and cluster cannot change in place: replacement. Everything else is one
 UpdateService carrying only what differs. A service whose tasks are not all running yet is
 `pending` (the engine requeues; nothing waits). Neighbours: `controller.handlers.base`,
@@ -26,12 +30,41 @@ from controller.handlers.base import (
 )
 
 
+def service_connect_props(config: dict[str, Any] | None) -> dict[str, Any]:
+    """A deployment's serviceConnectConfiguration in the desired props' shape."""
+    if not config or not config.get("enabled"):
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "namespace": config.get("namespace"),
+        "services": [
+            {
+                "portName": svc.get("portName"),
+                "discoveryName": svc.get("discoveryName"),
+                "clientAliases": [
+                    {"port": alias.get("port"), "dnsName": alias.get("dnsName")}
+                    for alias in svc.get("clientAliases", [])
+                ],
+            }
+            for svc in config.get("services", [])
+        ],
+    }
+
+
+def primary_deployment(s: dict[str, Any]) -> dict[str, Any]:
+    """The PRIMARY deployment of a DescribeServices entry (the newest one), or {}."""
+    deployments: list[dict[str, Any]] = s.get("deployments") or []
+    primary = [d for d in deployments if d.get("status") == "PRIMARY"]
+    return (primary or deployments or [{}])[0]
+
+
 def service_props(s: dict[str, Any]) -> dict[str, Any]:
     """A DescribeServices entry in the desired props' shape."""
     vpc = s.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
     lbs = s.get("loadBalancers") or [{}]
     dc = s.get("deploymentConfiguration", {})
     cb = dc.get("deploymentCircuitBreaker", {})
+    sc = primary_deployment(s).get("serviceConnectConfiguration")
     return {
         "cluster": s["clusterArn"].rsplit("/", 1)[-1],
         "name": s["serviceName"],
@@ -57,6 +90,25 @@ def service_props(s: dict[str, Any]) -> dict[str, Any]:
                 "rollback": cb.get("rollback", False),
             },
         },
+        "serviceConnect": service_connect_props(sc),
+    }
+
+
+def _service_connect_args(sc: Any) -> dict[str, Any]:
+    """The serviceConnectConfiguration argument for `sc` (desired props shape)."""
+    if not sc.get("enabled"):
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "namespace": sc["namespace"],
+        "services": [
+            {
+                "portName": svc["portName"],
+                "discoveryName": svc["discoveryName"],
+                "clientAliases": [dict(alias) for alias in svc["clientAliases"]],
+            }
+            for svc in sc["services"]
+        ],
     }
 
 
@@ -110,13 +162,6 @@ class ServiceHandler(Handler):
         args: dict[str, Any] = {
             "taskDefinition": p["taskDefinition"],
             "desiredCount": p["desiredCount"],
-            "networkConfiguration": {
-                "awsvpcConfiguration": {
-                    "subnets": list(p["subnets"]),
-                    "securityGroups": list(p["securityGroups"]),
-                    "assignPublicIp": p["assignPublicIp"],
-                }
-            },
             "loadBalancers": [dict(p["loadBalancer"])],
             "healthCheckGracePeriodSeconds": p["healthCheckGracePeriodSeconds"],
             "enableExecuteCommand": p["enableExecuteCommand"],
@@ -126,13 +171,26 @@ class ServiceHandler(Handler):
                 "deploymentCircuitBreaker": dict(dep["circuitBreaker"]),
             },
         }
-        if p["launchType"] == "FARGATE":
+        if "subnets" in p:  # awsvpc; bridge tasks (EC2) take no network configuration
+            args["networkConfiguration"] = {
+                "awsvpcConfiguration": {
+                    "subnets": list(p["subnets"]),
+                    "securityGroups": list(p["securityGroups"]),
+                    "assignPublicIp": p["assignPublicIp"],
+                }
+            }
+        if p.get("platformVersion") is not None:  # Fargate only
             args["platformVersion"] = p["platformVersion"]
+        sc = p.get("serviceConnect") or {"enabled": False}
+        args["serviceConnectConfiguration"] = _service_connect_args(sc)
         return args
 
     def create(self, want: Desired) -> Observed:
         """Create the service (the client token makes a retried create a no-op)."""
         p = want.props
+        args = self._common(p)
+        if not args["serviceConnectConfiguration"]["enabled"]:
+            del args["serviceConnectConfiguration"]  # nothing to turn off on a new service
         token = hashlib.sha256(f"{want.owner}/{p['cluster']}/{p['name']}".encode()).hexdigest()[:32]
         self.log_call("creating", want, name=p["name"], cluster=p["cluster"])
         try:
@@ -143,7 +201,7 @@ class ServiceHandler(Handler):
                 tags=ownership.to_list(want.tags, lower=True),
                 propagateTags="SERVICE",
                 clientToken=token,
-                **self._common(p),
+                **args,
             )["service"]
         except ClientError as exc:
             if error_code(exc) == "InvalidParameterException" and "draining" in str(exc).lower():
@@ -165,6 +223,7 @@ class ServiceHandler(Handler):
             "enableExecuteCommand": ("enableExecuteCommand",),
             "deploymentConfiguration": ("deployment",),
             "platformVersion": ("platformVersion",),
+            "serviceConnectConfiguration": ("serviceConnect",),
         }
         args = {
             arg: full[arg]

@@ -1,5 +1,8 @@
 """Task definitions: a new revision only when the desired one differs from the latest.
 
+awsvpc (Fargate) or bridge (EC2 with a fixed host port, seed 004); a named port mapping with its
+`appProtocol` when the service uses Service Connect.
+
 Task definitions are immutable; "update" registers a revision and the service moves to it.
 Delete deregisters every ACTIVE revision of the family. Neighbours: `controller.handlers.base`,
 `controller.handlers.ecs_service` (uses the revision ARN).
@@ -15,17 +18,33 @@ from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 
 
-def container_props(cd: dict[str, Any]) -> dict[str, Any]:
+def port_mapping_props(pm: dict[str, Any], network_mode: str | None) -> dict[str, Any]:
+    """A port mapping in the desired props' shape.
+
+    In awsvpc mode AWS echoes `hostPort` equal to `containerPort` whether given or not, so it
+    is reported only where it means something (bridge/host mode: the fixed host port of seed
+    004). `name` and `appProtocol` (Service Connect) appear only when set.
+    """
+    out: dict[str, Any] = {
+        "containerPort": pm["containerPort"],
+        "protocol": pm.get("protocol", "tcp"),
+    }
+    if network_mode != "awsvpc" and pm.get("hostPort") is not None:
+        out["hostPort"] = pm["hostPort"]
+    for key in ("name", "appProtocol"):
+        if pm.get(key):
+            out[key] = pm[key]
+    return out
+
+
+def container_props(cd: dict[str, Any], network_mode: str | None = "awsvpc") -> dict[str, Any]:
     """A container definition in the desired props' shape."""
     log_options = cd.get("logConfiguration", {}).get("options", {})
     return {
         "name": cd["name"],
         "image": cd["image"],
         "essential": cd.get("essential", True),
-        "portMappings": [
-            {"containerPort": pm["containerPort"], "protocol": pm.get("protocol", "tcp")}
-            for pm in cd.get("portMappings", [])
-        ],
+        "portMappings": [port_mapping_props(pm, network_mode) for pm in cd.get("portMappings", [])],
         "command": list(cd.get("command") or []),
         "environment": dict(sorted((e["name"], e["value"]) for e in cd.get("environment", []))),
         "secrets": dict(sorted((s["name"], s["valueFrom"]) for s in cd.get("secrets", []))),
@@ -68,7 +87,7 @@ class TaskDefinitionHandler(Handler):
                 "requiresCompatibilities": td.get("requiresCompatibilities", []),
                 "executionRoleArn": td.get("executionRoleArn"),
                 "taskRoleArn": td.get("taskRoleArn"),
-                "container": container_props(td["containerDefinitions"][0]),
+                "container": container_props(td["containerDefinitions"][0], td.get("networkMode")),
             },
             tags=ownership.from_list(out.get("tags")),
             outputs={"id": arn, "arn": arn, "revision": td["revision"]},

@@ -1,4 +1,6 @@
-"""The NLB listener, found among its load balancer's listeners by our owner and component tags.
+"""Listeners (the NLB's, the ALB's), found among their load balancer's listeners by our owner
+and component tags. The default action forwards to `targetGroupArn`, or is a `defaultAction`
+fixed response (the ALB's: its rules forward, unmatched paths get a 404).
 
 Finding it by tag (not by port) lets a port change be a ModifyListener, not a new listener.
 An untagged listener on our port belongs to someone else and is reported, never touched; so is
@@ -16,8 +18,20 @@ from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 
 
+def default_action(actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The props of a listener's default action: forward target, or fixed response."""
+    forward = next((a for a in actions if a["Type"] == "forward"), None)
+    if forward is not None:
+        return {"targetGroupArn": forward.get("TargetGroupArn")}
+    fixed = next((a for a in actions if a["Type"] == "fixed-response"), None)
+    if fixed is not None:
+        config = fixed.get("FixedResponseConfig", {})
+        return {"defaultAction": {"type": "fixed-response", "statusCode": config.get("StatusCode")}}
+    return {"targetGroupArn": None}
+
+
 class ListenerHandler(Handler):
-    """ELBv2 listener forwarding to our target group."""
+    """ELBv2 listener forwarding to our target group (or answering with a fixed response)."""
 
     kind = "elbv2.listener"
     order = 60
@@ -62,14 +76,11 @@ class ListenerHandler(Handler):
 
     @staticmethod
     def _observed(key: str, li: dict[str, Any], tags: dict[str, str]) -> Observed:
-        forward: dict[str, Any] = next(
-            (a for a in li.get("DefaultActions", []) if a["Type"] == "forward"), {}
-        )
         props: dict[str, Any] = {
             "loadBalancerArn": li["LoadBalancerArn"],
             "port": li["Port"],
             "protocol": li["Protocol"],
-            "targetGroupArn": forward.get("TargetGroupArn"),
+            **default_action(li.get("DefaultActions", [])),
         }
         certs = li.get("Certificates") or []
         if certs:
@@ -84,10 +95,17 @@ class ListenerHandler(Handler):
 
     def _args(self, want: Desired) -> dict[str, Any]:
         p = want.props
+        action: dict[str, Any] = {"Type": "forward", "TargetGroupArn": p.get("targetGroupArn")}
+        if p.get("defaultAction"):
+            fixed = p["defaultAction"]
+            action = {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": fixed["statusCode"]},
+            }
         args: dict[str, Any] = {
             "Port": p["port"],
             "Protocol": p["protocol"],
-            "DefaultActions": [{"Type": "forward", "TargetGroupArn": p["targetGroupArn"]}],
+            "DefaultActions": [action],
         }
         if p.get("certificateArn"):
             args["Certificates"] = [{"CertificateArn": p["certificateArn"]}]

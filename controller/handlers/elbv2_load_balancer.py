@@ -1,8 +1,10 @@
-"""The network load balancer: scheme, subnets, security groups, attributes, PrivateLink enforcement.
+"""Load balancers: the NLB (internal or internet-facing, with Elastic IPs) and the internal ALB.
 
-Found by its deterministic name. Subnets, security groups (with
+Found by deterministic name. Subnets, security groups (with the NLB's
 `EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic`) and attributes are updated in place;
-name, type and scheme cannot change: replacement. Neighbours: `controller.handlers.base`.
+name, type, scheme and subnet mappings (an Elastic IP per subnet) cannot change: replacement.
+Outputs: `arn`, `dnsName`, `hostedZoneId`, and `staticIps` (the NLB's Elastic IPs, by subnet).
+Neighbours: `controller.handlers.base`, `controller.handlers.ec2_elastic_ip` (the allocations).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.errors import TemporaryError
 from controller.handlers.base import (
     Delta,
     Desired,
@@ -31,13 +32,33 @@ def attribute_changes(desired: dict[str, str], held: dict[str, str]) -> list[dic
     return [{"Key": k, "Value": v} for k, v in desired.items() if held.get(k) != v]
 
 
+def subnet_mappings(lb: dict[str, Any]) -> list[dict[str, Any]]:
+    """`[{subnetId, allocationId}]` by subnet, from DescribeLoadBalancers' zones."""
+    out = []
+    for az in lb.get("AvailabilityZones", []):
+        addresses = az.get("LoadBalancerAddresses") or [{}]
+        out.append({"subnetId": az["SubnetId"], "allocationId": addresses[0].get("AllocationId")})
+    return sorted(out, key=lambda m: str(m["subnetId"]))
+
+
+def static_ips(lb: dict[str, Any]) -> list[str]:
+    """The Elastic IPs of the load balancer's zones, in subnet order."""
+    zones = sorted(lb.get("AvailabilityZones", []), key=lambda az: str(az["SubnetId"]))
+    return [
+        a["IpAddress"]
+        for az in zones
+        for a in az.get("LoadBalancerAddresses") or []
+        if a.get("AllocationId") and a.get("IpAddress")
+    ]
+
+
 class LoadBalancerHandler(Handler):
-    """ELBv2 load balancer of type network."""
+    """ELBv2 load balancer of type network or application."""
 
     kind = "elbv2.load_balancer"
     order = 50
     service = "elbv2"
-    replace_on = ("name", "type", "scheme")
+    replace_on = ("name", "type", "scheme", "subnetMappings")
 
     def observe(self, want: Desired) -> Observed | None:
         """Describe by name, with tags and attributes."""
@@ -49,43 +70,57 @@ class LoadBalancerHandler(Handler):
             raise
         if not lbs:
             return None
-        lb = lbs[0]
+        lb: dict[str, Any] = dict(lbs[0])
         arn = lb["LoadBalancerArn"]
         tags = self.client.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
         attrs = self.client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+        props: dict[str, Any] = {
+            "name": lb["LoadBalancerName"],
+            "type": lb["Type"],
+            "scheme": lb["Scheme"],
+            "subnets": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", [])),
+            "subnetMappings": subnet_mappings(lb),
+            "securityGroups": sorted(lb.get("SecurityGroups", [])),
+            "attributes": {a["Key"]: a["Value"] for a in attrs},
+        }
+        if lb["Type"] == "network":
+            props["enforcePrivateLinkInboundRules"] = lb.get(ENFORCE, "on")
         return Observed(
             key=want.key,
             id=arn,
-            props={
-                "name": lb["LoadBalancerName"],
-                "type": lb["Type"],
-                "scheme": lb["Scheme"],
-                "subnets": sorted(az["SubnetId"] for az in lb.get("AvailabilityZones", [])),
-                "securityGroups": sorted(lb.get("SecurityGroups", [])),
-                "attributes": {a["Key"]: a["Value"] for a in attrs},
-                "enforcePrivateLinkInboundRules": lb.get(ENFORCE, "on"),
-            },
+            props=props,
             tags=ownership.from_list(tags),
             outputs={
                 "id": arn,
                 "arn": arn,
                 "dnsName": lb["DNSName"],
                 "hostedZoneId": lb.get("CanonicalHostedZoneId"),
+                "staticIps": static_ips(lb),
             },
         )
 
     def create(self, want: Desired) -> Observed:
-        """Create the NLB with its groups, then its attributes and PrivateLink enforcement."""
+        """Create with subnets (or subnet mappings), groups, then attributes and enforcement."""
         p = want.props
-        self.log_call("creating", want, name=p["name"])
+        self.log_call("creating", want, name=p["name"], type=p["type"])
+        placement: dict[str, Any] = (
+            {
+                "SubnetMappings": [
+                    {"SubnetId": m["subnetId"], "AllocationId": m["allocationId"]}
+                    for m in p["subnetMappings"]
+                ]
+            }
+            if p.get("subnetMappings")
+            else {"Subnets": list(p["subnets"])}
+        )
         self.client.create_load_balancer(
             Name=p["name"],
             Type=p["type"],
             Scheme=p["scheme"],
-            Subnets=list(p["subnets"]),
             SecurityGroups=list(p["securityGroups"]),
             IpAddressType="ipv4",
             Tags=ownership.to_list(want.tags),
+            **placement,
         )
         have = self.reobserve(want)
         have = self.update(want, have, self.diff(want, have))
@@ -99,15 +134,11 @@ class LoadBalancerHandler(Handler):
             self.log_call("setting subnets", want, subnets=p["subnets"])
             self.client.set_subnets(LoadBalancerArn=have.id, Subnets=list(p["subnets"]))
         if changed(deltas, "securityGroups", "enforcePrivateLinkInboundRules"):
-            self.log_call(
-                "setting security groups", want, enforce=p["enforcePrivateLinkInboundRules"]
-            )
+            enforce = p.get("enforcePrivateLinkInboundRules")
+            self.log_call("setting security groups", want, enforce=enforce)
+            extra = {ENFORCE: enforce} if enforce is not None else {}
             self.client.set_security_groups(
-                LoadBalancerArn=have.id,
-                SecurityGroups=list(p["securityGroups"]),
-                EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic=p[
-                    "enforcePrivateLinkInboundRules"
-                ],
+                LoadBalancerArn=have.id, SecurityGroups=list(p["securityGroups"]), **extra
             )
         attrs = attribute_changes(p["attributes"], have.props["attributes"])
         if attrs:
@@ -116,128 +147,10 @@ class LoadBalancerHandler(Handler):
         return self.reobserve(want)
 
     def delete(self, have: Observed) -> None:
-        """Delete the NLB; NotFound is success."""
+        """Delete the load balancer; NotFound is success."""
         self.log_call("deleting", have, id=have.id)
         with tolerating("LoadBalancerNotFound"):
             self.client.delete_load_balancer(LoadBalancerArn=have.id)
 
 
-def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
-    """A DescribeTargetGroups entry in the desired props' shape."""
-    health: dict[str, Any] = {
-        "protocol": tg["HealthCheckProtocol"],
-        "port": tg["HealthCheckPort"],
-        "intervalSeconds": tg["HealthCheckIntervalSeconds"],
-        "timeoutSeconds": tg["HealthCheckTimeoutSeconds"],
-        "healthyThreshold": tg["HealthyThresholdCount"],
-        "unhealthyThreshold": tg["UnhealthyThresholdCount"],
-    }
-    if tg["HealthCheckProtocol"] != "TCP":
-        health["path"] = tg.get("HealthCheckPath")
-        health["matcher"] = tg.get("Matcher", {}).get("HttpCode")
-    return {
-        "name": tg["TargetGroupName"],
-        "protocol": tg["Protocol"],
-        "port": tg["Port"],
-        "vpcId": tg["VpcId"],
-        "targetType": tg["TargetType"],
-        "healthCheck": health,
-        "attributes": attrs,
-    }
-
-
-class TargetGroupHandler(Handler):
-    """ELBv2 target group (type ip for Fargate: rule 1)."""
-
-    kind = "elbv2.target_group"
-    order = 40
-    service = "elbv2"
-    replace_on = ("name", "protocol", "port", "vpcId", "targetType")
-
-    def observe(self, want: Desired) -> Observed | None:
-        """Describe by name, with tags and attributes."""
-        try:
-            tgs = self.client.describe_target_groups(Names=[want.props["name"]])["TargetGroups"]
-        except ClientError as exc:
-            if error_code(exc) == "TargetGroupNotFound":
-                return None
-            raise
-        if not tgs:
-            return None
-        tg = tgs[0]
-        arn = tg["TargetGroupArn"]
-        tags = self.client.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
-        attrs = self.client.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
-        return Observed(
-            key=want.key,
-            id=arn,
-            props=target_group_props(tg, {a["Key"]: a["Value"] for a in attrs}),
-            tags=ownership.from_list(tags),
-            outputs={"id": arn, "arn": arn},
-        )
-
-    @staticmethod
-    def _health_args(health: dict[str, Any]) -> dict[str, Any]:
-        args: dict[str, Any] = {
-            "HealthCheckProtocol": health["protocol"],
-            "HealthCheckPort": health["port"],
-            "HealthCheckIntervalSeconds": health["intervalSeconds"],
-            "HealthCheckTimeoutSeconds": health["timeoutSeconds"],
-            "HealthyThresholdCount": health["healthyThreshold"],
-            "UnhealthyThresholdCount": health["unhealthyThreshold"],
-        }
-        if health["protocol"] != "TCP":
-            args |= {"HealthCheckPath": health["path"], "Matcher": {"HttpCode": health["matcher"]}}
-        return args
-
-    def create(self, want: Desired) -> Observed:
-        """Create the target group with its health check, then its attributes."""
-        p = want.props
-        self.log_call("creating", want, name=p["name"])
-        self.client.create_target_group(
-            Name=p["name"],
-            Protocol=p["protocol"],
-            Port=p["port"],
-            VpcId=p["vpcId"],
-            TargetType=p["targetType"],
-            HealthCheckEnabled=True,
-            Tags=ownership.to_list(want.tags),
-            **self._health_args(p["healthCheck"]),
-        )
-        have = self.reobserve(want)
-        have = self.update(want, have, self.diff(want, have))
-        self.log_call("created", want, id=have.id)
-        return have
-
-    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
-        """One step per aspect: health check, attributes."""
-        p = want.props
-        if changed(deltas, "healthCheck"):
-            self.log_call("modifying health check", want, health=p["healthCheck"])
-            self.client.modify_target_group(
-                TargetGroupArn=have.id, **self._health_args(p["healthCheck"])
-            )
-        attrs = attribute_changes(p["attributes"], have.props["attributes"])
-        if attrs:
-            self.log_call("modifying attributes", want, attributes=attrs)
-            self.client.modify_target_group_attributes(TargetGroupArn=have.id, Attributes=attrs)
-        return self.reobserve(want)
-
-    def delete(self, have: Observed) -> None:
-        """Delete; a group still used by a listener or a service is a wait."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_target_group(TargetGroupArn=have.id)
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "TargetGroupNotFound":
-                return
-            if code == "ResourceInUse":
-                raise TemporaryError(f"target group {have.id} still in use", 10) from exc
-            raise
-
-
-HANDLERS = (
-    TargetGroupHandler,
-    LoadBalancerHandler,
-)
+HANDLERS = (LoadBalancerHandler,)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from controller.model import names
 from controller.model.http_api import add_http_api
-from controller.model.load_balancer import add_load_balancer
+from controller.model.load_balancer import add_load_balancer, attach_service
 from controller.model.network import Network
 from controller.model.rest_api import add_rest_api
 from controller.model.service import add_service
@@ -44,8 +44,9 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
     stack.add(Resource("ecs-cluster", "ecs.cluster", "ecs-cluster", {"name": svc.cluster}))
     add_load_balancer(stack, ps, net)
     add_service(stack, ps, net)
+    attach_service(stack, ps)  # the ALB tier, when there is one, stands between
     if spec.api is not None and spec.api.type == "HTTP":
         add_http_api(stack, ps, net, spec.api)
     elif spec.api is not None:
-        add_rest_api(stack, ps, spec.api)
+        add_rest_api(stack, ps, spec.api, net)
     return stack

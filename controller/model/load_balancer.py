@@ -1,95 +1,239 @@
-"""The load-balancing layer of the stack: the NLB, its security group, the target group, the
-listener, and the task security group that admits what the load balancer sends (rules 1-3).
-Pure. Neighbours: `controller.model.build` (calls `add_load_balancer`), the elbv2 handlers.
+"""The load-balancing layer of the stack: the NLB (internal, or internet-facing with one Elastic
+IP per public subnet), its security group, its target group and listener, the task security
+group (rules 1-3), and, with `loadBalancer.alb`, the ALB tier of `controller.model.alb`.
+
+Stack keys this layer adds: `nlb-sg`, `task-sg` (not for ECS on EC2), `nlb`, `target-group`
+(the NLB's: `ip`, `alb` in front of an ALB, `instance` for EC2), `listener`, `nlb-eip/<subnet>`
+(staticIps). The service layer attaches to `service_target_group_key(ps)` and waits for
+`service_dependency_key(ps)`. Pure. Neighbours: `controller.model.build` (calls
+`add_load_balancer`), `controller.model.alb`, the elbv2 and ec2 handlers.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from controller.model import names
+from controller.model.alb import ALB_LISTENER, ALB_RULES, ALB_TARGET_GROUP, add_alb, alb_health
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
 from controller.model.stack import Ref, Resource, Stack
 from controller.spec.models import PrivateService
 
+EVERYWHERE = "0.0.0.0/0"
+
+
+def service_target_group_key(ps: PrivateService) -> str:
+    """The target group the ECS service registers its tasks in (the ALB's with an ALB tier)."""
+    return ALB_TARGET_GROUP if ps.spec.load_balancer.alb is not None else "target-group"
+
+
+def service_dependency_key(ps: PrivateService) -> str:
+    """What the ECS service must wait for: ECS refuses a target group no listener (rule) uses."""
+    return ALB_RULES if ps.spec.load_balancer.alb is not None else "listener"
+
+
+def task_security_group_key(ps: PrivateService) -> str | None:
+    """The tasks' security group; None on EC2 (tasks use their container instance's network)."""
+    return None if ps.spec.service.launch_type == "EC2" else "task-sg"
+
+
+def attach_service(stack: Stack, ps: PrivateService) -> None:
+    """Point an `ecs-service` already in the stack at the right target group (idempotent)."""
+    res = stack.resources["ecs-service"]
+    props = dict(res.props)
+    props["loadBalancer"] = {
+        **props["loadBalancer"],
+        "targetGroupArn": Ref(service_target_group_key(ps), "arn"),
+    }
+    stack.resources["ecs-service"] = replace(
+        res, props=props, extra_deps=(service_dependency_key(ps),)
+    )
+
 
 def add_load_balancer(stack: Stack, ps: PrivateService, net: Network) -> None:
-    """NLB security group, task security group, NLB, target group and listener."""
+    """Security groups, Elastic IPs, NLB, its target group and listener, and the ALB tier."""
+    spec = ps.spec
+    lb = spec.load_balancer
+    nlb_sg = stack.add(_nlb_security_group(ps, net))
+    if lb.alb is not None:
+        alb_sg = add_alb(stack, ps, net, nlb_sg)
+        task_sources = [tcp_from(spec.container.port, group=alb_sg, why="requests from the ALB")]
+    else:
+        task_sources = _task_sources_behind_nlb(ps, net, nlb_sg)
+    if task_security_group_key(ps) is not None:
+        stack.add(_task_security_group(ps, net, task_sources))
+    stack.add(_nlb(stack, ps, net, nlb_sg))
+    stack.add(_nlb_target_group(ps, net))
+    listener: dict[str, Any] = {
+        "loadBalancerArn": Ref("nlb", "arn"),
+        "port": lb.listener.port,
+        "protocol": lb.listener.protocol,
+        "targetGroupArn": Ref("target-group", "arn"),
+    }
+    if lb.listener.certificate_arn:
+        listener["certificateArn"] = lb.listener.certificate_arn
+    stack.add(Resource("listener", "elbv2.listener", "listener", listener))
+
+
+def _nlb_security_group(ps: PrivateService, net: Network) -> Resource:
+    lb = ps.spec.load_balancer
+    if lb.scheme == "internet-facing":
+        # The point of a public NLB (seed 003); what is behind it stays private.
+        source = tcp_from(lb.listener.port, cidr=EVERYWHERE, why="listener from the internet")
+    else:
+        # Rule 3: the VPC Link's traffic arrives from addresses in the VPC.
+        source = tcp_from(lb.listener.port, cidr=net.cidr, why="listener from the VPC (VPC Link)")
+    return Resource(
+        "nlb-sg",
+        "ec2.security_group",
+        "nlb-sg",
+        {
+            "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "nlb", 255),
+            "description": f"privateservice {ps.owner}: NLB",
+            "vpcId": net.vpc_id,
+            "ingress": [source],
+            "egress": ALL_TRAFFIC_EGRESS,
+        },
+        {"ingress": "loadBalancer.listener.port"},
+    )
+
+
+def _task_sources_behind_nlb(ps: PrivateService, net: Network, nlb_sg: Ref) -> list[dict[str, Any]]:
+    """Rule 2: health checks come from the NLB's nodes (its group); requests keep the client's
+    source address, which is inside the VPC. Never 0.0.0.0/0 or ::/0."""
+    port = ps.spec.container.port
+    return [
+        tcp_from(port, cidr=net.cidr, why="traffic through the NLB (source preserved)"),
+        tcp_from(port, group=nlb_sg, why="health checks from the NLB"),
+    ]
+
+
+def _task_security_group(
+    ps: PrivateService, net: Network, ingress: list[dict[str, Any]]
+) -> Resource:
+    return Resource(
+        "task-sg",
+        "ec2.security_group",
+        "task-sg",
+        {
+            "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "task", 255),
+            "description": f"privateservice {ps.owner}: tasks",
+            "vpcId": net.vpc_id,
+            "ingress": ingress,
+            "egress": ALL_TRAFFIC_EGRESS,
+        },
+        {"ingress": "container.port"},
+    )
+
+
+def eip_key(subnet_id: str) -> str:
+    """The stack key of the Elastic IP of one public subnet."""
+    return f"nlb-eip/{subnet_id}"
+
+
+def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resource:
     ns, nm, spec = ps.metadata.namespace, ps.metadata.name, ps.spec
-    c, lb = spec.container, spec.load_balancer
-    nlb_sg = stack.add(
-        Resource(
-            "nlb-sg",
-            "ec2.security_group",
-            "nlb-sg",
-            {
-                "name": names.aws_name(ns, nm, "nlb", 255),
-                "description": f"privateservice {ps.owner}: NLB",
-                "vpcId": net.vpc_id,
-                # Rule 3: the VPC Link's traffic arrives from addresses in the VPC.
-                "ingress": [
-                    tcp_from(
-                        lb.listener.port, cidr=net.cidr, why="listener from the VPC (VPC Link)"
-                    )
-                ],
-                "egress": ALL_TRAFFIC_EGRESS,
-            },
-            {"ingress": "loadBalancer.listener.port"},
-        )
+    lb = spec.load_balancer
+    public = lb.scheme == "internet-facing"
+    subnets = sorted(net.public_subnet_ids if public else net.subnet_ids)
+    props: dict[str, Any] = {
+        "name": names.aws_name(ns, nm, "nlb", 32),
+        "type": "network",
+        "scheme": lb.scheme,
+        "subnets": subnets,
+        "securityGroups": [nlb_sg],
+        "attributes": {"load_balancing.cross_zone.enabled": str(lb.cross_zone).lower()},
+        # Rule 3: VPC Link traffic is PrivateLink traffic; with enforcement on, the
+        # NLB's group would have to admit it by rules that cannot name its addresses.
+        "enforcePrivateLinkInboundRules": "off" if spec.api is not None else "on",
+    }
+    if lb.static_ips:
+        mappings = []
+        for subnet in subnets:
+            stack.add(
+                Resource(
+                    eip_key(subnet),
+                    "ec2.elastic_ip",
+                    "nlb-eip",
+                    {"name": names.aws_name(ns, nm, f"eip-{subnet}", 255)},
+                )
+            )
+            mappings.append({"subnetId": subnet, "allocationId": Ref(eip_key(subnet), "id")})
+        props["subnetMappings"] = mappings
+    return Resource(
+        "nlb",
+        "elbv2.load_balancer",
+        "nlb",
+        props,
+        {
+            "attributes.load_balancing.cross_zone.enabled": "loadBalancer.crossZone",
+            "scheme": "loadBalancer.scheme",
+            "subnetMappings": "loadBalancer.staticIps",
+        },
     )
 
-    stack.add(
-        Resource(
-            "task-sg",
-            "ec2.security_group",
-            "task-sg",
-            {
-                "name": names.aws_name(ns, nm, "task", 255),
-                "description": f"privateservice {ps.owner}: tasks",
-                "vpcId": net.vpc_id,
-                # Rule 2: health checks come from the NLB's nodes (its group); requests keep the
-                # client's source address, which is inside the VPC. Never 0.0.0.0/0 or ::/0.
-                "ingress": sorted(
-                    [
-                        tcp_from(c.port, group=nlb_sg, why="health checks from the NLB"),
-                        tcp_from(
-                            c.port, cidr=net.cidr, why="traffic through the NLB (source preserved)"
-                        ),
-                    ],
-                    key=lambda r: "sourceGroup" in r,
-                ),
-                "egress": ALL_TRAFFIC_EGRESS,
-            },
-            {"ingress": "container.port"},
+
+def _nlb_target_group(ps: PrivateService, net: Network) -> Resource:
+    """Rule 1: `ip` for Fargate, `alb` in front of an ALB, `instance` on EC2's host port."""
+    ns, nm, spec = ps.metadata.namespace, ps.metadata.name, ps.spec
+    lb, c = spec.load_balancer, spec.container
+    delay = {
+        "deregistration_delay.timeout_seconds": str(lb.target_group.deregistration_delay_seconds)
+    }
+    spec_paths = {
+        f"healthCheck.{k}": f"loadBalancer.targetGroup.healthCheck.{k}"
+        for k in (
+            "protocol",
+            "path",
+            "intervalSeconds",
+            "timeoutSeconds",
+            "healthyThreshold",
+            "unhealthyThreshold",
+            "matcher",
         )
+    }
+    if lb.alb is not None:
+        # The NLB checks the ALB through its HTTP listener; tasks drain at the ALB's group.
+        target: dict[str, Any] = {
+            "port": lb.alb.listener_port,
+            "targetType": "alb",
+            "healthCheck": alb_health(ps, protocol="HTTP"),
+            "attributes": {},
+        }
+        spec_paths.pop("healthCheck.protocol")
+        spec_paths["port"] = "loadBalancer.alb.listenerPort"
+    else:
+        ec2 = spec.service.launch_type == "EC2"
+        target = {
+            "port": c.host_port if ec2 and c.host_port else c.port,
+            "targetType": "instance" if ec2 else "ip",
+            "healthCheck": _health(ps),
+            "attributes": delay,
+        }
+        spec_paths["attributes.deregistration_delay.timeout_seconds"] = (
+            "loadBalancer.targetGroup.deregistrationDelaySeconds"
+        )
+    return Resource(
+        "target-group",
+        "elbv2.target_group",
+        "target-group",
+        {
+            "name": names.aws_name(ns, nm, "tg", 32),
+            "protocol": "TCP",
+            "port": target["port"],
+            "vpcId": net.vpc_id,
+            "targetType": target["targetType"],
+            "healthCheck": target["healthCheck"],
+            "attributes": target["attributes"],
+        },
+        spec_paths,
     )
 
-    attributes = {"load_balancing.cross_zone.enabled": str(lb.cross_zone).lower()}
-    stack.add(
-        Resource(
-            "nlb",
-            "elbv2.load_balancer",
-            "nlb",
-            {
-                "name": names.aws_name(ns, nm, "nlb", 32),
-                "type": "network",
-                "scheme": lb.scheme,
-                "subnets": sorted(net.subnet_ids),
-                "securityGroups": [nlb_sg],
-                "attributes": attributes,
-                # Rule 3: VPC Link traffic is PrivateLink traffic; with enforcement on, the
-                # NLB's group would have to admit it by rules that cannot name its addresses.
-                "enforcePrivateLinkInboundRules": "off" if spec.api is not None else "on",
-            },
-            {
-                "attributes.load_balancing.cross_zone.enabled": "loadBalancer.crossZone",
-                "scheme": "loadBalancer.scheme",
-            },
-        )
-    )
 
-    hc = lb.target_group.health_check
+def _health(ps: PrivateService) -> dict[str, Any]:
+    hc = ps.spec.load_balancer.target_group.health_check
     health: dict[str, Any] = {
         "protocol": hc.protocol,
         "port": "traffic-port",
@@ -100,50 +244,17 @@ def add_load_balancer(stack: Stack, ps: PrivateService, net: Network) -> None:
     }
     if hc.protocol != "TCP":
         health |= {"path": hc.path, "matcher": hc.matcher}
-    stack.add(
-        Resource(
-            "target-group",
-            "elbv2.target_group",
-            "target-group",
-            {
-                "name": names.aws_name(ns, nm, "tg", 32),
-                "protocol": "TCP",
-                "port": c.port,
-                "vpcId": net.vpc_id,
-                "targetType": "ip",  # rule 1: awsvpc tasks are reached by IP
-                "healthCheck": health,
-                "attributes": {
-                    "deregistration_delay.timeout_seconds": str(
-                        lb.target_group.deregistration_delay_seconds
-                    ),
-                },
-            },
-            {
-                f"healthCheck.{k}": f"loadBalancer.targetGroup.healthCheck.{v}"
-                for k, v in (
-                    ("protocol", "protocol"),
-                    ("path", "path"),
-                    ("intervalSeconds", "intervalSeconds"),
-                    ("timeoutSeconds", "timeoutSeconds"),
-                    ("healthyThreshold", "healthyThreshold"),
-                    ("unhealthyThreshold", "unhealthyThreshold"),
-                    ("matcher", "matcher"),
-                )
-            }
-            | {
-                "attributes.deregistration_delay.timeout_seconds": (
-                    "loadBalancer.targetGroup.deregistrationDelaySeconds"
-                )
-            },
-        )
-    )
+    return health
 
-    listener: dict[str, Any] = {
-        "loadBalancerArn": Ref("nlb", "arn"),
-        "port": lb.listener.port,
-        "protocol": lb.listener.protocol,
-        "targetGroupArn": Ref("target-group", "arn"),
-    }
-    if lb.listener.certificate_arn:
-        listener["certificateArn"] = lb.listener.certificate_arn
-    stack.add(Resource("listener", "elbv2.listener", "listener", listener))
+
+__all__ = [
+    "ALB_LISTENER",
+    "ALB_RULES",
+    "ALB_TARGET_GROUP",
+    "add_load_balancer",
+    "attach_service",
+    "eip_key",
+    "service_dependency_key",
+    "service_target_group_key",
+    "task_security_group_key",
+]

@@ -1,6 +1,16 @@
 """The REST API part of the desired stack: VPC Link v1 -> REST API -> proxy -> deployment ->
 stage -> usage plans -> API keys -> usage-plan keys (rules 5 and 6). Pure, like `build`.
-Neighbours: `controller.model.build` (calls `add_rest_api`), `controller.handlers.apigw_*`.
+
+Optional parts (seeds 002 and 004):
+- PRIVATE endpoint type: a resource policy that admits `execute-api:Invoke` only through the
+  given VPC endpoints, or through the VPC's `execute-api` interface endpoints (resource
+  `vpc-endpoint`: an existing one is used as it is, else one is created with private DNS and its
+  own security group `vpce-sg` admitting 443 from the VPC).
+- A Lambda authorizer (`authorizer`) on both proxy methods, and the Lambda permission that lets
+  API Gateway invoke it (`authorizer-permission`); the function itself is never ours.
+- A REGIONAL custom domain (`domain-name`) with a base path mapping to the stage.
+Neighbours: `controller.model.build` (calls `add_rest_api`), `controller.handlers.apigw_*`,
+`controller.handlers.ec2_vpc_endpoint`, `controller.handlers.lambda_permission`.
 """
 
 from __future__ import annotations
@@ -10,12 +20,185 @@ import json
 from typing import Any
 
 from controller.model import names
+from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
+from controller.model.network import Network
 from controller.model.stack import Ref, Resource, Stack
-from controller.spec.models import Api, PrivateService
+from controller.spec.models import Api, Authorizer, CustomDomain, PrivateService
+
+HTTPS = 443
+EXECUTE_API = "execute-api"  # the interface endpoint service: com.amazonaws.<region>.execute-api
+INVOKE = "execute-api:Invoke"
+ALL_METHODS = "execute-api:/*"  # AWS expands it to the API's ARN on storage
+LAMBDA_API_VERSION = "2015-03-31"
 
 
-def add_rest_api(stack: Stack, ps: PrivateService, api: Api) -> None:
-    """VPC Link v1 -> REST API -> proxy -> deployment -> stage -> plans -> keys (rules 5, 6)."""
+def private_policy(endpoint_ids: Any) -> dict[str, Any]:
+    """The resource policy of a PRIVATE API: Invoke only through these VPC endpoints.
+
+    `endpoint_ids` is a list of ids or a Ref to a list (the VPC's execute-api endpoints).
+    The explicit Deny keeps the rule true even if someone adds a broader Allow.
+    """
+    condition = {"aws:SourceVpce": endpoint_ids}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": INVOKE,
+                "Resource": ALL_METHODS,
+                "Condition": {"StringNotEquals": condition},
+            },
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": INVOKE,
+                "Resource": ALL_METHODS,
+                "Condition": {"StringEquals": condition},
+            },
+        ],
+    }
+
+
+def authorizer_uri(lambda_arn: str) -> str:
+    """The invocation URI of a Lambda function, in the function's partition and region."""
+    partition, region = lambda_arn.split(":")[1], lambda_arn.split(":")[3]
+    return (
+        f"arn:{partition}:apigateway:{region}:lambda:path/{LAMBDA_API_VERSION}"
+        f"/functions/{lambda_arn}/invocations"
+    )
+
+
+def _add_vpc_endpoint(stack: Stack, ps: PrivateService, net: Network) -> Ref:
+    """The VPC's execute-api interface endpoint (found, or created with its group): its ids."""
+    ns, nm = ps.metadata.namespace, ps.metadata.name
+    group = stack.add(
+        Resource(
+            "vpce-sg",
+            "ec2.security_group",
+            "vpce-sg",
+            {
+                "name": names.aws_name(ns, nm, "vpce", 255),
+                "description": f"privateservice {ps.owner}: execute-api endpoint",
+                "vpcId": net.vpc_id,
+                "ingress": [
+                    tcp_from(HTTPS, cidr=net.cidr, why="HTTPS to API Gateway from the VPC")
+                ],
+                "egress": ALL_TRAFFIC_EGRESS,
+            },
+        )
+    )
+    stack.add(
+        Resource(
+            "vpc-endpoint",
+            "ec2.vpc_endpoint",
+            "vpc-endpoint",
+            {
+                "vpcId": net.vpc_id,
+                "service": EXECUTE_API,
+                "subnetIds": sorted(net.subnet_ids),
+                "securityGroupIds": [group],
+                "privateDnsEnabled": True,
+            },
+        )
+    )
+    return Ref("vpc-endpoint", "ids")
+
+
+def _policy(stack: Stack, ps: PrivateService, api: Api, net: Network | None) -> Any:
+    """The REST API's resource policy: None unless PRIVATE."""
+    if api.endpoint_type != "PRIVATE":
+        return None
+    if api.vpc_endpoint_ids:
+        return private_policy(sorted(set(api.vpc_endpoint_ids)))
+    if net is None:
+        msg = f"{ps.owner}: a PRIVATE API without vpcEndpointIds needs the discovered network"
+        raise ValueError(msg)
+    return private_policy(_add_vpc_endpoint(stack, ps, net))
+
+
+def _add_authorizer(stack: Stack, ps: PrivateService, rest: Ref, auth: Authorizer) -> Ref:
+    """The Lambda authorizer and the permission that lets API Gateway invoke the function."""
+    ns, nm = ps.metadata.namespace, ps.metadata.name
+    ref = stack.add(
+        Resource(
+            "authorizer",
+            "apigw.authorizer",
+            "authorizer",
+            {
+                "restApiId": rest,
+                "name": names.aws_name(ns, nm, "authorizer", 128),
+                "type": auth.type,
+                "authorizerUri": authorizer_uri(auth.lambda_arn),
+                "identitySource": auth.identity_source,
+                "resultTtlSeconds": auth.result_ttl_seconds,
+            },
+            {
+                "type": "api.authorizer.type",
+                "authorizerUri": "api.authorizer.lambdaArn",
+                "identitySource": "api.authorizer.identitySource",
+                "resultTtlSeconds": "api.authorizer.resultTtlSeconds",
+            },
+        )
+    )
+    stack.add(
+        Resource(
+            "authorizer-permission",
+            "lambda.permission",
+            "lambda-permission",
+            {
+                "functionArn": auth.lambda_arn,
+                "statementId": names.aws_name(ns, nm, "apigw-invoke", 100),
+                "principal": "apigateway.amazonaws.com",
+                "action": "lambda:InvokeFunction",
+                "restApiId": rest,
+            },
+            {"functionArn": "api.authorizer.lambdaArn"},
+        )
+    )
+    return ref
+
+
+def _add_custom_domain(stack: Stack, rest: Ref, domain: CustomDomain) -> None:
+    """A REGIONAL domain name and its base path mapping to the stage."""
+    stack.add(
+        Resource(
+            "domain-name",
+            "apigw.domain_name",
+            "domain-name",
+            {
+                "domainName": domain.domain_name,
+                "certificateArn": domain.certificate_arn,
+                "endpointType": "REGIONAL",
+                "securityPolicy": "TLS_1_2",
+            },
+            {
+                "domainName": "api.customDomain.domainName",
+                "certificateArn": "api.customDomain.certificateArn",
+            },
+        )
+    )
+    stack.add(
+        Resource(
+            "base-path-mapping",
+            "apigw.base_path_mapping",
+            "base-path-mapping",
+            {
+                "domainName": Ref("domain-name", "name"),
+                "basePath": domain.base_path,
+                "restApiId": rest,
+                "stage": Ref("stage", "name"),
+            },
+            {"basePath": "api.customDomain.basePath"},
+        )
+    )
+
+
+def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None = None) -> None:
+    """VPC Link v1 -> REST API -> proxy -> deployment -> stage -> plans -> keys (rules 5, 6).
+
+    `net` is needed for a PRIVATE API without `vpcEndpointIds` (its VPC's endpoint).
+    """
     ns, nm = ps.metadata.namespace, ps.metadata.name
     lb = ps.spec.load_balancer
     stack.add(
@@ -29,6 +212,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api) -> None:
             },
         )
     )
+    policy = _policy(stack, ps, api, net)
     rest = stack.add(
         Resource(
             "rest-api",
@@ -39,13 +223,18 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api) -> None:
                 "description": f"privateservice {ps.owner}",
                 "endpointType": api.endpoint_type,
                 "apiKeySource": "HEADER",
+                "policy": policy,
             },
+            {"endpointType": "api.endpointType", "policy": "api.vpcEndpointIds"},
         )
     )
+    auth = api.authorizer
+    authorizer = _add_authorizer(stack, ps, rest, auth) if auth is not None else None
     proxy: dict[str, Any] = {
         "restApiId": rest,
         "apiKeyRequired": api.api_key_required,
-        "authorizationType": "NONE",
+        "authorizationType": "CUSTOM" if authorizer is not None else "NONE",
+        "authorizerId": authorizer,
         "integration": {
             "type": "HTTP_PROXY",
             "httpMethod": "ANY",
@@ -60,14 +249,24 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api) -> None:
     }
     stack.add(
         Resource(
-            "proxy", "apigw.proxy", "rest-api", proxy, {"apiKeyRequired": "api.apiKeyRequired"}
+            "proxy",
+            "apigw.proxy",
+            "rest-api",
+            proxy,
+            {"apiKeyRequired": "api.apiKeyRequired", "authorizationType": "api.authorizer"},
         )
     )
-    # A deployment snapshots the API: a new one only when what it snapshots changes.
+    # A deployment snapshots the API: a new one only when what it snapshots changes. The
+    # resource policy and the authorizer's settings take effect only through a deployment too.
+    snapshot = {k: v for k, v in proxy.items() if k != "restApiId" and v is not None}
+    if policy is not None:
+        snapshot["policy"] = policy
+    if auth is not None:
+        snapshot["authorizer"] = {
+            k: v for k, v in stack.resources["authorizer"].props.items() if k != "restApiId"
+        }
     fingerprint = hashlib.sha256(
-        json.dumps(
-            {k: v for k, v in proxy.items() if k != "restApiId"}, default=str, sort_keys=True
-        ).encode()
+        json.dumps(snapshot, default=str, sort_keys=True).encode()
     ).hexdigest()[:16]
     stack.add(
         Resource(
@@ -155,3 +354,5 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api) -> None:
                     },
                 )
             )
+    if api.custom_domain is not None:
+        _add_custom_domain(stack, rest, api.custom_domain)

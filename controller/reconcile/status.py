@@ -66,7 +66,11 @@ def compute(
         phase = "Ready"
     fields = [f"{c.key}.{d.path}" for c in drifted for d in c.deltas] or [c.key for c in drifted]
     problems = [f"{c.key}: {c.message}" for c in failed] + ([error] if error else [])
+    outputs = outcome.outputs
     degraded = [f"{c.key}: {c.message}" for c in waiting if c.kind == "ecs.service"]
+    runtime = outputs.get("authorizer", {}).get("runtimeWarning")
+    if runtime:  # field report 002: the authorizer keeps working until the next deploy fails
+        degraded.append(f"authorizer: {runtime}")
     conditions = [
         _condition(
             "Ready",
@@ -99,28 +103,51 @@ def compute(
         _condition(
             "Degraded",
             bool(degraded),
-            "TasksNotRunning" if degraded else "Healthy",
+            ("DeprecatedRuntime" if runtime else "TasksNotRunning") if degraded else "Healthy",
             "; ".join(degraded),
             at,
         ),
     ]
-    outputs = outcome.outputs
-    endpoint = None
-    if "rest-api" in outputs and "stage" in outputs and ps.spec.api is not None:
-        endpoint = (
-            f"https://{outputs['rest-api']['id']}.execute-api.{region}.amazonaws.com/"
-            f"{ps.spec.api.stage_name}"
-        )
     return {
         "observedGeneration": ps.metadata.generation,
         "phase": phase,
         "conditions": conditions,
-        "endpoint": endpoint,
+        "endpoint": _endpoint(outputs),
         "loadBalancerDnsName": outputs.get("nlb", {}).get("dnsName"),
         "resources": {c.key: c.id for c in present},
         "lastReconcileTime": at,
         "drift": {"lastDetected": last_drift, "corrections": corrections},
-    }
+    } | _extras(outputs)
+
+
+def _endpoint(outputs: dict[str, dict[str, Any]]) -> str | None:
+    """The URL a client uses: the REST stage's (inside the VPC for a PRIVATE API) or the
+    HTTP API's."""
+    url: str | None = outputs.get("http-stage", {}).get("invokeUrl") or outputs.get(
+        "stage", {}
+    ).get("invokeUrl")
+    vpce = outputs.get("vpc-endpoint", {})
+    if url and vpce and vpce.get("privateDnsEnabled") is False and "rest-api" in outputs:
+        # without private DNS, clients in the VPC name the endpoint in the host
+        api_id = outputs["rest-api"]["id"]
+        url = url.replace(f"https://{api_id}.", f"https://{api_id}-{vpce['id']}.", 1)
+    return url
+
+
+def _extras(outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Fields of the newer architectures: Elastic IPs to allow-list, a domain's DNS target."""
+    extra: dict[str, Any] = {}
+    if outputs.get("nlb", {}).get("staticIps"):
+        extra["staticIps"] = list(outputs["nlb"]["staticIps"])
+    domain = outputs.get("domain-name")
+    if domain:
+        extra["customDomain"] = {
+            "domainName": domain.get("id"),
+            "target": domain.get("regionalDomainName"),
+            "hostedZoneId": domain.get("regionalHostedZoneId"),
+            "url": outputs.get("base-path-mapping", {}).get("url"),
+        }
+    return extra
 
 
 def document(ps: PrivateService, status: dict[str, Any]) -> dict[str, Any]:

@@ -2,16 +2,22 @@
 
 moto's ECS starts no tasks, keeps `runningCount` at 0 and registers nothing in target groups. This
 daemon thread, in the same process as moto's server, reads moto's backends directly every
-`period` seconds and, for every ECS service whose network configuration is awsvpc (Fargate):
+`period` seconds and, for every ECS service whose network configuration is awsvpc (Fargate) or
+whose task definition uses the bridge or host network mode (ECS on EC2):
 - keeps `desiredCount` tasks while the service is ACTIVE, none once it is deleted or scaled to 0;
   a new task definition rolls the tasks over (new tasks first, then the old ones stop);
-- gives each task a private IP from the service's subnets (spread over the subnets, lowest free
-  address after AWS's reserved ones, stable for the task's life) and an ENI in that subnet;
+- awsvpc: gives each task a private IP from the service's subnets (spread over the subnets,
+  lowest free address after AWS's reserved ones, stable for the task's life) and an ENI there;
+- bridge/host: places each task on an ACTIVE container instance of the cluster whose EC2
+  instance is running and whose host ports are free (a fixed host port admits one task per
+  instance, as on AWS: fewer free instances than desiredCount leave tasks unplaced, and the
+  service's runningCount says so); a task on an instance that left the cluster stops;
 - mirrors each task as a moto Task (`group` "service:NAME"), so ListTasks/DescribeTasks show it;
 - sets the service's runningCount/pendingCount and its primary deployment's counts and rollout;
-- registers every task IP with the load balancer's containerPort in each target group of
-  `loadBalancers`, and deregisters IPs of tasks that stopped (DescribeTargetHealth then reports
-  registered targets `healthy`, moto's behaviour).
+- registers every task in each target group of `loadBalancers`: awsvpc by its IP on the
+  containerPort, bridge by its EC2 instance id on the host port its task definition maps that
+  containerPort to ("the container instance ID and port"), and deregisters tasks that stopped
+  (DescribeTargetHealth then reports registered targets `healthy`, moto's behaviour).
 State that moto loses on a reset (`POST /moto-api/reset`) is noticed by object identity and
 dropped; `paused()` lets `Sandbox.reset` hold the agent still while it resets.
 Neighbours: `server` (starts, pauses and stops it), `fidelity.ecs` (CreateService/ListTasks).
@@ -37,16 +43,28 @@ log = structlog.get_logger(__name__)
 
 AWS_RESERVED_HOSTS = 3  # .1, .2 and .3 of every subnet (the network and broadcast never count)
 
-Registration = tuple[str, str, int]  # (target group ARN, task IP, port)
+Registration = tuple[str, str, int]  # (target group ARN, task IP or instance id, port)
 
 
 @dataclass
 class _Task:
-    ip: str
+    ip: str  # awsvpc: the task's own address; bridge: "" (it shares its instance's)
     subnet_id: str
     task_definition: str
     task_arn: str | None = None
     eni_id: str | None = None
+    instance_id: str | None = None  # bridge: the container instance's EC2 instance
+    container_instance_arn: str | None = None
+    host_ports: dict[int, int] = field(default_factory=dict)  # bridge: containerPort -> hostPort
+
+    @property
+    def target_id(self) -> str:
+        """What ECS registers in a target group for this task."""
+        return self.instance_id or self.ip
+
+    def target_port(self, container_port: int) -> int:
+        """The port ECS registers: the mapped host port in bridge mode."""
+        return self.host_ports.get(container_port, container_port)
 
 
 @dataclass
@@ -101,7 +119,7 @@ class EcsAgent:
             seen: set[tuple[str, str, str, str]] = set()
             for account_id, region, backend in _ecs_backends():
                 for service in list(backend.services.values()):
-                    if not _awsvpc_subnets(service):
+                    if not _awsvpc_subnets(service) and _bridge_ports(service, backend) is None:
                         continue
                     key = (account_id, region, service.cluster_arn, service.name)
                     state = self._states.get(key)
@@ -132,17 +150,27 @@ class EcsAgent:
         stale = [t for t in state.tasks if t.task_definition != service.task_definition]
         while len(current) > desired:
             self._stop_task(state, ecs, current.pop())
+        if not _awsvpc_subnets(service):
+            placed = _instances(ecs, service.cluster_name)
+            for task in [t for t in current if t.container_instance_arn not in placed]:
+                current.remove(task)  # its instance left the cluster: the task is gone
+                self._stop_task(state, ecs, task)
         while len(current) < desired:
-            current.append(self._start_task(state, ecs))
+            started = self._start_task(state, ecs)
+            if started is None:
+                break  # no instance can take another task (ECS: "unable to place a task")
+            current.append(started)
         for task in stale:
             self._stop_task(state, ecs, task)
         state.tasks = current
         _report_counts(service, len(current), desired)
         self._sync_targets(state)
 
-    def _start_task(self, state: _ServiceState, ecs: Any) -> _Task:
+    def _start_task(self, state: _ServiceState, ecs: Any) -> _Task | None:
         service = state.service
         subnets = _awsvpc_subnets(service)
+        if not subnets:
+            return self._place_on_instance(state, ecs)
         load = {s: sum(t.subnet_id == s for t in state.tasks) for s in subnets}
         subnet_id = min(subnets, key=lambda s: load[s])
         ip = self._free_ip(state, subnet_id)
@@ -154,6 +182,43 @@ class EcsAgent:
         state.tasks.append(task)
         return task
 
+    def _place_on_instance(self, state: _ServiceState, ecs: Any) -> _Task | None:
+        """A bridge task on the first container instance whose host ports are free."""
+        service = state.service
+        ports = _bridge_ports(service, ecs) or {}
+        wanted = {p for p in ports.values() if p}
+        ec2 = ec2_backends[state.account_id][state.region]
+        busy: dict[str, set[int]] = {}
+        for other in self._states.values():
+            if (other.account_id, other.region) != (state.account_id, state.region):
+                continue
+            for task in other.tasks:
+                if task.instance_id:
+                    busy.setdefault(task.instance_id, set()).update(task.host_ports.values())
+        for arn, instance in sorted(_instances(ecs, service.cluster_name).items()):
+            ec2_instance = ec2.get_instance_by_id(instance.ec2_instance_id)
+            if ec2_instance is None or ec2_instance.state != "running":
+                continue
+            if busy.get(instance.ec2_instance_id, set()) & wanted:
+                continue
+            task = _Task(
+                ip="",
+                subnet_id=str(getattr(ec2_instance, "subnet_id", "")),
+                task_definition=service.task_definition,
+                instance_id=instance.ec2_instance_id,
+                container_instance_arn=arn,
+                host_ports=ports,
+            )
+            try:
+                _mirror_bridge(state, ecs, task)
+            except Exception as error:  # the mirror is cosmetic; the target is not
+                log.debug(
+                    "ecs agent could not mirror a task", service=service.name, error=repr(error)
+                )
+            state.tasks.append(task)
+            return task
+        return None
+
     def _stop_task(self, state: _ServiceState, ecs: Any, task: _Task) -> None:
         if task in state.tasks:
             state.tasks.remove(task)
@@ -164,7 +229,7 @@ class EcsAgent:
 
     def _free_ip(self, state: _ServiceState, subnet_id: str) -> str:
         ec2 = ec2_backends[state.account_id][state.region]
-        used = {t.ip for s in self._states.values() for t in s.tasks}
+        used = {t.ip for s in self._states.values() for t in s.tasks if t.ip}
         used |= {str(eni.private_ip_address) for eni in list(ec2.enis.values())}
         network = ipaddress.ip_network(ec2.get_subnet(subnet_id).cidr_block)
         for host in itertools.islice(network.hosts(), AWS_RESERVED_HOSTS, None):
@@ -175,23 +240,27 @@ class EcsAgent:
     def _sync_targets(self, state: _ServiceState) -> None:
         target_groups = elbv2_backends[state.account_id][state.region].target_groups
         wanted: set[Registration] = {
-            (lb["targetGroupArn"], task.ip, int(lb["containerPort"]))
+            (lb["targetGroupArn"], task.target_id, task.target_port(int(lb["containerPort"])))
             for task in state.tasks
             for lb in state.service.load_balancers or []
             if lb.get("targetGroupArn") and lb.get("containerPort")
         }
-        for arn, ip, _port in state.registered - wanted:
+        for arn, target, _port in state.registered - wanted:
             target_group = target_groups.get(arn)
-            if target_group is not None and ip in target_group.targets:
-                target_group.deregister([{"Id": ip}])
+            if target_group is not None and target in target_group.targets:
+                target_group.deregister([{"Id": target}])
         state.registered = set()
-        for arn, ip, port in wanted:
+        for arn, target, port in wanted:
             target_group = target_groups.get(arn)
             if target_group is None:
                 continue  # not created yet, or deleted: retried next pass
-            if target_group.targets.get(ip, {}).get("Port") != port:
-                target_group.register([{"Id": ip, "Port": port}])
-            state.registered.add((arn, ip, port))
+            if target_group.targets.get(target, {}).get("Port") != port:
+                try:
+                    target_group.register([{"Id": target, "Port": port}])
+                except Exception as error:  # e.g. an instance that stopped: next pass
+                    log.debug("ecs agent could not register", target=target, error=repr(error))
+                    continue
+            state.registered.add((arn, target, port))
 
     def _retire(self, state: _ServiceState) -> None:
         ecs = ecs_models.ecs_backends[state.account_id][state.region]
@@ -210,6 +279,33 @@ def _ecs_backends() -> Iterator[tuple[str, str, Any]]:
 def _awsvpc_subnets(service: Any) -> list[str]:
     config = (service.network_configuration or {}).get("awsvpcConfiguration") or {}
     return list(config.get("subnets") or [])
+
+
+def _bridge_ports(service: Any, ecs: Any) -> dict[int, int] | None:
+    """containerPort -> hostPort of a bridge/host service's task definition, else None."""
+    if _awsvpc_subnets(service):
+        return None
+    try:
+        task_definition = ecs.describe_task_definition(service.task_definition)
+    except Exception:  # deregistered meanwhile, or a reset raced us
+        return None
+    if (task_definition.network_mode or "bridge") == "awsvpc":
+        return None
+    ports: dict[int, int] = {}
+    for container in task_definition.container_definitions:
+        for mapping in container.get("portMappings") or []:
+            container_port = int(mapping.get("containerPort") or 0)
+            ports[container_port] = int(mapping.get("hostPort") or container_port)
+    return ports
+
+
+def _instances(ecs: Any, cluster_name: str) -> dict[str, Any]:
+    """ACTIVE container instances of a cluster, by ARN."""
+    return {
+        instance.container_instance_arn: instance
+        for instance in list(ecs.container_instances.get(cluster_name, {}).values())
+        if instance.status == "ACTIVE"
+    }
 
 
 def _report_counts(service: Any, running: int, desired: int) -> None:
@@ -266,5 +362,29 @@ def _mirror(state: _ServiceState, ecs: Any, task: _Task) -> None:
         eni.private_ip_addresses = [
             {"Primary": True, "PrivateIpAddress": task.ip, "PrivateDnsName": dns_name}
         ]
+    ecs.tasks.setdefault(cluster.name, {})[moto_task.task_arn] = moto_task
+    task.task_arn = moto_task.task_arn
+
+
+def _mirror_bridge(state: _ServiceState, ecs: Any, task: _Task) -> None:
+    """Show a bridge `task` to ListTasks/DescribeTasks as a moto Task on its container instance."""
+    service = state.service
+    cluster = ecs.clusters.get(service.cluster_name)
+    if cluster is None:
+        return
+    deployment_id = service.deployments[0]["id"] if service.deployments else ""
+    moto_task = ecs_models.Task(
+        cluster,
+        ecs.describe_task_definition(service.task_definition),
+        task.container_instance_arn,
+        None,
+        ecs,
+        group=f"service:{service.name}",
+        launch_type=service.launch_type or "EC2",
+        started_by=deployment_id,
+    )
+    moto_task._transitions = []  # stays RUNNING when described
+    for container in moto_task.containers:
+        container.last_status = "RUNNING"
     ecs.tasks.setdefault(cluster.name, {})[moto_task.task_arn] = moto_task
     task.task_arn = moto_task.task_arn

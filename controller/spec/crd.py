@@ -158,6 +158,21 @@ def status_schema() -> Schema:
                 "description": "Component -> ARN or id of every owned resource.",
                 "additionalProperties": _string(),
             },
+            "staticIps": {
+                "type": "array",
+                "description": "Elastic IPs of an internet-facing NLB, for allow-lists.",
+                "items": _string(),
+            },
+            "customDomain": {
+                "type": "object",
+                "description": "The custom domain and the DNS target to point it at.",
+                "properties": {
+                    "domainName": _string(),
+                    "target": _string("Regional domain name: the CNAME or alias target."),
+                    "hostedZoneId": _string(nullable=True),
+                    "url": _string(nullable=True),
+                },
+            },
             "lastReconcileTime": _time(),
             "drift": {
                 "type": "object",

@@ -117,12 +117,18 @@ def test_the_contract_examples_validate(capsys: pytest.CaptureFixture[str]):
 def test_features_of_a_later_version_are_refused_before_any_aws_call(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: None
 ):
-    """A valid spec this version cannot build fully (an ALB tier) changes nothing and says why."""
-    path = str(EXAMPLES / "catalog-nlb-alb.yaml")
+    """A valid spec this version cannot build fully (Service Connect on EC2 bridge tasks)
+    changes nothing and says why."""
+    doc = yaml.safe_load((EXAMPLES / "billing-ec2-fixed-ports.yaml").read_text())
+    doc["spec"]["service"]["serviceConnect"] = {
+        "namespace": "finance.internal",
+        "discoveryName": "billing",
+        "port": 8080,
+    }
+    path = _write(tmp_path, doc)
     assert cli.main(["validate", "-f", path]) == 0
     assert cli.main(["apply", "-f", path]) == 1
-    assert "spec.loadBalancer.alb: the ALB tier is not built" in capsys.readouterr().err
-    del tmp_path
+    assert "spec.service.serviceConnect: Service Connect on EC2" in capsys.readouterr().err
 
 
 def test_plan_apply_status_delete_through_the_command_line(

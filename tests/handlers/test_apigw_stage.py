@@ -147,7 +147,11 @@ def test_stage_lifecycle(
     assert stages.observe(want) is None
 
     made = stages.create(want)
-    assert made.outputs == {"id": "prod", "name": "prod"}
+    assert made.outputs == {
+        "id": "prod",
+        "name": "prod",
+        "invokeUrl": f"https://{api_id}.execute-api.{stages.aws.region}.amazonaws.com/prod",
+    }
     have = stages.observe(want)
     assert have is not None
     assert stages.diff(want, have) == []

@@ -129,3 +129,89 @@ def test_deleted_target_group_does_not_stop_the_agent(build, sandbox):
     sandbox.reset()
     sandbox.agent.tick()
     assert build.ecs.list_clusters()["clusterArns"] == []
+
+
+def _bridge_service(build, instances: int, desired: int) -> tuple[str, list[str]]:
+    """A bridge service on `instances` container instances behind an instance target group."""
+    import json
+
+    group = build.security_group("hosts")
+    build.ecs.create_cluster(clusterName="cluster")
+    ids = []
+    for i in range(instances):
+        instance = build.ec2.run_instances(
+            ImageId="ami-0ecs0000000000000",
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=build.aws.network.private_subnet_ids[i % 3],
+            SecurityGroupIds=[group],
+        )["Instances"][0]
+        build.ecs.register_container_instance(
+            cluster="cluster",
+            instanceIdentityDocument=json.dumps({"instanceId": instance["InstanceId"]}),
+        )
+        ids.append(instance["InstanceId"])
+    tg_arn = build.elbv2.create_target_group(
+        Name="hosts",
+        Protocol="TCP",
+        Port=10000,
+        VpcId=build.aws.network.vpc_id,
+        TargetType="instance",
+        HealthCheckProtocol="TCP",
+    )["TargetGroups"][0]["TargetGroupArn"]
+    task_definition = build.ecs.register_task_definition(
+        family="bridge",
+        networkMode="bridge",
+        requiresCompatibilities=["EC2"],
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "app:1",
+                "memory": 128,
+                "portMappings": [{"containerPort": 8080, "hostPort": 10000}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    build.ecs.create_service(
+        cluster="cluster",
+        serviceName="svc",
+        taskDefinition=task_definition,
+        desiredCount=desired,
+        launchType="EC2",
+        loadBalancers=[{"targetGroupArn": tg_arn, "containerName": "app", "containerPort": 8080}],
+    )
+    return tg_arn, ids
+
+
+def test_bridge_tasks_register_their_instance_on_the_host_port(build, sandbox):
+    """ECS on EC2 registers "the container instance ID and port" (the mapped host port)."""
+    tg_arn, ids = _bridge_service(build, instances=2, desired=2)
+    sandbox.agent.tick()
+    assert set(_targets(build, tg_arn)) == {f"{i}:10000" for i in ids}
+    assert _service(build)["runningCount"] == 2
+    tasks = build.ecs.list_tasks(cluster="cluster", serviceName="svc")["taskArns"]
+    assert len(tasks) == 2
+
+
+def test_a_fixed_host_port_admits_one_task_per_instance(build, sandbox):
+    """Two instances, three tasks wanted: the third cannot be placed (port in use)."""
+    tg_arn, _ = _bridge_service(build, instances=2, desired=3)
+    sandbox.agent.tick()
+    assert len(_targets(build, tg_arn)) == 2
+    service = _service(build)
+    assert (service["runningCount"], service["desiredCount"]) == (2, 3)
+
+
+def test_a_task_leaves_with_its_instance(build, sandbox):
+    """A deregistered container instance takes its task (and target) with it."""
+    tg_arn, ids = _bridge_service(build, instances=2, desired=2)
+    sandbox.agent.tick()
+    arns = build.ecs.list_container_instances(cluster="cluster")["containerInstanceArns"]
+    described = build.ecs.describe_container_instances(cluster="cluster", containerInstances=arns)
+    leaving = next(c for c in described["containerInstances"] if c["ec2InstanceId"] == ids[0])
+    build.ecs.deregister_container_instance(
+        cluster="cluster", containerInstance=leaving["containerInstanceArn"], force=True
+    )
+    sandbox.agent.tick()
+    assert set(_targets(build, tg_arn)) == {f"{ids[1]}:10000"}
+    assert _service(build)["runningCount"] == 1

@@ -1,0 +1,246 @@
+"""A REGIONAL custom domain name and its base path mapping to our stage (seed 004).
+
+The domain name is found by name (GetDomainName) and is ours by its tags; its certificate and
+TLS security policy are updated in place (UpdateDomainName), its name and endpoint type cannot
+change (replacement). Its `regionalDomainName` is the DNS target a CNAME or alias record must
+point at: output `regionalDomainName` (with `regionalHostedZoneId`). The base path mapping has no
+tags: it is ours through its domain; it is found by base path, or else as the mapping of the
+domain that serves our API (so a changed base path is an update, not a second mapping).
+The empty base path is stored by AWS as `(none)`.
+Neighbours: `apigw_rest_api` (helpers), `apigw_stage` (the stage mapped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.handlers.apigw_rest_api import tags_of, throttle_is_temporary
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed
+
+if TYPE_CHECKING:
+    from types_boto3_apigateway import APIGatewayClient
+    from types_boto3_apigateway.type_defs import (
+        BasePathMappingResponseTypeDef,
+        BasePathMappingTypeDef,
+        DomainNameResponseTypeDef,
+        DomainNameTypeDef,
+        PatchOperationTypeDef,
+    )
+
+NO_BASE_PATH = "(none)"
+
+
+def _endpoint_type(domain: DomainNameTypeDef | DomainNameResponseTypeDef) -> str | None:
+    types = domain.get("endpointConfiguration", {}).get("types") or []
+    return types[0] if types else None
+
+
+class DomainNameHandler(Handler):
+    """`apigw.domain_name`: props {domainName, certificateArn, endpointType, securityPolicy}."""
+
+    kind = "apigw.domain_name"
+    order = 112
+    service = "apigateway"
+    replace_on = ("domainName", "endpointType")
+    client: APIGatewayClient
+
+    def _observed(
+        self, key: str, domain: DomainNameTypeDef | DomainNameResponseTypeDef
+    ) -> Observed:
+        name = domain.get("domainName", "")
+        return Observed(
+            key=key,
+            id=name,
+            props={
+                "domainName": name,
+                "certificateArn": domain.get("regionalCertificateArn"),
+                "endpointType": _endpoint_type(domain),
+                "securityPolicy": domain.get("securityPolicy"),
+            },
+            tags=tags_of(domain),
+            outputs={
+                "id": name,
+                "name": name,
+                "regionalDomainName": domain.get("regionalDomainName"),
+                "regionalHostedZoneId": domain.get("regionalHostedZoneId"),
+            },
+        )
+
+    def observe(self, want: Desired) -> Observed | None:
+        """GetDomainName by name."""
+        try:
+            domain = self.client.get_domain_name(domainName=want.props["domainName"])
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        return self._observed(want.key, domain)
+
+    def create(self, want: Desired) -> Observed:
+        """CreateDomainName, REGIONAL, with the regional certificate and our tags."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        p = want.props
+        self.log_call("creating", want, domainName=p["domainName"])
+        with throttle_is_temporary("CreateDomainName"):
+            domain = self.client.create_domain_name(
+                domainName=p["domainName"],
+                regionalCertificateArn=p["certificateArn"],
+                endpointConfiguration={"types": [p["endpointType"]]},
+                securityPolicy=p["securityPolicy"],
+                tags=dict(want.tags),
+            )
+        self.log_call("created", want, regionalDomainName=domain.get("regionalDomainName"))
+        return self._observed(want.key, domain)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One UpdateDomainName for the certificate and the security policy."""
+        p = want.props
+        ops: list[PatchOperationTypeDef] = []
+        if changed(deltas, "certificateArn"):
+            ops.append(
+                {"op": "replace", "path": "/regionalCertificateArn", "value": p["certificateArn"]}
+            )
+        if changed(deltas, "securityPolicy"):
+            ops.append({"op": "replace", "path": "/securityPolicy", "value": p["securityPolicy"]})
+        if not ops:
+            return have
+        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
+        with throttle_is_temporary("UpdateDomainName"):
+            domain = self.client.update_domain_name(domainName=have.id, patchOperations=ops)
+        return self._observed(want.key, domain)
+
+    def delete(self, have: Observed) -> None:
+        """DeleteDomainName; NotFound is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            with throttle_is_temporary("DeleteDomainName", 30):
+                self.client.delete_domain_name(domainName=have.id)
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+    def _all(self) -> Iterator[DomainNameTypeDef]:
+        for page in self.client.get_paginator("get_domain_names").paginate():
+            yield from page.get("items", [])
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every domain name carrying our owner tag."""
+        return [
+            self._observed("domain-name", d)
+            for d in self._all()
+            if ownership.is_owned(tags_of(d), owner)
+        ]
+
+
+def _base_path(raw: str | None) -> str:
+    return "" if raw in (None, NO_BASE_PATH) else str(raw)
+
+
+class BasePathMappingHandler(Handler):
+    """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
+
+    kind = "apigw.base_path_mapping"
+    order = 145
+    service = "apigateway"
+    identity = ("domainName", "restApiId")  # the stage may not exist yet
+    client: APIGatewayClient
+
+    def _mappings(self, domain: str) -> Iterator[BasePathMappingTypeDef]:
+        pages = self.client.get_paginator("get_base_path_mappings").paginate(domainName=domain)
+        for page in pages:
+            yield from page.get("items", [])
+
+    def _observed(
+        self,
+        key: str,
+        domain: str,
+        mapping: BasePathMappingTypeDef | BasePathMappingResponseTypeDef,
+        tags: dict[str, str],
+    ) -> Observed:
+        base = _base_path(mapping.get("basePath"))
+        return Observed(
+            key=key,
+            id=f"{domain}/{base}",
+            props={
+                "domainName": domain,
+                "basePath": base,
+                "restApiId": mapping.get("restApiId"),
+                "stage": mapping.get("stage"),
+            },
+            tags=tags,
+            outputs={"id": f"{domain}/{base}", "url": f"https://{domain}/{base}"},
+        )
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The mapping at our base path, else the domain's mapping to our API."""
+        p = want.props
+        domain = p["domainName"]
+        try:
+            tags = tags_of(self.client.get_domain_name(domainName=domain))
+            mappings = list(self._mappings(domain))
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        at_path = [m for m in mappings if _base_path(m.get("basePath")) == p["basePath"]]
+        ours = [m for m in mappings if m.get("restApiId") == p["restApiId"]]
+        candidates = at_path or ours
+        return self._observed(want.key, domain, candidates[0], tags) if candidates else None
+
+    def create(self, want: Desired) -> Observed:
+        """CreateBasePathMapping to our stage."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        p = want.props
+        self.log_call("creating", want, domainName=p["domainName"], basePath=p["basePath"])
+        with throttle_is_temporary("CreateBasePathMapping"):
+            args: dict[str, Any] = {"basePath": p["basePath"]} if p["basePath"] else {}
+            self.client.create_base_path_mapping(
+                domainName=p["domainName"], restApiId=p["restApiId"], stage=p["stage"], **args
+            )
+        return self.reobserve(want)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One UpdateBasePathMapping for base path, API and stage."""
+        p = want.props
+        ops: list[PatchOperationTypeDef] = [
+            {"op": "replace", "path": path, "value": p[prop] or NO_BASE_PATH}
+            for prop, path in (
+                ("basePath", "/basePath"),
+                ("restApiId", "/restapiId"),
+                ("stage", "/stage"),
+            )
+            if changed(deltas, prop)
+        ]
+        if not ops:
+            return have
+        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
+        with throttle_is_temporary("UpdateBasePathMapping"):
+            self.client.update_base_path_mapping(
+                domainName=p["domainName"],
+                basePath=have.props["basePath"] or NO_BASE_PATH,
+                patchOperations=ops,
+            )
+        return self.reobserve(want)
+
+    def delete(self, have: Observed) -> None:
+        """DeleteBasePathMapping; NotFound (mapping or domain gone) is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_base_path_mapping(
+                domainName=have.props["domainName"],
+                basePath=have.props["basePath"] or NO_BASE_PATH,
+            )
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+
+HANDLERS = (DomainNameHandler, BasePathMappingHandler)

@@ -1,0 +1,147 @@
+"""The HTTP API's stage: auto-deployed, with the spec's throttle as its default route settings.
+
+HTTP APIs need no deployment resource: an auto-deploy stage deploys every change to routes and
+integrations itself (and moto has no CreateDeployment anyway). The stage carries tags; the
+throttle is `DefaultRouteSettings.ThrottlingRateLimit/ThrottlingBurstLimit`. UpdateStage replaces
+the default route settings as a whole, so an update re-reads them and keeps what is not ours
+(detailed metrics, logging). Outputs: `name`, and `invokeUrl`
+(`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`) for the status endpoint.
+Neighbours: `apigwv2_api` (the API, helpers), `apigwv2_route` (what it deploys),
+`controller.reconcile.status` (reads `invokeUrl`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.handlers.apigw_rest_api import throttle_is_temporary
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+
+RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
+
+
+def invoke_url(api_id: str, region: str, stage: str) -> str:
+    """The execute-api URL of a named stage of an HTTP API."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}"
+
+
+def throttle_of(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Default route settings -> {rateLimit, burstLimit}, or None when neither is set."""
+    settings = settings or {}
+    if settings.get(RATE) is None and settings.get(BURST) is None:
+        return None
+    return {"rateLimit": settings.get(RATE), "burstLimit": settings.get(BURST)}
+
+
+def route_settings(
+    current: Mapping[str, Any] | None, throttle: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """`current` default route settings with the throttle replaced by `throttle` (or removed)."""
+    out = {k: v for k, v in (current or {}).items() if k not in (RATE, BURST)}
+    if throttle is not None:
+        out |= {RATE: float(throttle["rateLimit"]), BURST: int(throttle["burstLimit"])}
+    return out
+
+
+class HttpStageHandler(Handler):
+    """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
+
+    kind = "apigwv2.stage"
+    order = 105
+    service = "apigatewayv2"
+    identity = ("apiId", "stageName")
+
+    def _observed(self, key: str, api_id: str, stage: Mapping[str, Any]) -> Observed:
+        name = str(stage.get("StageName", ""))
+        return Observed(
+            key=key,
+            id=name,
+            props={
+                "apiId": api_id,
+                "stageName": name,
+                "autoDeploy": bool(stage.get("AutoDeploy", False)),
+                "throttle": throttle_of(stage.get("DefaultRouteSettings")),
+            },
+            tags={str(k): str(v) for k, v in (stage.get("Tags") or {}).items()},
+            outputs={
+                "id": name,
+                "name": name,
+                "invokeUrl": invoke_url(api_id, self.aws.region, name),
+            },
+        )
+
+    def _get(self, api_id: str, name: str) -> dict[str, Any] | None:
+        try:
+            stage: dict[str, Any] = self.client.get_stage(ApiId=api_id, StageName=name)
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+        return stage
+
+    def observe(self, want: Desired) -> Observed | None:
+        """GetStage by API and name."""
+        api_id = want.props["apiId"]
+        stage = self._get(api_id, want.props["stageName"])
+        return None if stage is None else self._observed(want.key, api_id, stage)
+
+    def create(self, want: Desired) -> Observed:
+        """CreateStage with auto-deploy, the throttle and tags (after a look-up)."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        p = want.props
+        settings = route_settings(None, p["throttle"])
+        self.log_call("creating", want, stageName=p["stageName"])
+        try:
+            with throttle_is_temporary("CreateStage"):
+                stage = self.client.create_stage(
+                    ApiId=p["apiId"],
+                    StageName=p["stageName"],
+                    AutoDeploy=p["autoDeploy"],
+                    Tags=dict(want.tags),
+                    **({"DefaultRouteSettings": settings} if settings else {}),
+                )
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException":  # made by a retry before us
+                raise
+            return self.reobserve(want)
+        self.log_call("created", want, id=p["stageName"])
+        return self._observed(want.key, p["apiId"], stage)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One UpdateStage: auto-deploy, and the default route settings with our throttle."""
+        p = want.props
+        fields: dict[str, Any] = {}
+        if changed(deltas, "autoDeploy"):
+            fields["AutoDeploy"] = p["autoDeploy"]
+        if changed(deltas, "throttle"):
+            current = self._get(p["apiId"], p["stageName"]) or {}
+            fields["DefaultRouteSettings"] = route_settings(
+                current.get("DefaultRouteSettings"), p["throttle"]
+            )
+        if not fields:
+            return have
+        self.log_call("updating", want, id=have.id, fields=sorted(fields))
+        with throttle_is_temporary("UpdateStage"):
+            stage = self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **fields)
+        updated = self._observed(want.key, p["apiId"], stage)
+        updated.tags = updated.tags or have.tags
+        return updated
+
+    def delete(self, have: Observed) -> None:
+        """Delete the stage; NotFound (or the API gone) is success."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            with throttle_is_temporary("DeleteStage"):
+                self.client.delete_stage(ApiId=have.props["apiId"], StageName=have.id)
+        except ClientError as exc:
+            if not self.is_not_found(exc):
+                raise
+
+
+HANDLERS = (HttpStageHandler,)

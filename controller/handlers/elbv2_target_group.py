@@ -1,0 +1,143 @@
+"""Target groups: `ip` (Fargate), `alb` (an NLB in front of an ALB), `instance` (ECS on EC2).
+
+Found by deterministic name. Health check and attributes are modified in place; name, protocol,
+port, VPC and target type cannot change: replacement. Target registration is not here: ECS
+registers tasks, `controller.handlers.elbv2_targets` registers an ALB.
+Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import TemporaryError
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    error_code,
+)
+from controller.handlers.elbv2_load_balancer import attribute_changes
+
+
+def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
+    """A DescribeTargetGroups entry in the desired props' shape."""
+    health: dict[str, Any] = {
+        "protocol": tg["HealthCheckProtocol"],
+        "port": tg["HealthCheckPort"],
+        "intervalSeconds": tg["HealthCheckIntervalSeconds"],
+        "timeoutSeconds": tg["HealthCheckTimeoutSeconds"],
+        "healthyThreshold": tg["HealthyThresholdCount"],
+        "unhealthyThreshold": tg["UnhealthyThresholdCount"],
+    }
+    if tg["HealthCheckProtocol"] != "TCP":
+        health["path"] = tg.get("HealthCheckPath")
+        health["matcher"] = tg.get("Matcher", {}).get("HttpCode")
+    return {
+        "name": tg["TargetGroupName"],
+        "protocol": tg["Protocol"],
+        "port": tg["Port"],
+        "vpcId": tg["VpcId"],
+        "targetType": tg["TargetType"],
+        "healthCheck": health,
+        "attributes": attrs,
+    }
+
+
+class TargetGroupHandler(Handler):
+    """ELBv2 target group (type ip for Fargate: rule 1)."""
+
+    kind = "elbv2.target_group"
+    order = 40
+    service = "elbv2"
+    replace_on = ("name", "protocol", "port", "vpcId", "targetType")
+
+    def observe(self, want: Desired) -> Observed | None:
+        """Describe by name, with tags and attributes."""
+        try:
+            tgs = self.client.describe_target_groups(Names=[want.props["name"]])["TargetGroups"]
+        except ClientError as exc:
+            if error_code(exc) == "TargetGroupNotFound":
+                return None
+            raise
+        if not tgs:
+            return None
+        tg = tgs[0]
+        arn = tg["TargetGroupArn"]
+        tags = self.client.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
+        attrs = self.client.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+        return Observed(
+            key=want.key,
+            id=arn,
+            props=target_group_props(tg, {a["Key"]: a["Value"] for a in attrs}),
+            tags=ownership.from_list(tags),
+            outputs={"id": arn, "arn": arn},
+        )
+
+    @staticmethod
+    def _health_args(health: dict[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "HealthCheckProtocol": health["protocol"],
+            "HealthCheckPort": health["port"],
+            "HealthCheckIntervalSeconds": health["intervalSeconds"],
+            "HealthCheckTimeoutSeconds": health["timeoutSeconds"],
+            "HealthyThresholdCount": health["healthyThreshold"],
+            "UnhealthyThresholdCount": health["unhealthyThreshold"],
+        }
+        if health["protocol"] != "TCP":
+            args |= {"HealthCheckPath": health["path"], "Matcher": {"HttpCode": health["matcher"]}}
+        return args
+
+    def create(self, want: Desired) -> Observed:
+        """Create the target group with its health check, then its attributes."""
+        p = want.props
+        self.log_call("creating", want, name=p["name"])
+        self.client.create_target_group(
+            Name=p["name"],
+            Protocol=p["protocol"],
+            Port=p["port"],
+            VpcId=p["vpcId"],
+            TargetType=p["targetType"],
+            HealthCheckEnabled=True,
+            Tags=ownership.to_list(want.tags),
+            **self._health_args(p["healthCheck"]),
+        )
+        have = self.reobserve(want)
+        have = self.update(want, have, self.diff(want, have))
+        self.log_call("created", want, id=have.id)
+        return have
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """One step per aspect: health check, attributes."""
+        p = want.props
+        if changed(deltas, "healthCheck"):
+            self.log_call("modifying health check", want, health=p["healthCheck"])
+            self.client.modify_target_group(
+                TargetGroupArn=have.id, **self._health_args(p["healthCheck"])
+            )
+        attrs = attribute_changes(p["attributes"], have.props["attributes"])
+        if attrs:
+            self.log_call("modifying attributes", want, attributes=attrs)
+            self.client.modify_target_group_attributes(TargetGroupArn=have.id, Attributes=attrs)
+        return self.reobserve(want)
+
+    def delete(self, have: Observed) -> None:
+        """Delete; a group still used by a listener or a service is a wait."""
+        self.log_call("deleting", have, id=have.id)
+        try:
+            self.client.delete_target_group(TargetGroupArn=have.id)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "TargetGroupNotFound":
+                return
+            if code == "ResourceInUse":
+                raise TemporaryError(f"target group {have.id} still in use", 10) from exc
+            raise
+
+
+HANDLERS = (TargetGroupHandler,)
