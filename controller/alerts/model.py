@@ -25,7 +25,9 @@ MAX_TEXT_VALUE_CHARS = 80
 """Values quoted in the one-line `text` are clipped shorter, so the line stays readable."""
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 """An ingress rule from one of these admits the whole internet."""
-CRITICAL_COMPONENTS = frozenset({"nlb", "listener", "task-sg", "nlb-sg"})
+CRITICAL_COMPONENTS = frozenset(
+    {"nlb", "listener", "task-sg", "nlb-sg", "alb", "alb-listener", "alb-sg", "vpc-link"}
+)
 """Components whose deletion cuts the path: a deleted one is a high-severity alert."""
 RESOURCE_FIELD = "(resource)"
 """The `field` of an alert about a whole resource (deleted, replaced) rather than one field."""
