@@ -2,13 +2,14 @@
 
 Tag keys:
 - `privateservice.io/owner`: `<namespace>/<name>` of the PrivateService that owns the resource.
-- `privateservice.io/component`: what the resource is in the chain: `nlb`, `nlb-sg`, `nlb-eip`,
-  `task-sg`, `target-group`, `listener`, `alb`, `alb-sg`, `alb-listener`, `alb-rule`,
-  `alb-target-group`, `alb-targets`, `log-group`, `ecs-cluster`, `execution-role`, `task-definition`,
-  `ecs-service`, `instance-sg-rules`, `service-connect-namespace`, `vpc-link`, `rest-api`,
-  `stage`, `usage-plan`, `api-key`, `usage-plan-key`, `vpc-endpoint`, `vpce-sg`, `authorizer`, `lambda-permission`,
-  `domain-name`, `base-path-mapping`, `vpc-link-sg`, `http-api` (some, like `usage-plan-key`
-  or `alb-targets`, name things that take no tags and are owned through their parent).
+- `privateservice.io/component`: what the resource is in the chain: `nlb`, `nlb-sg`,
+  `nlb-eip`, `task-sg`, `target-group`, `listener`, `alb`, `alb-sg`, `alb-listener`,
+  `alb-rule`, `alb-target-group`, `alb-targets`, `log-group`, `ecs-cluster`, `execution-role`,
+  `task-definition`, `ecs-service`, `instance-sg-rules`, `service-connect-namespace`,
+  `vpc-link`, `rest-api`, `stage`, `usage-plan`, `api-key`, `usage-plan-key`, `vpc-endpoint`,
+  `vpce-sg`, `authorizer`, `lambda-permission`, `domain-name`, `base-path-mapping`,
+  `vpc-link-sg`, `http-api` (`usage-plan-key` and `alb-targets` name things that take no tags
+  and are owned through their parent).
 - every key of `spec.tags`.
 
 A resource is ours iff its owner tag equals our owner. The engine never modifies or deletes a
