@@ -308,6 +308,11 @@ def _print_statuses(docs: list[dict[str, Any]]) -> None:
             print(f"  endpoint: {s['endpoint']}")
         if s["loadBalancerDnsName"]:
             print(f"  nlb:      {s['loadBalancerDnsName']}")
+        if s.get("staticIps"):
+            print(f"  static IPs (for allow-lists): {', '.join(s['staticIps'])}")
+        if s.get("customDomain"):
+            domain = s["customDomain"]
+            print(f"  domain:   {domain['domainName']} -> CNAME {domain['target']}")
 
 
 def _controller_status(url: str) -> list[dict[str, Any]]:

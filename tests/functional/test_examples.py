@@ -10,13 +10,14 @@ import pytest
 import yaml
 from chain import EXAMPLES, apply, context, delete, owned_everywhere, spec
 
+from controller import cli
 from controller.reconcile.runner import Reconciler
 from controller.reconcile.status import compute
 from controller.sandbox import examples
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
-def test_example_lifecycle(aws: Any, path: Path):
+def test_example_lifecycle(aws: Any, path: Path, capsys: pytest.CaptureFixture[str]):
     """apply -> Ready; re-apply -> 0 mutating calls; delete -> nothing owned (or all kept)."""
     examples.prepare(aws)
     doc = yaml.safe_load(path.read_text())
@@ -33,6 +34,11 @@ def test_example_lifecycle(aws: Any, path: Path):
         assert len(status["staticIps"]) == len(aws.network.public_subnet_ids)
     if ps.spec.api is not None and ps.spec.api.custom_domain is not None:
         assert status["customDomain"]["target"]
+    assert cli.main(["status", "-f", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert f"{owner}: Ready" in text
+    assert ("static IPs (for allow-lists)" in text) == bool(status.get("staticIps"))
+    assert ("-> CNAME" in text) == bool(status.get("customDomain"))
     before = ctx.counter.mutating()
     again = apply(ps, ctx)
     assert again.converged
