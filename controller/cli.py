@@ -114,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--default-sns-topic", metavar="ARN", help="alerts go here when a spec names no topic"
     )
+    run.add_argument(
+        "--leader-election",
+        metavar="dynamodb:TABLE",
+        help="several replicas: only the holder of a lease in this DynamoDB table reconciles",
+    )
     aws_opts(run)
     run.set_defaults(log_format="json", log_level="info")
 
@@ -349,6 +354,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not host or not port.isdigit():
         print(f"--listen {args.listen!r}: expected HOST:PORT", file=sys.stderr)
         return 1
+    kind, _, table = (args.leader_election or "").partition(":")
+    if args.leader_election and (kind != "dynamodb" or not table):
+        print(
+            f"--leader-election {args.leader_election!r}: expected dynamodb:TABLE", file=sys.stderr
+        )
+        return 1
     settings = RuntimeSettings(
         listen_host=host,
         listen_port=int(port),
@@ -356,6 +367,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
         concurrency=args.concurrency,
         default_sns_topic=args.default_sns_topic,
+        lease_table=table or None,
     )
     aws = _aws(args, read_cache_seconds=settings.read_cache_seconds)
     return run_controller(args.source, aws, settings)

@@ -6,6 +6,9 @@ resync timer per spec (`drift.resyncSeconds`), backoff with jitter after tempora
 slow retry after permanent ones. boto3 is synchronous: passes run in a thread pool so the loop
 stays free for the source, the alerts and the HTTP server. SIGTERM stops new passes, lets the
 in-flight ones finish (up to a grace period), and returns.
+With a `lease` (several replicas, `--leader-election`), workers start passes only while the lease
+is held; a pass in flight when it is lost finishes (see `lease` for why that is bounded) and the
+HTTP server serves either way. Taking the lease wakes every worker.
 Neighbours: `step` (one pass), `server`, `metrics`, `controller.sources`, `controller.alerts`.
 """
 
@@ -25,6 +28,7 @@ from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_
 from controller.aws.session import AwsContext
 from controller.errors import TemporaryError
 from controller.reconcile import status as status_doc
+from controller.runtime.lease import DynamoLease
 from controller.runtime.metrics import Metrics
 from controller.runtime.server import StatusServer
 from controller.runtime.settings import RuntimeSettings
@@ -59,8 +63,10 @@ class Controller:
         aws: AwsContext,
         settings: RuntimeSettings,
         dispatcher: AlertDispatcher,
+        lease: DynamoLease | None = None,
     ) -> None:
         self.source, self.aws, self.settings, self.dispatcher = source, aws, settings, dispatcher
+        self.lease = lease
         self.metrics = Metrics()
         self.contests = ContestTracker(settings.contested_corrections, settings.contested_seconds)
         self.states: dict[str, SpecState] = {}
@@ -86,6 +92,7 @@ class Controller:
         await self.dispatcher.start()
         log.info("controller started", source=self.source.name, port=self.server.bound_port)
         poller = asyncio.create_task(self._poll_forever())
+        leasing = [] if self.lease is None else [asyncio.create_task(self._follow_lease())]
         await self.stopping.wait()
         log.info("stopping: finishing in-flight passes", in_flight=self._in_flight)
         poller.cancel()
@@ -96,6 +103,9 @@ class Controller:
             _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
             for task in pending:
                 task.cancel()
+        if self.lease is not None:  # after the in-flight passes: no overlap with the next leader
+            leasing[0].cancel()
+            await self.lease.stop(release=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
         await self.dispatcher.stop()
         await self.server.stop()
@@ -106,8 +116,27 @@ class Controller:
         self.stopping.set()
 
     def ready(self) -> bool:
-        """True once every spec of the first listing has had a pass."""
+        """True once every spec of the first listing has had a pass (a standby: once listed)."""
+        if self.lease is not None and not self.lease.is_leader:
+            return self._first_round is not None
         return self._first_round is not None and not self._first_round
+
+    def leader(self) -> bool:
+        """True while this replica may start passes (always, without leader election)."""
+        return self.lease is None or self.lease.is_leader
+
+    async def _follow_lease(self) -> None:
+        """Keep the lease, and wake every worker each time it is taken."""
+        assert self.lease is not None
+        keeper = asyncio.create_task(self.lease.run())
+        try:
+            while not self.stopping.is_set():
+                await self.lease.leading.wait()
+                for w in self.workers.values():
+                    w.wake.set()
+                await self.lease.standby.wait()
+        finally:
+            keeper.cancel()
 
     # -- the source ----------------------------------------------------------------------
     async def _poll_forever(self) -> None:
@@ -200,11 +229,15 @@ class Controller:
             if self.stopping.is_set() or owner not in self.states:
                 return
             w.wake.clear()
+            if not self.leader():  # a standby: the pass waits for the lease (which wakes it)
+                continue
             self.metrics.queue_depth.inc()
             async with self._slots:
                 self.metrics.queue_depth.dec()
                 if self.stopping.is_set():
                     return
+                if not self.leader():  # lost while waiting for a slot
+                    continue
                 state = self.states[owner]
                 report = await self._run_in_thread(state, w.deleting)
             if (
@@ -313,7 +346,13 @@ class Controller:
             items.append(
                 {"source": location, "status": {"phase": "Failed", "problems": list(problems)}}
             )
-        return {"apiVersion": "v1", "kind": "List", "ready": self.ready(), "items": items}
+        return {
+            "apiVersion": "v1",
+            "kind": "List",
+            "ready": self.ready(),
+            "leader": self.leader(),
+            "items": items,
+        }
 
     def _render_metrics(self) -> bytes:
         self.metrics.sync_aws_calls(self.aws.counter.outcomes)

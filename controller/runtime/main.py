@@ -14,6 +14,7 @@ import structlog
 from controller.alerts import AlertDispatcher, SnsSink
 from controller.aws.session import AwsContext
 from controller.runtime.controller import Controller
+from controller.runtime.lease import DynamoLease
 from controller.runtime.settings import RuntimeSettings
 from controller.sources import make_source
 
@@ -44,6 +45,9 @@ async def serve(controller: Controller) -> None:
 def run_controller(source: str, aws: AwsContext, settings: RuntimeSettings) -> int:
     """Build everything and run; 0 after a clean stop."""
     src = make_source(source, lambda: aws)
-    controller = Controller(src, aws, settings, make_dispatcher(aws, settings))
+    lease = None
+    if settings.lease_table:  # its own context: lease writes are not the controller's calls
+        lease = DynamoLease(AwsContext(aws.settings), settings.lease_table)
+    controller = Controller(src, aws, settings, make_dispatcher(aws, settings), lease)
     asyncio.run(serve(controller))
     return 0

@@ -37,3 +37,5 @@ class RuntimeSettings:
     """Identical API Gateway reads within this long are sent once (10 calls/s per account)."""
     shutdown_grace_seconds: float = 25.0
     """On SIGTERM, in-flight passes get this long to finish before the process exits."""
+    lease_table: str | None = None
+    """Leader election: a DynamoDB table (partition key `pk`, S) holding the lease; see `lease`."""
