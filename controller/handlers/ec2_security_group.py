@@ -28,7 +28,8 @@ def canonical(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(({k: v for k, v in r.items() if k != "description"} for r in rules), key=rule_key)
 
 
-def _permission(rule: dict[str, Any]) -> dict[str, Any]:
+def permission(rule: dict[str, Any]) -> dict[str, Any]:
+    """A normalised rule as EC2 IpPermissions (all traffic has no ports)."""
     perm: dict[str, Any] = {"IpProtocol": rule["protocol"]}
     if rule["protocol"] != "-1":
         perm |= {"FromPort": rule["fromPort"], "ToPort": rule["toPort"]}
@@ -179,7 +180,7 @@ class SecurityGroupHandler(Handler):
                     if egress
                     else self.client.authorize_security_group_ingress
                 )
-                authorize(GroupId=group_id, IpPermissions=[_permission(r) for r in missing])
+                authorize(GroupId=group_id, IpPermissions=[permission(r) for r in missing])
 
     def delete(self, have: Observed) -> None:
         """Delete the group; a group still in use is a wait, not an error."""

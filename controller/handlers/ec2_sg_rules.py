@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
-from controller.handlers.ec2_security_group import rule_key
+from controller.handlers.ec2_security_group import permission, rule_key
 
 NO_INSTANCES = (
     "no container instances in cluster {cluster}: register instances or set "
@@ -65,22 +65,6 @@ def canonical(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def expand(ingress: list[dict[str, Any]], groups: list[str]) -> list[dict[str, Any]]:
     """Every desired rule in every group, canonical."""
     return canonical([{"groupId": g, **r} for g in groups for r in ingress])
-
-
-def _permission(rule: dict[str, Any]) -> dict[str, Any]:
-    perm: dict[str, Any] = {
-        "IpProtocol": rule["protocol"],
-        "FromPort": rule["fromPort"],
-        "ToPort": rule["toPort"],
-    }
-    desc = {"Description": rule["description"]} if rule.get("description") else {}
-    if rule.get("sourceGroup"):
-        perm["UserIdGroupPairs"] = [{"GroupId": rule["sourceGroup"], **desc}]
-    elif rule.get("cidrv6"):
-        perm["Ipv6Ranges"] = [{"CidrIpv6": rule["cidrv6"], **desc}]
-    else:
-        perm["IpRanges"] = [{"CidrIp": rule["cidr"], **desc}]
-    return perm
 
 
 class SecurityGroupRulesHandler(Handler):
@@ -221,7 +205,7 @@ class SecurityGroupRulesHandler(Handler):
             )
             self.client.authorize_security_group_ingress(
                 GroupId=group_id,
-                IpPermissions=[_permission(r) for r in rules],
+                IpPermissions=[permission(r) for r in rules],
                 TagSpecifications=[
                     {"ResourceType": "security-group-rule", "Tags": ownership.to_list(want.tags)}
                 ],
