@@ -27,6 +27,7 @@ from controller.spec.models import PrivateService
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[PrivateService, Change], None]
+NETWORK_TTL = 300.0  # seconds a discovered VPC and subnets are reused by one Reconciler
 
 
 @dataclass
@@ -52,17 +53,25 @@ class Reconciler:
         self.ps = ps
         self.max_requeue = max_requeue
         self.last_stack: Stack | None = None
+        self._network: tuple[Network, float] | None = None
         self.aws = aws.for_region(ps.spec.region)
         self.engine = Engine(make_handlers(self.aws), ignore_fields=ps.spec.drift.ignore_fields)
 
     def stack(self, *, tolerate_missing_network: bool = False) -> Stack:
-        """The desired stack, for the network discovered now."""
-        try:
-            net = discover(self.aws, self.ps.spec.network)
-        except DiscoveryError:
-            if not tolerate_missing_network:
-                raise
-            net = Network.placeholder()
+        """The desired stack, for the network discovered in the last NETWORK_TTL seconds.
+
+        VPCs and subnets rarely change, and a changed spec gets a new Reconciler, so the
+        discovery (two EC2 reads) is not repeated on every resync.
+        """
+        now = time.monotonic()
+        if self._network is None or now - self._network[1] > NETWORK_TTL:
+            try:
+                self._network = (discover(self.aws, self.ps.spec.network), now)
+            except DiscoveryError:
+                if not tolerate_missing_network:
+                    raise
+                self._network = None
+        net = self._network[0] if self._network else Network.placeholder()
         self.last_stack = build_stack(self.ps, net)
         return self.last_stack
 

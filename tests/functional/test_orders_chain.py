@@ -147,3 +147,14 @@ def test_second_apply_makes_zero_mutating_calls(applied: AwsContext):
     assert result.passes == 1
     assert mutating_since(applied, before) == {}
     assert not Reconciler(spec(orders()), applied).plan().mutated
+
+
+def test_network_discovery_is_not_repeated_on_every_pass(applied: AwsContext):
+    """A reconciler reuses the VPC and subnets it discovered (two EC2 reads saved per resync)."""
+    rec = Reconciler(spec(orders()), applied)
+    before = applied.counter.snapshot()
+    rec.plan()
+    rec.plan()
+    calls = applied.counter.snapshot() - before
+    assert calls[("ec2", "DescribeVpcs")] == 1
+    assert calls[("ec2", "DescribeSubnets")] == 1
