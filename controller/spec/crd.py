@@ -5,7 +5,8 @@ Kubernetes requires: every `$ref` inlined, `anyOf [X, null]` -> `X` + `nullable:
 titles, no `additionalProperties: false` (the API server prunes unknown fields), maps as
 `additionalProperties: <schema>`, `exclusiveMinimum` as OpenAPI 3.0's boolean. The status is
 described from the contract. `crds/privateservice.yaml` is `crd_yaml()`; a test keeps them equal.
-Cross-field rules (`rules`) cannot be expressed here: the controller still validates every
+The cross-field rules CEL can express (`cel.SPEC_RULES`) are the spec's
+`x-kubernetes-validations`; the others stay in `rules`, and the controller still validates every
 object it reads. Neighbours: `models` (the source of truth), the CLI (`psctl crd`), the
 Kubernetes spec source (which reads these objects back through `loader.parse_object`).
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from controller.spec.cel import spec_validations
 from controller.spec.models import DNS1123_LABEL, KIND, Spec
 
 GROUP = "privateservice.io"
@@ -103,9 +105,9 @@ def structural(node: Schema, defs: dict[str, Schema]) -> Schema:
 
 
 def spec_schema() -> Schema:
-    """The structural schema of `spec`."""
+    """The structural schema of `spec`, with the cross-field rules CEL can check."""
     raw = Spec.model_json_schema(by_alias=True, mode="validation")
-    return structural(raw, raw.get("$defs", {}))
+    return {**structural(raw, raw.get("$defs", {})), "x-kubernetes-validations": spec_validations()}
 
 
 def _string(
