@@ -115,9 +115,16 @@ def _parser() -> argparse.ArgumentParser:
         "--default-sns-topic", metavar="ARN", help="alerts go here when a spec names no topic"
     )
     run.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="with --source kubernetes: watch this namespace only (default: every namespace)",
+    )
+    run.add_argument(
         "--leader-election",
-        metavar="dynamodb:TABLE",
-        help="several replicas: only the holder of a lease in this DynamoDB table reconciles",
+        metavar="dynamodb:TABLE|lease[:NS/NAME]",
+        help="several replicas: only the holder of the lease reconciles; a DynamoDB table (ECS) "
+        "or a coordination.k8s.io Lease (default: privateservice-controller in the pod's "
+        "namespace)",
     )
     aws_opts(run)
     run.set_defaults(log_format="json", log_level="info")
@@ -354,11 +361,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not host or not port.isdigit():
         print(f"--listen {args.listen!r}: expected HOST:PORT", file=sys.stderr)
         return 1
-    kind, _, table = (args.leader_election or "").partition(":")
-    if args.leader_election and (kind != "dynamodb" or not table):
-        print(
-            f"--leader-election {args.leader_election!r}: expected dynamodb:TABLE", file=sys.stderr
-        )
+    try:
+        table, lease = _leader_election(args.leader_election)
+    except ValueError as exc:
+        print(f"--leader-election {args.leader_election!r}: {exc}", file=sys.stderr)
+        return 1
+    if args.namespace is not None and args.source != "kubernetes":
+        print("--namespace applies to --source kubernetes only", file=sys.stderr)
         return 1
     settings = RuntimeSettings(
         listen_host=host,
@@ -367,10 +376,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
         concurrency=args.concurrency,
         default_sns_topic=args.default_sns_topic,
-        lease_table=table or None,
+        lease_table=table,
+        kube_lease=lease,
+        namespace=args.namespace,
     )
     aws = _aws(args, read_cache_seconds=settings.read_cache_seconds)
     return run_controller(args.source, aws, settings)
+
+
+def _leader_election(value: str | None) -> tuple[str | None, tuple[str, str] | None]:
+    """`dynamodb:TABLE` -> (table, None); `lease[:NS/NAME]` -> (None, (namespace, name))."""
+    if not value:
+        return None, None
+    kind, sep, rest = value.partition(":")
+    if kind == "dynamodb" and rest:
+        return rest, None
+    if kind == "lease":
+        from controller.kube.client import own_namespace
+        from controller.runtime.lease import LEASE_NAME
+
+        if not sep:
+            return None, (own_namespace(), LEASE_NAME)
+        namespace, slash, name = rest.partition("/")
+        if slash and namespace and name:
+            return None, (namespace, name)
+    raise ValueError("expected dynamodb:TABLE, lease or lease:NAMESPACE/NAME")
 
 
 def cmd_crd(_: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_
 from controller.aws.session import AwsContext
 from controller.errors import TemporaryError
 from controller.reconcile import status as status_doc
-from controller.runtime.lease import DynamoLease
+from controller.runtime.lease import LeaseBase
 from controller.runtime.metrics import Metrics
 from controller.runtime.server import StatusServer
 from controller.runtime.settings import RuntimeSettings
@@ -39,7 +39,7 @@ from controller.runtime.step import (
     run_delete_pass,
     run_pass,
 )
-from controller.sources.base import Snapshot, Source, fingerprint
+from controller.sources.base import Feedback, Snapshot, Source, fingerprint
 
 log = structlog.get_logger(__name__)
 
@@ -63,7 +63,7 @@ class Controller:
         aws: AwsContext,
         settings: RuntimeSettings,
         dispatcher: AlertDispatcher,
-        lease: DynamoLease | None = None,
+        lease: LeaseBase | None = None,
     ) -> None:
         self.source, self.aws, self.settings, self.dispatcher = source, aws, settings, dispatcher
         self.lease = lease
@@ -107,6 +107,9 @@ class Controller:
             leasing[0].cancel()
             await self.lease.stop(release=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        close = getattr(self.source, "close", None)
+        if close is not None:
+            await close()
         await self.dispatcher.stop()
         await self.server.stop()
         log.info("controller stopped")
@@ -139,13 +142,21 @@ class Controller:
             keeper.cancel()
 
     # -- the source ----------------------------------------------------------------------
+    @property
+    def feedback(self) -> Feedback | None:
+        """The source's feedback (status, events, finalizers), when it has one."""
+        return self.source.feedback
+
     async def _poll_forever(self) -> None:
         failures = 0
         while not self.stopping.is_set():
+            if self.feedback is not None:
+                self.feedback.changed.clear()
             try:
                 snapshot = await self.source.snapshot()
                 failures = 0
                 self._apply(snapshot)
+                await self._report_invalid(snapshot)
                 delay = self.settings.poll_seconds
             except (TemporaryError, OSError) as exc:
                 failures += 1
@@ -156,8 +167,35 @@ class Controller:
                     error=str(exc),
                     retry_in=round(delay, 1),
                 )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), delay)
+            except Exception:  # a bug must not end polling: the workers would never hear again
+                failures += 1
+                delay = self._backoff(failures)
+                log.exception("source poll crashed", source=self.source.name)
+            await self._idle(delay)
+
+    async def _idle(self, delay: float) -> None:
+        """Sleep until `delay` passes, the controller stops, or the source says it changed."""
+        waits = [asyncio.ensure_future(self.stopping.wait())]
+        if self.feedback is not None:
+            waits.append(asyncio.ensure_future(self.feedback.changed.wait()))
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def _report_invalid(self, snap: Snapshot) -> None:
+        """Status Failed on every invalid object that has an owner (leader only)."""
+        if self.feedback is None or not self.leader():
+            return
+        for inv in snap.invalid:
+            state = self.states.get(inv.owner) if inv.owner else None
+            if inv.owner is None or (state is not None and not state.problem):
+                continue
+            try:
+                await self.feedback.report_invalid(inv.owner, inv.problems)
+            except TemporaryError as exc:
+                log.warning("status write failed", owner=inv.owner, error=str(exc))
 
     def _apply(self, snap: Snapshot) -> None:
         """Start, update or retire workers to match a listing of the source."""
@@ -181,6 +219,7 @@ class Controller:
                 self.contests.clear(owner)
                 self.workers[owner].deleting = False
                 self.workers[owner].wake.set()
+        self._mark_deleting(snap.deleting)
         for owner in [o for o in self.states if o not in snap.specs]:
             if owner in broken:  # a typo in its document is not a removal
                 self.states[owner].problem = (
@@ -207,6 +246,19 @@ class Controller:
                 self._forget(owner)
         if self._first_round is None:
             self._first_round = set(snap.specs)
+
+    def _mark_deleting(self, owners: frozenset[str]) -> None:
+        """Deletion asked in the source itself (Kubernetes): --prune does not matter."""
+        for owner in owners & self.states.keys():
+            worker = self.workers[owner]
+            if not worker.deleting:
+                log.info(
+                    "deletion requested in the source",
+                    owner=owner,
+                    policy=self.states[owner].spec.spec.deletion_policy,
+                )
+                worker.deleting = True
+                worker.wake.set()
 
     def _forget(self, owner: str) -> None:
         worker = self.workers.pop(owner, None)
@@ -239,7 +291,9 @@ class Controller:
                 if not self.leader():  # lost while waiting for a slot
                     continue
                 state = self.states[owner]
-                report = await self._run_in_thread(state, w.deleting)
+                report = await self._pass(owner, state, w.deleting)
+                if report is None:
+                    continue  # the spec went away meanwhile
             if (
                 w.deleting
                 and report.outcome is not None
@@ -247,10 +301,60 @@ class Controller:
                 and report.outcome.requeue_after is None
                 and not report.error
             ):
-                log.info("pruned", owner=owner, policy=state.spec.spec.deletion_policy)
-                self._forget(owner)
-                return
+                if await self._released(owner, state):
+                    self._forget(owner)
+                    return
+                w.next_at = loop.time() + self._backoff(max(state.failures, 1))
+                continue
             w.next_at = loop.time() + self._after(owner, state, report)
+            await self._feed(owner, state, report)
+
+    async def _pass(self, owner: str, state: SpecState, deleting: bool) -> PassReport | None:
+        """Prepare the spec in its source (a finalizer), then run one pass in a thread."""
+        if self.feedback is not None and not deleting:
+            try:
+                if not await self.feedback.prepare(owner):
+                    return None
+            except TemporaryError as exc:
+                return PassReport(outcome=None, error=str(exc))
+        return await self._run_in_thread(state, deleting)
+
+    async def _released(self, owner: str, state: SpecState) -> bool:
+        """A delete pass found nothing left to do: let the spec go in its source."""
+        policy = state.spec.spec.deletion_policy
+        if self.feedback is not None:
+            try:
+                await self.feedback.report(owner, state.status)
+                await self.feedback.release(owner)
+            except TemporaryError as exc:
+                state.failures += 1
+                log.warning("finalizer removal failed", owner=owner, error=str(exc))
+                return False
+            log.info("deleted", owner=owner, policy=policy)
+        else:
+            log.info("pruned", owner=owner, policy=policy)
+        return True
+
+    async def _feed(self, owner: str, state: SpecState, report: PassReport) -> None:
+        """Status and Events of one pass back to the source (Kubernetes), best effort."""
+        feedback = self.feedback
+        if feedback is None or report.skipped:
+            return
+        try:
+            if state.problem:
+                await feedback.report_invalid(owner, [state.problem])
+            elif state.status:
+                await feedback.report(owner, state.status)
+            for alert in report.raised:
+                reason = {
+                    "contested": "FieldContested",
+                    "failure": "ReconcileFailed",
+                }.get(alert.kind, "DriftCorrected" if alert.action == "corrected" else "Drift")
+                await feedback.event(owner, "Warning", reason, alert.text())
+            if report.error:
+                await feedback.event(owner, "Warning", "ReconcileFailed", report.error)
+        except TemporaryError as exc:
+            log.warning("writing status or events failed", owner=owner, error=str(exc))
 
     async def _run_in_thread(self, state: SpecState, deleting: bool) -> PassReport:
         loop = asyncio.get_running_loop()
@@ -276,12 +380,15 @@ class Controller:
         m.sync_aws_calls(self.aws.counter.outcomes)
         for alert in report.alerts:
             self._raise(alert, state)
+            report.raised.append(alert)
             m.drifts_detected.labels(alert.component, alert.field).inc()
             if alert.action == "corrected":
                 m.drifts_corrected.labels(alert.component, alert.field).inc()
         for fix in report.corrected:
             if self.contests.record(owner, fix.key, fix.path):
-                self._raise(self._contested(state, fix), state)
+                contested = self._contested(state, fix)
+                self._raise(contested, state)
+                report.raised.append(contested)
         m.set_phases(Counter(s.status.get("phase", "Pending") for s in self.states.values()))
         if report.skipped:
             m.reconciles.labels("skipped").inc()

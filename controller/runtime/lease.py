@@ -29,7 +29,9 @@ flight finishes; a pass is bounded (one walk of the stack's levels, each AWS cal
 retries and timeouts, waits returned as requeues instead of slept), but nothing fences its calls,
 so a pass that takes longer than the margin can overlap the next leader's first pass. Both write
 the same desired state, so the overlap is harmless unless the spec changed in between.
-Neighbours: `controller.runtime.controller` (the only user), `controller.runtime.main`.
+`LeaseBase` holds what every backend shares (the local deadline, the events); `kube_lease` is
+the Kubernetes backend. Neighbours: `controller.runtime.controller` (the only user),
+`controller.runtime.main`.
 """
 
 from __future__ import annotations
@@ -62,20 +64,24 @@ def default_holder() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
-class DynamoLease:
-    """One lease in a DynamoDB table, kept by `run()`; `leading` is set while it is held."""
+class LeaseBase:
+    """A lease kept by `run()`; `leading` is set while it is held. Backends write it.
+
+    A backend implements `_try_acquire`, `_try_renew` (each True when the write succeeded; a
+    renew that finds the lease taken calls `_lose("taken")`) and `_release`. The local deadline
+    is the same for every backend: leader until `sent + duration - margin` on this replica's
+    monotonic clock, `sent` being when the last successful write was sent.
+    """
+
+    backend = "lease"
 
     def __init__(
         self,
-        aws: ClientFactory,
-        table: str,
-        name: str = LEASE_NAME,
-        holder: str | None = None,
-        duration: float = 10.0,
-        renew_every: float = 3.0,
-        margin: float | None = None,
+        holder: str | None,
+        duration: float,
+        renew_every: float,
+        margin: float | None,
     ) -> None:
-        self.aws, self.table, self.name = aws, table, name
         self.holder = holder or default_holder()
         self.duration, self.renew_every = duration, renew_every
         self.margin = 2 * renew_every if margin is None else margin
@@ -103,7 +109,10 @@ class DynamoLease:
     async def run(self) -> None:
         """Acquire, then renew every `renew_every` seconds, until `stop()` (or cancellation)."""
         while not self._closing.is_set():
-            await (self._renew() if self.is_leader else self._acquire())
+            sent = time.monotonic()
+            ok = await (self._try_renew() if self.is_leader else self._try_acquire())
+            if ok:
+                self._hold(sent)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.renew_every)
 
@@ -113,18 +122,76 @@ class DynamoLease:
         held = self.is_leader
         self._lose("stopped")
         if release and held:
-            await self._call("release", self._delete)
+            await self._release()
 
-    # -- the three writes --------------------------------------------------------------
-    async def _acquire(self) -> None:
-        sent = time.monotonic()
-        if await self._call("acquire", self._put):
-            self._hold(sent)
+    # -- what a backend writes -----------------------------------------------------------
+    async def _try_acquire(self) -> bool:
+        raise NotImplementedError
 
-    async def _renew(self) -> None:
-        sent = time.monotonic()
-        if await self._call("renew", self._update):
-            self._hold(sent)
+    async def _try_renew(self) -> bool:
+        raise NotImplementedError
+
+    async def _release(self) -> None:
+        raise NotImplementedError
+
+    # -- local state -------------------------------------------------------------------
+    def _hold(self, sent: float) -> None:
+        """A write sent at monotonic `sent` succeeded: lead until sent + duration - margin."""
+        if self._closing.is_set():
+            return
+        until = sent + self.duration - self.margin
+        remaining = until - time.monotonic()
+        if remaining <= 0:  # the answer came too late to count
+            self._lose("late")
+            return
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = asyncio.get_running_loop().call_later(
+            remaining, self._lose, "not renewed in time"
+        )
+        if not self.is_leader:
+            self.acquired_at = time.monotonic()
+            self.leading.set()
+            self.standby.clear()
+            log.info("lease acquired: leading", holder=self.holder, backend=self.backend)
+
+    def _lose(self, why: str) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if self.is_leader:
+            self.lost_at = time.monotonic()
+            self.leading.clear()
+            self.standby.set()
+            log.warning("lease released: standing by", holder=self.holder, reason=why)
+
+
+class DynamoLease(LeaseBase):
+    """One lease in a DynamoDB table (see the module docstring)."""
+
+    backend = "dynamodb"
+
+    def __init__(
+        self,
+        aws: ClientFactory,
+        table: str,
+        name: str = LEASE_NAME,
+        holder: str | None = None,
+        duration: float = 10.0,
+        renew_every: float = 3.0,
+        margin: float | None = None,
+    ) -> None:
+        super().__init__(holder, duration, renew_every, margin)
+        self.aws, self.table, self.name = aws, table, name
+
+    async def _try_acquire(self) -> bool:
+        return await self._call("acquire", self._put)
+
+    async def _try_renew(self) -> bool:
+        return await self._call("renew", self._update)
+
+    async def _release(self) -> None:
+        await self._call("release", self._delete)
 
     async def _call(self, what: str, fn: Any) -> bool:
         try:
@@ -177,34 +244,3 @@ class DynamoLease:
             ConditionExpression="holder = :me",
             ExpressionAttributeValues={":me": {"S": self.holder}},
         )
-
-    # -- local state -------------------------------------------------------------------
-    def _hold(self, sent: float) -> None:
-        """A write sent at monotonic `sent` succeeded: lead until sent + duration - margin."""
-        if self._closing.is_set():
-            return
-        until = sent + self.duration - self.margin
-        remaining = until - time.monotonic()
-        if remaining <= 0:  # the answer came too late to count
-            self._lose("late")
-            return
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = asyncio.get_running_loop().call_later(
-            remaining, self._lose, "not renewed in time"
-        )
-        if not self.is_leader:
-            self.acquired_at = time.monotonic()
-            self.leading.set()
-            self.standby.clear()
-            log.info("lease acquired: leading", holder=self.holder, table=self.table)
-
-    def _lose(self, why: str) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-        if self.is_leader:
-            self.lost_at = time.monotonic()
-            self.leading.clear()
-            self.standby.set()
-            log.warning("lease released: standing by", holder=self.holder, reason=why)

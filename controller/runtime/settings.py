@@ -39,3 +39,7 @@ class RuntimeSettings:
     """On SIGTERM, in-flight passes get this long to finish before the process exits."""
     lease_table: str | None = None
     """Leader election: a DynamoDB table (partition key `pk`, S) holding the lease; see `lease`."""
+    kube_lease: tuple[str, str] | None = None
+    """Leader election: a coordination.k8s.io/v1 Lease (namespace, name); see `kube.lease`."""
+    namespace: str | None = None
+    """The Kubernetes source watches this namespace only (None: every namespace)."""

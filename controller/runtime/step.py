@@ -62,6 +62,8 @@ class PassReport:
     permanent: bool = False
     duration: float = 0.0
     skipped: bool = False
+    raised: list[Alert] = field(default_factory=list)
+    """Every alert the runtime sent for this pass (drift and contested fields)."""
 
     @property
     def requeue_after(self) -> float | None:

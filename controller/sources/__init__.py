@@ -1,4 +1,4 @@
-"""Where specs come from: a directory, an S3 prefix (and Kubernetes, with issue 5).
+"""Where specs come from: a directory, an S3 prefix, or Kubernetes custom resources.
 
 Every source returns level-based `Snapshot`s (see `base`); the runtime polls them, diffs two
 snapshots and decides what to apply, report or prune. `make_source` turns the command line's
@@ -12,7 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from controller.sources.base import Invalid, Snapshot, Source, build_snapshot, fingerprint
+from controller.sources.base import (
+    Feedback,
+    Invalid,
+    Snapshot,
+    Source,
+    build_snapshot,
+    fingerprint,
+)
 from controller.sources.directory import DirectorySource
 from controller.sources.s3 import S3Source, parse_source_url
 
@@ -21,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DirectorySource",
+    "Feedback",
     "Invalid",
     "S3Source",
     "Snapshot",
@@ -32,13 +40,25 @@ __all__ = [
 ]
 
 
-def make_source(spec: str, aws_factory: Callable[[], AwsContext]) -> Source:
-    """`s3://bucket/prefix` -> `S3Source`, `kubernetes` -> not yet, anything else -> a path.
+def make_source(
+    spec: str,
+    aws_factory: Callable[[], AwsContext],
+    *,
+    namespace: str | None = None,
+    holder: str = "privateservice-controller",
+) -> Source:
+    """`s3://bucket/prefix` -> `S3Source`, `kubernetes` -> `KubernetesSource` (of `namespace`,
+    or of every namespace), anything else -> a path.
 
     `aws_factory` is called only for S3, so a directory source needs no AWS region.
     """
-    if spec == "kubernetes" or spec.startswith("kubernetes:"):
-        raise ValueError("the kubernetes source comes with issue 5")
+    if namespace is not None and spec != "kubernetes":
+        raise ValueError(f"--namespace {namespace!r} applies to the kubernetes source only")
+    if spec == "kubernetes":
+        from controller.kube.client import make_client
+        from controller.kube.source import KubernetesSource
+
+        return KubernetesSource(make_client, namespace, holder=holder)
     if spec.startswith("s3://"):
         parse_source_url(spec)  # a bad URL fails before any AWS set-up
         return S3Source(spec, aws_factory())

@@ -19,17 +19,28 @@ sources), the runtime (the only consumer).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from controller.spec import LoadedDocument, LocatedProblem, PrivateService
 
-# Metadata that Kubernetes changes on its own: not a change of the spec.
+# Metadata that Kubernetes, or the controller itself, changes: not a change of the spec.
 VOLATILE_METADATA = frozenset(
-    {"resourceVersion", "managedFields", "generation", "uid", "creationTimestamp", "selfLink"}
+    {
+        "resourceVersion",
+        "managedFields",
+        "generation",
+        "uid",
+        "creationTimestamp",
+        "selfLink",
+        "finalizers",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    }
 )
 
 
@@ -63,6 +74,10 @@ class Snapshot:
     complete: bool = True
     """False when part of the source could not be read or a broken document's owner is unknown:
     an owner missing from this snapshot may still exist, so nothing may be pruned on it."""
+    deleting: frozenset[str] = frozenset()
+    """Owners whose deletion was asked for in the source itself (a Kubernetes object with a
+    deletionTimestamp): their AWS resources go (or stay, under Retain) whatever `--prune` says,
+    then `Feedback.release` lets the object go."""
 
     @property
     def owners(self) -> frozenset[str]:
@@ -70,11 +85,49 @@ class Snapshot:
         return frozenset(self.origins)
 
 
+class Feedback(Protocol):
+    """What a source that can hold status takes back from the controller (Kubernetes).
+
+    Each method raises `controller.errors.TemporaryError` when the write failed; the controller
+    logs it and tries again with the next pass. Only the leader calls them.
+    """
+
+    changed: asyncio.Event
+    """Set when the source changed: the controller takes a snapshot at once."""
+
+    async def prepare(self, owner: str) -> bool:
+        """Before a pass (e.g. add a finalizer); False when the spec is gone meanwhile."""
+        ...
+
+    async def report(self, owner: str, status: Mapping[str, Any]) -> None:
+        """The spec's status after a pass."""
+        ...
+
+    async def report_invalid(self, owner: str, problems: Sequence[str]) -> None:
+        """The document of `owner` is invalid: status Failed with these problems."""
+        ...
+
+    async def event(
+        self, owner: str, kind: Literal["Normal", "Warning"], reason: str, message: str
+    ) -> None:
+        """Something worth telling the owner of the spec (a drift, a failure)."""
+        ...
+
+    async def release(self, owner: str) -> None:
+        """The spec's AWS resources are deleted (or retained): let the spec go."""
+        ...
+
+
 class Source(Protocol):
     """Where specs come from (a directory, an S3 prefix, Kubernetes)."""
 
     name: str
     """How logs and status name the source: `dir:<path>`, `s3://bucket/prefix`, ..."""
+
+    @property
+    def feedback(self) -> Feedback | None:
+        """Where status and events go back to, for a source that holds them (Kubernetes)."""
+        ...
 
     async def snapshot(self) -> Snapshot:
         """The whole current content; a broken document or an unreadable part is reported in

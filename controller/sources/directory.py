@@ -16,7 +16,13 @@ from pathlib import Path
 
 import structlog
 
-from controller.sources.base import Invalid, Snapshot, build_snapshot, source_problem
+from controller.sources.base import (
+    Feedback,
+    Invalid,
+    Snapshot,
+    build_snapshot,
+    source_problem,
+)
 from controller.spec import LoadedDocument, load_text
 from controller.spec.loader import YAML_SUFFIXES
 
@@ -32,6 +38,7 @@ class DirectorySource:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.name = f"dir:{self.path}"
+        self.feedback: Feedback | None = None
         self._cache: dict[str, tuple[Stamp, Content]] = {}
         self._lock = asyncio.Lock()
 

@@ -27,7 +27,13 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from controller.errors import TemporaryError
-from controller.sources.base import Invalid, Snapshot, build_snapshot, source_problem
+from controller.sources.base import (
+    Feedback,
+    Invalid,
+    Snapshot,
+    build_snapshot,
+    source_problem,
+)
 from controller.spec import LoadedDocument, load_text
 from controller.spec.loader import YAML_SUFFIXES
 
@@ -105,6 +111,7 @@ class S3Source:
     def __init__(self, url: str, aws: AwsContext) -> None:
         self.bucket, self.prefix = parse_source_url(url)
         self.name = f"s3://{self.bucket}/{self.prefix}"
+        self.feedback: Feedback | None = None
         self._aws = aws
         self._cache: dict[str, tuple[str, Content]] = {}  # key -> (ETag, content)
         self._lock = asyncio.Lock()

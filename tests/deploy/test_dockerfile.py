@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -53,3 +54,20 @@ def test_the_lock_pins_every_runtime_dependency() -> None:
     for line in (ROOT / "requirements.lock").read_text().splitlines():
         if line and not line.startswith("#"):
             assert re.fullmatch(r"[a-z0-9-]+==[0-9][A-Za-z0-9.]*", line), line
+
+
+def test_the_lock_covers_the_closure_of_pyproject_dependencies() -> None:
+    """A dependency added to pyproject but not to the lock would be missing from the image."""
+    spec = importlib.util.spec_from_file_location("lock", ROOT / "scripts" / "lock.py")
+    assert spec is not None
+    assert spec.loader is not None
+    lock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lock)
+    pins = {
+        line.split("==")[0]
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    needed = set(lock.closure())
+    assert "lightkube" in needed
+    assert needed <= pins, sorted(needed - pins)

@@ -22,6 +22,7 @@ class OneSpec:
     """A source that always lists the same spec."""
 
     name = "test"
+    feedback = None
 
     def __init__(self) -> None:
         loaded = parse_object(orders_doc("orders-a"), "mem")
@@ -61,6 +62,44 @@ async def test_a_crashing_pass_is_retried_and_the_worker_lives_on(monkeypatch: p
         assert not ctl.workers["shop/orders-a"].task.done()
         text = ctl.metrics.render().decode()
         assert 'psctl_reconciles_total{result="error"} 2.0' in text
+    finally:
+        ctl.stop()
+        await asyncio.wait_for(task, 10)
+
+
+class BrokenOnce(OneSpec):
+    """A source whose first listing fails with a bug, not a temporary error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def snapshot(self) -> Snapshot:
+        self.calls += 1
+        if self.calls == 1:
+            raise KeyError("a bug in the source")
+        return await super().snapshot()
+
+
+async def test_a_crashing_source_poll_is_retried(monkeypatch: pytest.MonkeyPatch):
+    """An unexpected exception in a poll is logged and backed off; polling goes on."""
+
+    def ok(state: SpecState, *_: Any) -> PassReport:
+        state.status = {"phase": "Ready"}
+        return PassReport(outcome=Outcome())
+
+    monkeypatch.setattr(runtime, "run_pass", ok)
+    aws = AwsContext(AwsSettings(region="us-east-1"))
+    settings = RuntimeSettings(
+        listen_host="127.0.0.1", listen_port=0, poll_seconds=0.1, backoff=(0.05, 0.1)
+    )
+    source = BrokenOnce()
+    ctl = runtime.Controller(source, aws, settings, AlertDispatcher())
+    task = asyncio.create_task(ctl.run())
+    try:
+        await eventually(lambda: "shop/orders-a" in ctl.states, 10, "the spec after a crash")
+        assert source.calls >= 2
+        await eventually(lambda: ctl.ready(), 10, "ready")
     finally:
         ctl.stop()
         await asyncio.wait_for(task, 10)
