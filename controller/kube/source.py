@@ -30,8 +30,9 @@ from lightkube import ALL_NS, ApiError, AsyncClient
 from controller.errors import TemporaryError
 from controller.kube.client import FINALIZER, PrivateService
 from controller.kube.feedback import KubeFeedback, owner_of, plain
-from controller.sources.base import Snapshot, build_snapshot
+from controller.sources.base import Invalid, Snapshot
 from controller.spec.loader import parse_object
+from controller.spec.models import PrivateService as Spec
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +79,10 @@ class KubernetesSource:
             self._task = asyncio.create_task(self._inform())
         if not self.synced:
             raise TemporaryError(f"{self.name}: waiting for the first list of PrivateServices")
-        files: dict[str, Any] = {}
+        specs: dict[str, Spec] = {}
+        origins: dict[str, str] = {}
+        warnings: dict[str, tuple[str, ...]] = {}
+        invalid: list[Invalid] = []
         deleting: set[str] = set()
         for owner, obj in sorted(self.objects.items()):
             meta = obj.get("metadata", {})
@@ -86,15 +90,20 @@ class KubernetesSource:
                 if FINALIZER not in meta.get("finalizers", []):
                     continue  # never reconciled, or released by hand: going away on its own
                 deleting.add(owner)
-            body = {k: v for k, v in obj.items() if k != "status"}
-            files[f"kubernetes:{owner}"] = [parse_object(body, f"kubernetes:{owner}")]
-        snap = build_snapshot(files)
+            location = origins[owner] = f"kubernetes:{owner}"
+            doc = parse_object({k: v for k, v in obj.items() if k != "status"}, location)
+            if not doc.valid or doc.spec is None:  # the owner is the object's, valid or not
+                invalid.append(Invalid(location, tuple(str(p) for p in doc.problems), owner))
+                continue
+            specs[owner] = doc.spec
+            if doc.warnings:
+                warnings[owner] = tuple(str(p) for p in doc.warnings)
         return Snapshot(
-            snap.specs,
-            snap.origins,
-            snap.invalid,
-            snap.warnings,
-            complete=snap.complete and self.watching,
+            specs,
+            origins,
+            tuple(invalid),
+            warnings,
+            complete=self.watching,
             deleting=frozenset(deleting),
         )
 

@@ -99,7 +99,7 @@ async def test_a_crashing_source_poll_is_retried(monkeypatch: pytest.MonkeyPatch
     try:
         await eventually(lambda: "shop/orders-a" in ctl.states, 10, "the spec after a crash")
         assert source.calls >= 2
-        await eventually(lambda: ctl.ready(), 10, "ready")
+        await eventually(ctl.ready, 10, "ready")
     finally:
         ctl.stop()
         await asyncio.wait_for(task, 10)
