@@ -23,6 +23,7 @@ from typing import Any
 
 from runtime.harness import eventually, orders_doc
 
+from . import rbac
 from .apiserver import FakeApiServer
 
 LEASE = "privateservice-system/psctl-test"
@@ -165,6 +166,16 @@ async def test_two_processes_one_writes_and_kill_hands_over(
         assert standby.metric("psctl_reconciles_total") > 0
         assert sampler.samples > 50
         assert sampler.both == 0, "both processes led at the same moment"
+
+        # every call both processes made is granted by deploy/kubernetes's RBAC; nothing else is
+        # granted but Events (no drift here, so none is recorded in this test)
+        needs = rbac.needed(kube_api.requests)
+        assert ("coordination.k8s.io", "leases", "update", "privateservice-system") in needs
+        assert ("privateservice.io", "privateservices/status", "patch", "shop") in needs
+        assert {n for n in needs if not rbac.granted(n)} == set()
+        events = {("", "events", "create"), ("", "events", "patch")}  # test_kube_controller's
+        used = {(g, r, v) for g, r, v, _ in needs} | events
+        assert {(g, r, v) for g, r, v, _ in rbac.grants()} <= used
     finally:
         if sampler is not None:
             sampler.task.cancel()
