@@ -131,7 +131,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("crd", help="print the CustomResourceDefinition")
 
-    sb = sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
+    _sandbox_options(
+        sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
+    )
+    return p
+
+
+def _sandbox_options(sb: argparse.ArgumentParser) -> None:
+    """Options of `psctl sandbox` (checked by `controller.sandbox.cli.main`)."""
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=4566)
     sb.add_argument("--region", default="us-east-1")
@@ -142,7 +149,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="once the sandbox is up, apply these specs and print their status",
     )
-    return p
+    sb.add_argument(
+        "--run",
+        metavar="SOURCE",
+        help="then run the controller on SOURCE (a directory or s3://bucket/prefix) until "
+        "interrupted",
+    )
+    sb.add_argument("--listen", metavar="HOST:PORT", help="with --run (default 127.0.0.1:8080)")
+    sb.add_argument("--prune", action="store_true", help="with --run, as for psctl run")
+    sb.add_argument("--poll-seconds", type=float, help="with --run (default 10)")
 
 
 def _load(paths: Sequence[str]) -> list[PrivateService] | None:
@@ -357,9 +372,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """run: the long-running controller until SIGTERM (then exit 0)."""
     from controller.runtime.main import run_controller
 
-    host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit():
-        print(f"--listen {args.listen!r}: expected HOST:PORT", file=sys.stderr)
+    listen = parse_listen(args.listen)
+    if listen is None:
         return 1
     try:
         table, lease = _leader_election(args.leader_election)
@@ -370,8 +384,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("--namespace applies to --source kubernetes only", file=sys.stderr)
         return 1
     settings = RuntimeSettings(
-        listen_host=host,
-        listen_port=int(port),
+        listen_host=listen[0],
+        listen_port=listen[1],
         prune=args.prune,
         poll_seconds=args.poll_seconds,
         concurrency=args.concurrency,
@@ -382,6 +396,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     aws = _aws(args, read_cache_seconds=settings.read_cache_seconds)
     return run_controller(args.source, aws, settings)
+
+
+def parse_listen(value: str) -> tuple[str, int] | None:
+    """`HOST:PORT` -> (host, port); None (said on stderr) when malformed."""
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"--listen {value!r}: expected HOST:PORT", file=sys.stderr)
+        return None
+    return host, int(port)
 
 
 def _leader_election(value: str | None) -> tuple[str | None, tuple[str, str] | None]:
@@ -412,9 +435,10 @@ def cmd_crd(_: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    """sandbox: moto's server on loopback with the fidelity layer, until interrupted."""
+    """sandbox: moto's server on loopback with the fidelity layer, until interrupted; --apply
+    applies specs once it is up, --run runs the controller on SOURCE (`controller.sandbox.cli`)."""
     try:
-        from controller.sandbox.server import serve_forever
+        from controller.sandbox import cli as sandbox_cli
     except ImportError as exc:
         print(
             f"the sandbox needs the [sandbox] extra: pip install "
@@ -426,20 +450,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if specs is None:
         return 1
 
-    def apply_examples(sandbox: Any) -> None:
-        from controller.sandbox import examples
-
-        examples.prepare(sandbox.access())  # what the examples expect: an authorizer, instances
-        aws = AwsContext(AwsSettings(region=args.region, endpoint_url=sandbox.endpoint_url))
+    def apply_specs(aws: AwsContext) -> None:
         _reconcile(specs, aws, 300.0)
         _print_statuses(_statuses(specs, aws))
-        print(
-            "# the sandbox keeps running: use the exports above with psctl plan/status/delete",
-            flush=True,
-        )
 
-    serve_forever(args.host, args.port, args.region, on_ready=apply_examples if specs else None)
-    return 0
+    return sandbox_cli.main(args, apply_specs if specs else None)
 
 
 COMMANDS = {

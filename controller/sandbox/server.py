@@ -5,8 +5,9 @@ fidelity layer (`fidelity.apply_all`, once per process) before the first request
 network (`seed.seed_network`) and starts the ECS agent (`ecs_agent.EcsAgent`). `reset()` wipes
 moto's state over HTTP and reseeds. moto keeps its state in module globals, so there can be one
 running `Sandbox` per process (pytest-xdist gives each worker its own process and port).
-`serve_forever` is what `psctl sandbox` runs. Neighbours: `seed`, `ecs_agent`, `fidelity`,
-`tests/conftest.py` (the `sandbox` and `aws` fixtures).
+`serve_forever` is what `psctl sandbox` runs (`controller.sandbox.cli` runs the controller
+instead with `--run`). Neighbours: `seed`, `ecs_agent`, `fidelity`, `tests/conftest.py` (the
+`sandbox` and `aws` fixtures).
 """
 
 from __future__ import annotations
@@ -236,6 +237,22 @@ def _client(service_name: str, endpoint_url: str, region: str) -> Any:
         )
 
 
+def announce(sandbox: Sandbox) -> None:
+    """Print the `export` lines and a one-line summary of a started sandbox, then export its
+    environment into this process's `os.environ` (so code here that builds its own boto3
+    session reaches it)."""
+    for name, value in sandbox.env().items():
+        print(f"export {name}={shlex.quote(value)}")
+    network = sandbox.network
+    print(
+        f"# psctl sandbox at {sandbox.endpoint_url}: VPC {network.vpc_id} ({network.cidr}),"
+        f" private subnets {','.join(network.private_subnet_ids)},"
+        f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
+        flush=True,
+    )
+    os.environ.update(sandbox.env())
+
+
 def serve_forever(
     host: str,
     port: int,
@@ -245,10 +262,9 @@ def serve_forever(
 ) -> None:
     """Run a sandbox until SIGINT/SIGTERM: print `export` lines and a summary, then block.
 
-    Once the sandbox is up, its environment is also exported into this process's `os.environ`
-    (so code here that builds its own boto3 session reaches it) and `on_ready(sandbox)` runs in
-    this thread, e.g. to apply specs (`psctl sandbox --apply`). It should return promptly (start a
-    thread for anything long-running); an exception from it stops the sandbox and propagates.
+    Once the sandbox is up and announced (`announce`), `on_ready(sandbox)` runs in this thread,
+    e.g. to apply specs (`psctl sandbox --apply`). It should return promptly (start a thread for
+    anything long-running); an exception from it stops the sandbox and propagates.
     """
     stopping = threading.Event()
 
@@ -259,16 +275,7 @@ def serve_forever(
     sandbox = Sandbox(host=host, port=port, region=region)
     try:
         sandbox.start()
-        for name, value in sandbox.env().items():
-            print(f"export {name}={shlex.quote(value)}")
-        network = sandbox.network
-        print(
-            f"# psctl sandbox at {sandbox.endpoint_url}: VPC {network.vpc_id} ({network.cidr}),"
-            f" private subnets {','.join(network.private_subnet_ids)},"
-            f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
-            flush=True,
-        )
-        os.environ.update(sandbox.env())
+        announce(sandbox)
         if on_ready is not None:
             on_ready(sandbox)
         while not stopping.wait(0.5):

@@ -1,0 +1,119 @@
+"""`psctl sandbox`: the sandbox alone until interrupted, or with `--run SOURCE` the controller too.
+
+`serve` is the sandbox alone (`server.serve_forever`); with `--apply` it prepares what the
+examples expect (`examples.prepare`) and applies the specs once it is up. `run` is `--run`: the
+sandbox's server runs in its own threads (the `Sandbox` context manager) while the long-running
+controller (`controller.runtime.main.run_controller`) runs in this, the main, thread, where
+asyncio's signal handlers work, against the sandbox's endpoint until SIGINT/SIGTERM; then the
+sandbox stops and the exit status is 0. `main` checks the options (`--run kubernetes` is
+refused: the sandbox has no Kubernetes API server) and picks one; `controller.cli` parses the
+command line and loads the `--apply` specs (applied before the controller starts with `--run`).
+Neighbours: `controller.cli`, `server`, `examples`, `controller.runtime.main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+
+from controller import logging as logsetup
+from controller.aws.session import AwsContext, AwsSettings
+from controller.cli import parse_listen
+from controller.runtime.settings import RuntimeSettings
+from controller.sandbox import examples
+from controller.sandbox.server import Sandbox, announce, serve_forever
+
+ApplySpecs = Callable[[AwsContext], None]
+"""Applies the `--apply` specs on an AWS context and prints their status."""
+
+
+def _context(sandbox: Sandbox, read_cache_seconds: float = 0.0) -> AwsContext:
+    return AwsContext(
+        AwsSettings(
+            region=sandbox.region,
+            endpoint_url=sandbox.endpoint_url,
+            read_cache_seconds=read_cache_seconds,
+        )
+    )
+
+
+def serve(host: str, port: int, region: str, apply: ApplySpecs | None = None) -> None:
+    """The sandbox until SIGINT/SIGTERM; with `apply`, the examples' prerequisites and specs."""
+
+    def on_ready(sandbox: Sandbox) -> None:
+        examples.prepare(sandbox.access())  # what the examples expect: an authorizer, instances
+        if apply is not None:
+            apply(_context(sandbox))
+        print(
+            "# the sandbox keeps running: use the exports above with psctl plan/status/delete",
+            flush=True,
+        )
+
+    serve_forever(host, port, region, on_ready=on_ready if apply is not None else None)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(
+    host: str,
+    port: int,
+    region: str,
+    source: str,
+    settings: RuntimeSettings,
+    apply: ApplySpecs | None = None,
+) -> int:
+    """Sandbox, examples' prerequisites, `apply` if any, then the controller on `source` until
+    SIGINT/SIGTERM; 0 after a clean stop (also when stopped before the controller started)."""
+    from controller.runtime.main import run_controller
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # until the controller's own handlers
+    try:
+        with Sandbox(host=host, port=port, region=region) as sandbox:
+            announce(sandbox)
+            examples.prepare(sandbox.access())
+            if apply is not None:
+                apply(_context(sandbox))
+            print(
+                f"# the controller runs on {source} (/status on "
+                f"{settings.listen_host}:{settings.listen_port}, logs on stderr);"
+                " Ctrl-C stops it and the sandbox",
+                flush=True,
+            )
+            return run_controller(source, _context(sandbox, settings.read_cache_seconds), settings)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
+    """`psctl sandbox` with its options checked: `run` with `--run SOURCE`, else `serve`."""
+    if args.run == "kubernetes":
+        print(
+            "psctl sandbox --run kubernetes: the sandbox has no Kubernetes API server "
+            "(use a directory or s3://bucket/prefix)",
+            file=sys.stderr,
+        )
+        return 1
+    if args.run is None:
+        if args.listen or args.prune or args.poll_seconds is not None:
+            print("--listen, --prune and --poll-seconds need --run SOURCE", file=sys.stderr)
+            return 1
+        serve(args.host, args.port, args.region, apply)
+        return 0
+    listen = parse_listen(args.listen or "127.0.0.1:8080")
+    if listen is None:
+        return 1
+    logsetup.configure("info", "json")  # the controller logs as `psctl run` does by default
+    settings = RuntimeSettings(
+        listen_host=listen[0],
+        listen_port=listen[1],
+        prune=args.prune,
+        poll_seconds=10.0 if args.poll_seconds is None else args.poll_seconds,
+    )
+    return run(args.host, args.port, args.region, args.run, settings, apply)
