@@ -25,6 +25,10 @@ class TemporaryError(ControllerError):
         self.delay = delay
 
 
+class FencedError(TemporaryError):
+    """A mutating AWS call refused locally: this replica no longer holds the leader lease."""
+
+
 class PermanentError(ControllerError):
     """Retrying the same thing will fail the same way."""
 

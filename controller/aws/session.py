@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ import boto3
 from botocore.config import Config
 
 from controller.aws.cache import HIT, ReadCache
+from controller.errors import FencedError
 
 MUTATING_PREFIXES = (
     "Create",
@@ -133,6 +135,9 @@ class AwsContext:
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.write_gate: Callable[[], bool] | None = None
+        """With leader election: False once the lease is lost; every mutating call is then
+        refused before it is sent (`FencedError`), so a pass in flight stops writing too."""
         self.cache = (
             ReadCache(self.settings.read_cache_seconds)
             if self.settings.read_cache_seconds > 0
@@ -151,7 +156,9 @@ class AwsContext:
             max_attempts=self.settings.max_attempts,
             read_cache_seconds=self.settings.read_cache_seconds,
         )
-        return AwsContext(settings, self.counter)
+        sibling = AwsContext(settings, self.counter)
+        sibling.write_gate = self.write_gate
+        return sibling
 
     def client(self, service: str) -> Any:
         """A cached client for `service` whose every call is counted."""
@@ -187,6 +194,9 @@ class AwsContext:
 
     def _count(self, model: Any, **_: Any) -> None:
         service = model.service_model.service_name
+        if self.write_gate is not None and is_mutating(model.name) and not self.write_gate():
+            msg = f"{service}:{model.name} not sent: this replica no longer holds the lease"
+            raise FencedError(msg)
         self.counter.record(service, model.name)
         if self.cache is not None and is_mutating(model.name):
             self.cache.invalidate(service)

@@ -7,8 +7,10 @@ slow retry after permanent ones. boto3 is synchronous: passes run in a thread po
 stays free for the source, the alerts and the HTTP server. SIGTERM stops new passes, lets the
 in-flight ones finish (up to a grace period), and returns.
 With a `lease` (several replicas, `--leader-election`), workers start passes only while the lease
-is held; a pass in flight when it is lost finishes (see `lease` for why that is bounded) and the
-HTTP server serves either way. Taking the lease wakes every worker.
+is held, and the AWS context refuses every mutating call once it is lost (a pass in flight then
+fails with `FencedError` before sending it; a call already on the wire may still land, within the
+lease's margin); status and events go back to the source only from the leader. The HTTP server
+serves either way. Taking the lease wakes every worker.
 Neighbours: `step` (one pass), `server`, `metrics`, `controller.sources`, `controller.alerts`.
 """
 
@@ -67,6 +69,8 @@ class Controller:
     ) -> None:
         self.source, self.aws, self.settings, self.dispatcher = source, aws, settings, dispatcher
         self.lease = lease
+        if lease is not None:  # a pass in flight when the lease goes stops writing at once
+            aws.write_gate = lambda: lease.is_leader
         self.metrics = Metrics()
         self.contests = ContestTracker(settings.contested_corrections, settings.contested_seconds)
         self.states: dict[str, SpecState] = {}
@@ -322,6 +326,8 @@ class Controller:
     async def _released(self, owner: str, state: SpecState) -> bool:
         """A delete pass found nothing left to do: let the spec go in its source."""
         policy = state.spec.spec.deletion_policy
+        if not self.leader():
+            return False
         if self.feedback is not None:
             try:
                 await self.feedback.report(owner, state.status)
@@ -338,7 +344,7 @@ class Controller:
     async def _feed(self, owner: str, state: SpecState, report: PassReport) -> None:
         """Status and Events of one pass back to the source (Kubernetes), best effort."""
         feedback = self.feedback
-        if feedback is None or report.skipped:
+        if feedback is None or report.skipped or not self.leader():
             return
         try:
             if state.problem:

@@ -24,13 +24,12 @@ are synchronised by the Amazon Time Sync Service to well under a second). With d
 renew_every 3 s, a leader that cannot renew stops leading 4 s after its last good write; the lease
 can be taken 10 s after it; a crashed leader is replaced within duration + renew_every.
 
-What "stops leading" covers: no new reconcile pass starts (see `Controller`). A pass already in
-flight finishes; a pass is bounded (one walk of the stack's levels, each AWS call with botocore's
-retries and timeouts, waits returned as requeues instead of slept), but nothing fences its calls,
-so a pass that takes longer than the margin can overlap the next leader's first pass. Both write
-the same desired state, so the overlap is harmless unless the spec changed in between.
-`LeaseBase` holds what every backend shares (the local deadline, the events); `kube_lease` is
-the Kubernetes backend. Neighbours: `controller.runtime.controller` (the only user),
+What "stops leading" covers: no new reconcile pass starts (see `Controller`), and the AWS context
+refuses every mutating call of a pass still in flight before sending it (`FencedError`). A call
+already on the wire when the lease goes may still land; the margin (4-6 s) is there for it.
+
+`LeaseBase` holds what every backend shares (the local deadline, the events);
+`controller.kube.lease` is the Kubernetes backend. Neighbours: `controller.runtime.controller` (the only user),
 `controller.runtime.main`.
 """
 

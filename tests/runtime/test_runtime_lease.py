@@ -17,6 +17,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from harness import Running, eventually, orders_doc, write
 
+from controller.aws.session import AwsContext, AwsSettings
+from controller.errors import FencedError
+from controller.runtime.controller import Controller
 from controller.runtime.lease import DynamoLease
 
 TABLE = "psctl-lease"
@@ -225,3 +228,34 @@ async def test_two_controllers_one_writes_and_hands_over(aws: Any, tmp_path: Pat
             "the drift corrected by the new leader",
         )
         assert standby.mutating() > 0
+
+
+def test_mutating_calls_are_fenced_once_the_lease_is_lost(aws: Any):
+    """A pass still running when its replica loses the lease sends no mutating call: the AWS
+    context refuses it before the wire (reads go on)."""
+    leading = [True]
+    ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
+    ctx.write_gate = lambda: leading[0]
+    logs = ctx.client("logs")
+    logs.create_log_group(logGroupName="/psctl/while-leading")
+    leading[0] = False
+    with pytest.raises(FencedError, match="logs:CreateLogGroup not sent"):
+        logs.create_log_group(logGroupName="/psctl/after-the-lease")
+    names = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]  # reads go on
+    assert "/psctl/while-leading" in names
+    assert "/psctl/after-the-lease" not in names
+    # a sibling context for another region is fenced the same way
+    with pytest.raises(FencedError):
+        ctx.for_region("eu-west-1").client("logs").create_log_group(logGroupName="/psctl/x")
+
+
+async def test_the_controller_fences_its_aws_context_with_its_lease(aws: Any, tmp_path: Path):
+    run = Running(tmp_path, aws)
+    lease = DynamoLease(aws, TABLE, holder="only", **TERM)
+    controller = Controller(
+        run.controller.source, run.aws, run.settings, run.controller.dispatcher, lease
+    )
+    assert controller.aws.write_gate is not None
+    assert controller.aws.write_gate() is False  # not leading yet
+    lease.leading.set()
+    assert controller.aws.write_gate() is True
