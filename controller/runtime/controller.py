@@ -45,6 +45,11 @@ from controller.sources.base import Feedback, Snapshot, Source, fingerprint
 
 log = structlog.get_logger(__name__)
 
+STUCK_DELETE = (
+    "deletion waits: fix the spec so that the controller can delete its AWS resources, or "
+    "remove the finalizer privateservice.io/finalizer to leave them in place"
+)
+
 
 @dataclass
 class Worker:
@@ -196,8 +201,11 @@ class Controller:
             state = self.states.get(inv.owner) if inv.owner else None
             if inv.owner is None or (state is not None and not state.problem):
                 continue
+            problems = inv.problems
+            if inv.owner in snap.deleting and state is None:  # no valid spec known to delete by
+                problems = (*problems, STUCK_DELETE)
             try:
-                await self.feedback.report_invalid(inv.owner, inv.problems)
+                await self.feedback.report_invalid(inv.owner, problems)
             except TemporaryError as exc:
                 log.warning("status write failed", owner=inv.owner, error=str(exc))
 

@@ -29,8 +29,8 @@ refuses every mutating call of a pass still in flight before sending it (`Fenced
 already on the wire when the lease goes may still land; the margin (4-6 s) is there for it.
 
 `LeaseBase` holds what every backend shares (the local deadline, the events);
-`controller.kube.lease` is the Kubernetes backend. Neighbours: `controller.runtime.controller` (the only user),
-`controller.runtime.main`.
+`controller.kube.lease` is the Kubernetes backend. Neighbours: `controller.runtime.controller`
+(the only user), `controller.runtime.main`.
 """
 
 from __future__ import annotations

@@ -136,3 +136,22 @@ async def test_retain_keeps_the_resources_and_lets_the_object_go(
         lambda: kube_api.get_object(PLURAL, "shop", "orders") is None, 30, "the object gone"
     )
     assert _nlbs(aws)  # kept
+
+
+async def test_invalid_object_being_deleted_says_what_to_do(
+    kube_api: FakeApiServer, running: Running
+):
+    """Our finalizer on an object whose spec is invalid and whose last valid spec this process
+    never saw (e.g. after a restart): nothing to delete by, so the status says how to go on."""
+    bad = ps()
+    bad["spec"]["container"]["port"] = 0
+    bad["metadata"]["finalizers"] = [FINALIZER]
+    kube_api.create(bad)
+    kube_api.delete(PLURAL, "shop", "orders")
+    await eventually(
+        lambda: "deletion waits" in str(_status(kube_api).get("conditions")),
+        15,
+        "the status to say why the deletion waits",
+    )
+    assert running.aws.counter.total() == 0
+    assert kube_api.get_object(PLURAL, "shop", "orders") is not None
