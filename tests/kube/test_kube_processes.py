@@ -8,108 +8,18 @@ the two never lead at the same moment, sampled every 50 ms through their /status
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from runtime.harness import eventually, orders_doc
+from runtime.processes import Process, Sampler
 
 from . import rbac
 from .apiserver import FakeApiServer
 
 LEASE = "privateservice-system/psctl-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Process:
-    """One `psctl run` process and its HTTP endpoints."""
-
-    def __init__(self, kubeconfig: Path, aws: Any, log: Path) -> None:
-        self.port = _free_port()
-        env = os.environ | aws.env | {"KUBECONFIG": str(kubeconfig)}
-        env.pop("POD_NAMESPACE", None)
-        self.log = log.open("w")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "controller",
-                "run",
-                "--source",
-                "kubernetes",
-                "--leader-election",
-                f"lease:{LEASE}",
-                "--listen",
-                f"127.0.0.1:{self.port}",
-                "--poll-seconds",
-                "1",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def _get(self, path: str) -> bytes | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
-                return bytes(r.read())
-        except (urllib.error.URLError, OSError):
-            return None
-
-    def leader(self) -> bool:
-        body = self._get("/status")
-        return body is not None and bool(json.loads(body)["leader"])
-
-    def up(self) -> bool:
-        return self._get("/healthz") is not None
-
-    def metric(self, name: str) -> float:
-        body = self._get("/metrics") or b""
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in body.decode().splitlines()
-            if line.startswith(f"{name}{{") or line.startswith(f"{name} ")
-        )
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-
-
-class Sampler:
-    """Reads both processes' /status every 50 ms; records any moment both lead."""
-
-    def __init__(self, a: Process, b: Process) -> None:
-        self.a, self.b, self.both, self.samples = a, b, 0, 0
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            a, b = await asyncio.gather(
-                asyncio.to_thread(self.a.leader), asyncio.to_thread(self.b.leader)
-            )
-            self.samples += 1
-            self.both += a and b
-            await asyncio.sleep(0.05)
 
 
 def _status(kube_api: FakeApiServer) -> dict[str, Any]:
@@ -124,8 +34,10 @@ async def test_two_processes_one_writes_and_kill_hands_over(
     doc = orders_doc("orders", drift={"resyncSeconds": 5})
     doc["metadata"]["namespace"] = "shop"
     kube_api.create(doc)
-    a = Process(kubeconfig, aws, tmp_path / "a.log")
-    b = Process(kubeconfig, aws, tmp_path / "b.log")
+    args = ["--source", "kubernetes", "--leader-election", f"lease:{LEASE}"]
+    env = aws.env | {"KUBECONFIG": str(kubeconfig)}
+    a = Process(args, env, tmp_path / "a.log")
+    b = Process(args, env, tmp_path / "b.log")
     sampler: Sampler | None = None
     try:
         await eventually(lambda: a.up() and b.up(), 30, "both processes serving")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from harness import Running, eventually, orders_doc, write
+from processes import Process, Sampler
 
 from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import FencedError
@@ -259,3 +261,40 @@ async def test_the_controller_fences_its_aws_context_with_its_lease(aws: Any, tm
     assert controller.aws.write_gate() is False  # not leading yet
     lease.leading.set()
     assert controller.aws.write_gate() is True
+
+
+async def test_two_processes_on_a_dynamodb_lease_kill_hands_over(aws: Any, tmp_path: Path):
+    """`psctl run --leader-election dynamodb:TABLE` twice on one spec directory, with the default
+    term (10 s, renew every 3 s): one process makes AWS calls, the other none; SIGKILL of the
+    leader hands over within 15 s; the two never lead at the same moment."""
+    _table(aws)
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    write(specs, orders_doc("orders", drift={"resyncSeconds": 5}))
+    args = ["--source", str(specs), "--leader-election", f"dynamodb:{TABLE}"]
+    a = Process(args, aws.env, tmp_path / "a.log")
+    b = Process(args, aws.env, tmp_path / "b.log")
+    sampler: Sampler | None = None
+    try:
+        await eventually(lambda: a.up() and b.up(), 30, "both processes serving")
+        sampler = Sampler(a, b)
+        await eventually(lambda: a.leader() or b.leader(), 30, "a leader")
+        leader, standby = (a, b) if a.leader() else (b, a)
+        await eventually(lambda: leader.metric("psctl_reconciles_total") >= 2, 60, "passes")
+        assert standby.metric("psctl_aws_calls_total") == 0
+        assert standby.metric("psctl_reconciles_total") == 0
+
+        killed_at = time.monotonic()
+        leader.proc.send_signal(signal.SIGKILL)
+        await eventually(standby.leader, 20, "the standby to lead", every=0.05)
+        handover = time.monotonic() - killed_at
+        print(f"dynamodb lease, two processes: handover after SIGKILL {handover:.1f} s")
+        assert handover < 15
+        await eventually(lambda: standby.metric("psctl_reconciles_total") > 0, 30, "a pass")
+        assert sampler.samples > 50
+        assert sampler.both == 0, "both processes led at the same moment"
+    finally:
+        if sampler is not None:
+            sampler.task.cancel()
+        a.stop()
+        b.stop()
