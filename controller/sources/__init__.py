@@ -54,6 +54,8 @@ def make_source(
     """
     if namespace is not None and spec != "kubernetes":
         raise ValueError(f"--namespace {namespace!r} applies to the kubernetes source only")
+    if spec.startswith("kubernetes:"):
+        raise ValueError(f"{spec!r}: use --source kubernetes --namespace NS for one namespace")
     if spec == "kubernetes":
         from controller.kube.client import make_client
         from controller.kube.source import KubernetesSource

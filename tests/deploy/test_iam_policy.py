@@ -30,8 +30,9 @@ from controller.aws.tags import OWNER
 
 PACKAGE = Path(controller.__file__).parent
 POLICY_PATH = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "policy.json"
-# The embedded sandbox (moto + its seeding) is a development tool, never run against AWS.
-EXCLUDED_DIRS = {"sandbox"}
+# The embedded sandbox (moto + its seeding) is a development tool, never run against AWS; kube/
+# talks to the Kubernetes API (lightkube), not to AWS: its RBAC is checked in tests/kube.
+EXCLUDED_DIRS = {"sandbox", "kube"}
 
 # types_boto3 client annotations -> botocore service name
 CLIENT_TYPES = {

@@ -201,16 +201,28 @@ def test_make_source_picks_by_form(spec: str, kind: type) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        pytest.param("kubernetes", "the kubernetes source comes with issue 5", id="kubernetes"),
+        pytest.param("kubernetes:shop", "--source kubernetes --namespace NS", id="kubernetes-ns"),
         pytest.param("https://example.com/specs", "unknown source scheme 'https'", id="https"),
         pytest.param("s3://", "names no bucket", id="s3-without-bucket"),
         pytest.param("", "an empty source", id="empty"),
     ],
 )
 def test_make_source_refuses(spec: str, message: str) -> None:
-    """What is not a source yet says so clearly."""
+    """What is not a source says so clearly."""
     with pytest.raises(ValueError, match=message):
         make_source(spec, Boom())
+
+
+def test_make_source_kubernetes_needs_no_aws_and_no_cluster_until_it_runs() -> None:
+    """`kubernetes` is the Kubernetes source (its client is made on first use); --namespace
+    applies to it alone."""
+    from controller.kube.source import KubernetesSource
+
+    source = make_source("kubernetes", Boom(), namespace="shop")
+    assert isinstance(source, KubernetesSource)
+    assert source.name == "kubernetes:shop"
+    with pytest.raises(ValueError, match="applies to the kubernetes source only"):
+        make_source("specs/", Boom(), namespace="shop")
 
 
 @pytest.mark.parametrize(
