@@ -129,8 +129,16 @@ async def test_invalid_object_gets_failed_status_and_no_aws_call(
 async def test_retain_keeps_the_resources_and_lets_the_object_go(
     kube_api: FakeApiServer, aws: Any, running: Running
 ):
-    kube_api.create(ps(deletionPolicy="Retain"))
+    kube_api.create(ps(deletionPolicy="Retain", drift={"resyncSeconds": 5}))
     await eventually(lambda: _status(kube_api).get("phase") == "Ready", 90, "Ready")
+
+    # a resync that finds nothing new writes nothing to Kubernetes (only the watch stays open)
+    state = running.controller.states[OWNER]
+    await eventually(lambda: state.status.get("phase") == "Ready", 30, "Ready in memory")
+    passes = state.passes
+    kube_api.clear_requests()
+    await eventually(lambda: state.passes >= passes + 2, 30, "two more passes")
+    assert [r for r in kube_api.requests if r.method != "GET"] == []
     kube_api.delete(PLURAL, "shop", "orders")
     await eventually(
         lambda: kube_api.get_object(PLURAL, "shop", "orders") is None, 30, "the object gone"
