@@ -1,11 +1,12 @@
 """What the controller writes back to Kubernetes: status, Events, and our finalizer.
 
-- Status goes through the status subresource as a JSON merge patch: the contract's status with
-  `observedGeneration` (the generation of the spec the pass ran on). Keys no longer present
-  are sent as null (a merge patch would otherwise keep them). A condition keeps its
-  `lastTransitionTime` while its status does not change. Nothing is written when the status
-  differs from the last one written only by `lastReconcileTime`: a resync without news costs no
-  API write.
+- Status goes through the status subresource as a JSON merge patch computed against the
+  object's current status (as the informer last saw it, or as our own last write returned it):
+  the contract's status with `observedGeneration` (the generation of the spec the pass ran on),
+  null for every key that went (at any depth), nulls dropped as the server drops them. A
+  condition keeps its `lastTransitionTime` while its status does not change. Nothing is written
+  when only `lastReconcileTime` would change: a resync without news costs no API write, and a
+  status another replica wrote is compared with, not a cache of our own.
 - Events (core/v1) are aggregated as client-go's recorder does: the same type, reason and
   message for the same object within `EVENT_WINDOW` seconds bumps `count` and `lastTimestamp`
   of the existing Event instead of creating another.
@@ -67,7 +68,6 @@ class KubeFeedback:
         holder: str,
     ) -> None:
         self._client, self.objects, self.holder = client, objects, holder
-        self._written: dict[str, dict[str, Any]] = {}
         self._events: dict[tuple[str, str, str, str], tuple[str, int, float]] = {}
         self.changed = asyncio.Event()
         """Set by every change of the objects (the source's informer sets it)."""
@@ -98,7 +98,6 @@ class KubeFeedback:
         if FINALIZER not in finalizers:
             return
         await self._patch_meta(owner, meta, [f for f in finalizers if f != FINALIZER])
-        self._written.pop(owner, None)
         log.info("finalizer removed: the object may go", owner=owner)
 
     async def _patch_meta(self, owner: str, meta: Mapping[str, Any], finalizers: list[str]) -> None:
@@ -124,19 +123,16 @@ class KubeFeedback:
         obj = self.objects.get(owner)
         if obj is None:
             return
-        previous = self._written.get(owner)
-        if previous is None:
-            previous = dict(obj.get("status") or {})
-        new = _keep_transition_times(dict(status), previous)
-        if _news(new) == _news(previous):
+        previous = dict(obj.get("status") or {})
+        new = _without_nulls(_keep_transition_times(dict(status), previous))
+        if not merge_patch(_news(previous), _news(new)):
             return
-        patch = new | {k: None for k in previous if k not in new}
         namespace, name = owner.split("/", 1)
         try:
-            await self._client().patch(
+            res = await self._client().patch(
                 PrivateService.Status,
                 name,
-                {"status": patch},
+                {"status": merge_patch(previous, new)},
                 namespace=namespace,
                 patch_type=PatchType.MERGE,
             )
@@ -146,7 +142,8 @@ class KubeFeedback:
             raise TemporaryError(f"{owner}: status: {exc.status.message}") from exc
         except HTTPError as exc:
             raise TemporaryError(f"{owner}: status: {exc}") from exc
-        self._written[owner] = new
+        if owner in self.objects:  # what we wrote, before the watch says it
+            self.objects[owner] = plain(res)
 
     async def report_invalid(self, owner: str, problems: Sequence[str]) -> None:
         """Status Failed, with every problem, for an object whose spec is invalid."""
@@ -248,6 +245,29 @@ def _keep_transition_times(new: dict[str, Any], old: Mapping[str, Any]) -> dict[
     if "conditions" in new:
         new["conditions"] = conditions
     return new
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) that turns `old` into `new`: changed keys, nested objects
+    recursed into, and null for every key that went."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            sub = merge_patch(before, value)
+            if sub:
+                patch[key] = sub
+        elif key not in old or value != before:
+            patch[key] = value
+    patch.update({key: None for key in old if key not in new})
+    return patch
+
+
+def _without_nulls(value: Any) -> Any:
+    """What the server keeps of a merge patch: no key whose value is null (lists as they are)."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def _news(status: Mapping[str, Any]) -> dict[str, Any]:

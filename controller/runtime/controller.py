@@ -303,11 +303,13 @@ class Controller:
                 if not self.leader():  # lost while waiting for a slot
                     continue
                 state = self.states[owner]
-                report = await self._pass(owner, state, w.deleting)
+                deleting = w.deleting  # it may change during the pass: what ran is what counts
+                report = await self._pass(owner, state, deleting)
                 if report is None:
                     continue  # the spec went away meanwhile
             if (
-                w.deleting
+                deleting
+                and w.deleting
                 and report.outcome is not None
                 and not report.outcome.mutated
                 and report.outcome.requeue_after is None

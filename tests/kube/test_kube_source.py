@@ -246,3 +246,39 @@ async def test_api_failures_are_temporary_errors(kube_api: FakeApiServer, source
     stored = kube_api.get_object(PLURAL, "shop", "orders-a")
     assert stored is not None
     assert stored["status"]["phase"] == "Ready"
+
+
+async def test_status_patch_removes_nested_keys_and_skips_what_the_server_has(
+    kube_api: FakeApiServer, source: KubernetesSource
+):
+    """Compared with the status the object has (whoever wrote it): a nested key that went is
+    removed, a null is not sent as news, and a status already there is not written again."""
+    kube_api.create(ps("orders-a"))
+    await synced(source)
+    await source.feedback.report(
+        "shop/orders-a",
+        {"phase": "Ready", "drift": {"lastDetected": "t1", "corrections": 1}, "endpoint": None},
+    )
+    stored = kube_api.get_object(PLURAL, "shop", "orders-a")
+    assert stored is not None
+    assert stored["status"] == {"phase": "Ready", "drift": {"lastDetected": "t1", "corrections": 1}}
+
+    await source.feedback.report(
+        "shop/orders-a", {"phase": "Ready", "drift": {"lastDetected": None, "corrections": 1}}
+    )
+    stored = kube_api.get_object(PLURAL, "shop", "orders-a")
+    assert stored is not None
+    assert stored["status"]["drift"] == {"corrections": 1}
+
+    # another replica wrote the same status meanwhile: nothing to write
+    kube_api.patch(
+        PLURAL, "shop", "orders-a", {"status": {"phase": "Degraded"}}, subresource="status"
+    )
+    await eventually(
+        lambda: source.objects["shop/orders-a"]["status"]["phase"] == "Degraded", 10, "watched"
+    )
+    kube_api.clear_requests()
+    await source.feedback.report(
+        "shop/orders-a", {"phase": "Degraded", "drift": {"corrections": 1}, "endpoint": None}
+    )
+    assert [r for r in kube_api.requests if r.method != "GET"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -101,5 +102,82 @@ async def test_a_crashing_source_poll_is_retried(monkeypatch: pytest.MonkeyPatch
         assert source.calls >= 2
         await eventually(ctl.ready, 10, "ready")
     finally:
+        ctl.stop()
+        await asyncio.wait_for(task, 10)
+
+
+class Recording:
+    """A source's feedback that records what the controller tells it (as Kubernetes gets it)."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+        self.changed = asyncio.Event()
+
+    async def prepare(self, owner: str) -> bool:
+        return True
+
+    async def report(self, owner: str, status: Any) -> None:
+        return None
+
+    async def report_invalid(self, owner: str, problems: Any) -> None:
+        return None
+
+    async def event(self, owner: str, kind: Any, reason: str, message: str) -> None:
+        return None
+
+    async def release(self, owner: str) -> None:
+        self.calls.append("release")
+
+
+class DeletedDuringAPass(OneSpec):
+    """A source whose spec is marked for deletion (Kubernetes) once `mark` is set."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.feedback = Recording(calls)  # type: ignore[assignment]
+        self.mark = False
+
+    async def snapshot(self) -> Snapshot:
+        snap = await super().snapshot()
+        if self.mark:
+            return Snapshot(snap.specs, snap.origins, (), deleting=frozenset(snap.specs))
+        return snap
+
+
+async def test_deletion_asked_during_a_normal_pass_still_runs_a_delete_pass(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A converged apply pass that was already running when the deletion came must not count as
+    the delete pass: the spec is let go only after a real delete pass."""
+    calls: list[str] = []
+    in_pass, release = threading.Event(), threading.Event()
+    source = DeletedDuringAPass(calls)
+
+    def apply_pass(state: SpecState, *_: Any) -> PassReport:
+        calls.append("apply")
+        in_pass.set()
+        release.wait(10)
+        state.status = {"phase": "Ready"}
+        return PassReport(outcome=Outcome())
+
+    def delete_pass(state: SpecState, *_: Any) -> PassReport:
+        calls.append("delete")
+        return PassReport(outcome=Outcome())
+
+    monkeypatch.setattr(runtime, "run_pass", apply_pass)
+    monkeypatch.setattr(runtime, "run_delete_pass", delete_pass)
+    aws = AwsContext(AwsSettings(region="us-east-1"))
+    settings = RuntimeSettings(listen_host="127.0.0.1", listen_port=0, poll_seconds=0.05)
+    ctl = runtime.Controller(source, aws, settings, AlertDispatcher())
+    task = asyncio.create_task(ctl.run())
+    try:
+        await eventually(in_pass.is_set, 10, "the apply pass running")
+        source.mark = True
+        await eventually(lambda: ctl.workers["shop/orders-a"].deleting, 10, "deletion marked")
+        release.set()
+        await eventually(lambda: "release" in calls, 10, "the spec let go")
+        assert calls[:3] == ["apply", "delete", "release"]
+    finally:
+        release.set()
         ctl.stop()
         await asyncio.wait_for(task, 10)
