@@ -61,6 +61,8 @@ class KubernetesSource:
         """True while a watch is established: the cache is current."""
         self.relists = 0
         """Lists made (the first one, and one after each 410 Gone or broken watch)."""
+        self.error: str | None = None
+        """Why the last list or watch failed, in words that say what to fix."""
         self._task: asyncio.Task[None] | None = None
         self.feedback = KubeFeedback(self.client, self.objects, holder)
         self.changed = self.feedback.changed
@@ -78,7 +80,8 @@ class KubernetesSource:
         if self._task is None:
             self._task = asyncio.create_task(self._inform())
         if not self.synced:
-            raise TemporaryError(f"{self.name}: waiting for the first list of PrivateServices")
+            why = f": {self.error}" if self.error else ""
+            raise TemporaryError(f"{self.name}: waiting for the first list of PrivateServices{why}")
         specs: dict[str, Spec] = {}
         origins: dict[str, str] = {}
         warnings: dict[str, tuple[str, ...]] = {}
@@ -130,11 +133,13 @@ class KubernetesSource:
                     log.info("watch expired (410 Gone): listing again", source=self.name)
                     continue
                 failures += 1
-                log.warning("kubernetes list/watch failed", source=self.name, error=str(exc))
+                self.error = _explain(exc)
+                log.warning("kubernetes list/watch failed", source=self.name, error=self.error)
             except (HTTPError, OSError) as exc:
                 self.watching = False
                 failures += 1
-                log.warning("kubernetes list/watch failed", source=self.name, error=str(exc))
+                self.error = f"cannot reach the API server: {exc}"
+                log.warning("kubernetes list/watch failed", source=self.name, error=self.error)
             await asyncio.sleep(RELIST_BACKOFF[min(failures, len(RELIST_BACKOFF)) - 1])
 
     async def _list(self) -> str:
@@ -144,6 +149,7 @@ class KubernetesSource:
             obj = plain(item)
             fresh[owner_of(obj)] = obj
         self.relists += 1
+        self.error = None
         self.objects.clear()
         self.objects.update(fresh)
         self.synced = True
@@ -164,3 +170,19 @@ class KubernetesSource:
             else:
                 continue  # BOOKMARK
             self.changed.set()
+
+
+def _explain(exc: ApiError) -> str:
+    """An API error of list/watch, with what usually causes it."""
+    code, message = exc.status.code, exc.status.message
+    if code == 404:
+        return (
+            f"404 {message}: is the PrivateService CRD installed? "
+            "(kubectl apply -f crds/privateservice.yaml)"
+        )
+    if code in (401, 403):
+        return (
+            f"{code} {message}: the controller's service account needs list and watch on "
+            "privateservices.privateservice.io (deploy/kubernetes/base/rbac.yaml)"
+        )
+    return f"{code} {message}"

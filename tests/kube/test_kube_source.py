@@ -282,3 +282,19 @@ async def test_status_patch_removes_nested_keys_and_skips_what_the_server_has(
         "shop/orders-a", {"phase": "Degraded", "drift": {"corrections": 1}, "endpoint": None}
     )
     assert [r for r in kube_api.requests if r.method != "GET"] == []
+
+
+async def test_a_missing_crd_is_named_in_the_error(tmp_path: Path):
+    """An API server without the CRD answers 404: the source says what to install."""
+    server = FakeApiServer()  # no CRD registered
+    with server:
+        config = KubeConfig.from_file(server.write_kubeconfig(tmp_path / "kubeconfig"))
+        src = KubernetesSource(lambda: AsyncClient(config=config))
+        try:
+            with pytest.raises(TemporaryError):
+                await src.snapshot()
+            await eventually(lambda: src.error, 10, "the list to fail", every=0.05)
+            with pytest.raises(TemporaryError, match="is the PrivateService CRD installed"):
+                await src.snapshot()
+        finally:
+            await src.close()
