@@ -1,7 +1,7 @@
 """Human and JSON renderings of engine outcomes (plan, apply progress, delete).
 
 Values known only after apply print as "(known after apply)"; API key values never reach here
-(handlers do not read them). Neighbours: `controller.reconcile.engine`, `controller.cli`.
+(handlers do not read them). Neighbours: `controller.reconcile.engine`, `controller.cli_aws`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Wiring of `psctl run`: source, alerts, controller, signals; returns the exit status.
 
-Neighbours: `controller.cli` (caller), `controller.runtime.controller`, `controller.sources`,
+Neighbours: `controller.cli_run` (caller), `controller.runtime.controller`, `controller.sources`,
 `controller.alerts`.
 """
 

@@ -8,7 +8,8 @@ asyncio's signal handlers work, against the sandbox's endpoint until SIGINT/SIGT
 sandbox stops and the exit status is 0. `main` checks the options (`--run kubernetes` is
 refused: the sandbox has no Kubernetes API server) and picks one; `controller.cli` parses the
 command line and loads the `--apply` specs (applied before the controller starts with `--run`).
-Neighbours: `controller.cli`, `server`, `examples`, `controller.runtime.main`.
+Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `examples`,
+`controller.runtime.main`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from types import FrameType
 
 from controller import logging as logsetup
 from controller.aws.session import AwsContext, AwsSettings
-from controller.cli import parse_listen
+from controller.cli_run import parse_listen
 from controller.runtime.settings import RuntimeSettings
 from controller.sandbox import examples
 from controller.sandbox.server import Sandbox, announce, serve_forever

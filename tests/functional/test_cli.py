@@ -10,7 +10,7 @@ import pytest
 import yaml
 from chain import EXAMPLES, orders
 
-from controller import cli
+from controller import cli, cli_aws
 
 
 def _write(tmp_path: Path, doc: dict[str, Any], name: str = "svc.yaml") -> str:
@@ -25,12 +25,13 @@ class NoAwsError(Exception):
 
 @pytest.fixture
 def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any AWS context creation fails the test loudly."""
+    """Any AWS context creation fails the test loudly (`cli_aws.aws_context` is psctl's only
+    place that creates one, for every command)."""
 
     def refuse(*_: Any, **__: Any) -> None:
         raise NoAwsError("an AWS context was created")
 
-    monkeypatch.setattr(cli, "AwsContext", refuse)
+    monkeypatch.setattr(cli_aws, "AwsContext", refuse)
 
 
 BAD = [

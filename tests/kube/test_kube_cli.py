@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from controller import cli
+from controller import cli, cli_run
 from controller.runtime.lease import LEASE_NAME
 
 
 def test_leader_election_forms(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("POD_NAMESPACE", "privateservice-system")
-    assert cli._leader_election(None) == (None, None)
-    assert cli._leader_election("dynamodb:psctl-lease") == ("psctl-lease", None)
-    assert cli._leader_election("lease") == (None, ("privateservice-system", LEASE_NAME))
-    assert cli._leader_election("lease:ops/psctl") == (None, ("ops", "psctl"))
+    assert cli_run._leader_election(None) == (None, None)
+    assert cli_run._leader_election("dynamodb:psctl-lease") == ("psctl-lease", None)
+    assert cli_run._leader_election("lease") == (None, ("privateservice-system", LEASE_NAME))
+    assert cli_run._leader_election("lease:ops/psctl") == (None, ("ops", "psctl"))
 
 
 @pytest.mark.parametrize("value", ["dynamodb", "dynamodb:", "lease:ops", "lease:/x", "etcd:x"])

@@ -1,0 +1,148 @@
+"""The `psctl` command line's argparse parser: subcommands, their options and defaults.
+
+`parser()` builds it; `controller.cli.main` parses with it and dispatches on `command` to
+`controller.cli.COMMANDS` (bodies in `controller.cli`, `controller.cli_aws`, `controller.cli_run`;
+the sandbox's options are checked by `controller.sandbox.cli.main`). Imports nothing else of psctl
+but the version.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from controller import __version__
+
+DESCRIPTION = (
+    "psctl: parse the command line, load specs, wire AWS, run one command, pick the exit status."
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The `psctl` parser: one subcommand per entry of `controller.cli.COMMANDS`."""
+    p = argparse.ArgumentParser(prog="psctl", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"psctl {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def aws_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--region", help="AWS region (else spec.region, AWS_REGION, profile)")
+        sp.add_argument("--profile", help="AWS profile")
+        sp.add_argument("--endpoint-url", help="AWS endpoint (else AWS_ENDPOINT_URL)")
+        sp.add_argument("--retry-mode", choices=["standard", "adaptive"], default="standard")
+        sp.add_argument(
+            "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+        )
+        sp.add_argument("--log-format", default="console", choices=["console", "json"])
+
+    def files(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "-f",
+            "--filename",
+            dest="paths",
+            action="append",
+            required=True,
+            metavar="PATH",
+            help="spec file or directory (repeatable)",
+        )
+
+    def output(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    v = sub.add_parser("validate", help="check specs offline")
+    files(v)
+    v.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    def live(name: str, text: str, *, timeout: bool = False) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=text)
+        files(sp)
+        aws_opts(sp)
+        output(sp)
+        if timeout:
+            sp.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
+        return sp
+
+    live("plan", "what apply would change, per resource and field").add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there is nothing to do, 2 when there are changes",
+    )
+    live("apply", "reconcile until converged or --timeout", timeout=True)
+    live("delete", "remove owned resources in reverse order", timeout=True)
+    st = sub.add_parser("status", help="live status of each service (or of a running controller)")
+    st.add_argument(
+        "-f",
+        "--filename",
+        dest="paths",
+        action="append",
+        metavar="PATH",
+        help="spec file or directory (repeatable)",
+    )
+    st.add_argument(
+        "--controller",
+        metavar="URL",
+        help="read /status of a running `psctl run` (e.g. http://127.0.0.1:8080)",
+    )
+    aws_opts(st)
+    output(st)
+
+    run = sub.add_parser("run", help="the long-running controller")
+    run.add_argument(
+        "--source", required=True, help="a directory, s3://bucket/prefix, or kubernetes"
+    )
+    run.add_argument(
+        "--listen",
+        default="0.0.0.0:8080",
+        metavar="HOST:PORT",
+        help="serves /healthz, /readyz, /metrics and /status (default 0.0.0.0:8080)",
+    )
+    run.add_argument(
+        "--prune", action="store_true", help="delete the resources of a spec that leaves the source"
+    )
+    run.add_argument("--poll-seconds", type=float, default=10.0, help="source poll interval")
+    run.add_argument("--concurrency", type=int, default=4, help="specs reconciled at once")
+    run.add_argument(
+        "--default-sns-topic", metavar="ARN", help="alerts go here when a spec names no topic"
+    )
+    run.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="with --source kubernetes: watch this namespace only (default: every namespace)",
+    )
+    run.add_argument(
+        "--leader-election",
+        metavar="dynamodb:TABLE|lease[:NS/NAME]",
+        help="several replicas: only the holder of the lease reconciles; a DynamoDB table (ECS) "
+        "or a coordination.k8s.io Lease (default: privateservice-controller in the pod's "
+        "namespace)",
+    )
+    aws_opts(run)
+    run.set_defaults(log_format="json", log_level="info")
+
+    sub.add_parser("crd", help="print the CustomResourceDefinition")
+
+    _sandbox_options(
+        sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
+    )
+    return p
+
+
+def _sandbox_options(sb: argparse.ArgumentParser) -> None:
+    """Options of `psctl sandbox` (checked by `controller.sandbox.cli.main`)."""
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=4566)
+    sb.add_argument("--region", default="us-east-1")
+    sb.add_argument(
+        "--apply",
+        dest="apply_paths",
+        action="append",
+        metavar="PATH",
+        help="once the sandbox is up, apply these specs and print their status",
+    )
+    sb.add_argument(
+        "--run",
+        metavar="SOURCE",
+        help="then run the controller on SOURCE (a directory or s3://bucket/prefix) until "
+        "interrupted",
+    )
+    sb.add_argument("--listen", metavar="HOST:PORT", help="with --run (default 127.0.0.1:8080)")
+    sb.add_argument("--prune", action="store_true", help="with --run, as for psctl run")
+    sb.add_argument("--poll-seconds", type=float, help="with --run (default 10)")

@@ -1,0 +1,190 @@
+"""The live-AWS commands of `psctl`: plan, apply, delete, status, and the helpers they share.
+
+`load_specs` loads, validates and checks support before any AWS context exists (bad input never
+reaches AWS); `aws_context` is the one place the command line creates an `AwsContext`;
+`reconcile_specs`, `statuses` and `print_statuses` also serve `psctl sandbox --apply`.
+Neighbours: `controller.cli` (dispatch, `main`), `controller.cli_run` (`psctl run`),
+`controller.reconcile.runner`, `controller.reconcile.render`, `controller.reconcile.status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from controller.aws.session import AwsContext, AwsSettings
+from controller.errors import ControllerError
+from controller.model.support import unsupported
+from controller.reconcile import render, status
+from controller.reconcile.engine import Change, Outcome
+from controller.reconcile.runner import Reconciler
+from controller.spec.loader import load_paths
+from controller.spec.models import PrivateService
+
+
+def load_specs(paths: Sequence[str]) -> list[PrivateService] | None:
+    """Load, validate and check support; print every problem; None when any is found.
+
+    Runs before any AWS context exists, so bad input never reaches AWS.
+    """
+    docs = load_paths(paths)
+    if not docs:
+        print(f"no PrivateService documents in {', '.join(paths)}", file=sys.stderr)
+        return None
+    ok = True
+    for doc in docs:
+        for problem in doc.problems:
+            print(problem, file=sys.stderr)
+        if doc.spec is None or any(p.severity == "error" for p in doc.problems):
+            ok = False
+        elif problems := unsupported(doc.spec):
+            ok = False
+            for message in problems:
+                print(f"{doc.source}: {message}", file=sys.stderr)
+    return [d.spec for d in docs if d.spec is not None] if ok else None
+
+
+def aws_context(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> AwsContext:
+    """The AWS context of the command's --region/--profile/--endpoint-url/--retry-mode."""
+    return AwsContext(
+        AwsSettings(
+            region=args.region,
+            profile=args.profile,
+            endpoint_url=args.endpoint_url,
+            retry_mode=args.retry_mode,
+            read_cache_seconds=read_cache_seconds,
+        )
+    )
+
+
+def _progress(ps: PrivateService, change: Change) -> None:
+    for line in render.change_lines(change, verbose=False):
+        print(f"{ps.owner}: {line}", file=sys.stderr, flush=True)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """plan: one dry pass per service."""
+    specs = load_specs(args.paths)
+    if specs is None:
+        return 1
+    aws = aws_context(args)
+    items, changed = [], False
+    for ps in specs:
+        outcome = Reconciler(ps, aws).plan()
+        changed |= outcome.mutated
+        if args.output == "json":
+            items.append(
+                {
+                    "name": ps.metadata.name,
+                    "namespace": ps.metadata.namespace,
+                    "changes": [
+                        render.change_json(c) for c in outcome.changes if c.action.value != "noop"
+                    ],
+                }
+            )
+        else:
+            print(render.plan_text(ps.owner, outcome))
+        if outcome.errors:
+            for c in outcome.errors:
+                print(f"{ps.owner}: {c.key}: {c.message}", file=sys.stderr)
+    if args.output == "json":
+        print(json.dumps({"items": items}, indent=2))
+    return 2 if (changed and args.detailed_exitcode) else 0
+
+
+def reconcile_specs(
+    specs: list[PrivateService], aws: AwsContext, timeout: float, *, deleting: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """Apply (or delete) each spec until done; progress on stderr; JSON items and exit code."""
+    items, code = [], 0
+    for ps in specs:
+        rec = Reconciler(ps, aws)
+        result = (rec.delete if deleting else rec.apply)(timeout, _progress)
+        verb = "deleted" if deleting else "converged"
+        if result.converged:
+            print(f"{ps.owner}: {verb} in {result.passes} pass(es)", file=sys.stderr)
+        else:
+            code = 1
+            print(f"{ps.owner}: not {verb}: {result.reason}", file=sys.stderr)
+        items.append(
+            {
+                "name": ps.metadata.name,
+                "namespace": ps.metadata.namespace,
+                "converged": result.converged,
+                "passes": result.passes,
+                "reason": result.reason,
+                "changes": [render.change_json(c) for c in result.outcome.changes],
+            }
+        )
+    return items, code
+
+
+def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
+    """apply / delete: passes until done, progress per resource on stderr."""
+    specs = load_specs(args.paths)
+    if specs is None:
+        return 1
+    items, code = reconcile_specs(specs, aws_context(args), args.timeout, deleting=deleting)
+    if args.output == "json":
+        print(json.dumps({"items": items}, indent=2))
+    return code
+
+
+def statuses(specs: list[PrivateService], aws: AwsContext) -> list[dict[str, Any]]:
+    """The contract's status document of each spec, from one dry pass each."""
+    docs = []
+    for ps in specs:
+        rec = Reconciler(ps, aws)
+        try:
+            st = status.compute(ps, rec.plan(), rec.aws.region)
+        except ControllerError as exc:
+            st = status.compute(ps, Outcome(), rec.aws.region, error=str(exc))
+        docs.append(status.document(ps, st))
+    return docs
+
+
+def print_statuses(docs: list[dict[str, Any]]) -> None:
+    for d in docs:
+        s = d["status"]
+        print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
+        for c in s["conditions"]:
+            print(f"  {c['type']:<9} {c['status']:<6} {c['reason']}: {c['message']}")
+        if s["endpoint"]:
+            print(f"  endpoint: {s['endpoint']}")
+        if s["loadBalancerDnsName"]:
+            print(f"  nlb:      {s['loadBalancerDnsName']}")
+        if s.get("staticIps"):
+            print(f"  static IPs (for allow-lists): {', '.join(s['staticIps'])}")
+        if s.get("customDomain"):
+            domain = s["customDomain"]
+            print(f"  domain:   {domain['domainName']} -> CNAME {domain['target']}")
+
+
+def _controller_status(url: str) -> list[dict[str, Any]]:
+    """The items of a running controller's /status."""
+    with urllib.request.urlopen(f"{url.rstrip('/')}/status", timeout=10) as resp:  # noqa: S310
+        items: list[dict[str, Any]] = json.load(resp)["items"]
+    return [i for i in items if "metadata" in i]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """status: live, from one dry pass per spec, or from a running controller."""
+    if args.controller:
+        docs = _controller_status(args.controller)
+    else:
+        if not args.paths:
+            print("status needs -f PATH or --controller URL", file=sys.stderr)
+            return 1
+        specs = load_specs(args.paths)
+        if specs is None:
+            return 1
+        docs = statuses(specs, aws_context(args))
+    if args.output == "json":
+        print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
+    else:
+        print_statuses(docs)
+    return 0
