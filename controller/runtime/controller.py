@@ -45,6 +45,12 @@ from controller.sources.base import Feedback, Snapshot, Source, fingerprint
 
 log = structlog.get_logger(__name__)
 
+PHASE_EVENTS = {
+    "Provisioning": "creating AWS resources, or waiting for them to become available",
+    "Ready": "every AWS resource matches the spec",
+    "Degraded": "running, but not as specified (see the conditions)",
+    "Deleting": "deleting the AWS resources in reverse order",
+}
 STUCK_DELETE = (
     "deletion waits: fix the spec so that the controller can delete its AWS resources, or "
     "remove the finalizer privateservice.io/finalizer to leave them in place"
@@ -81,6 +87,7 @@ class Controller:
         self.states: dict[str, SpecState] = {}
         self.workers: dict[str, Worker] = {}
         self.invalid: dict[str, tuple[str, ...]] = {}
+        self._told: dict[str, str] = {}  # owner -> the last phase told as an Event
         self.stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="reconcile")
@@ -339,14 +346,24 @@ class Controller:
         if not self.leader():
             return False
         if self.feedback is not None:
+            kept = policy == "Retain"
             try:
                 await self.feedback.report(owner, state.status)
+                await self.feedback.event(
+                    owner,
+                    "Normal",
+                    "Retained" if kept else "Deleted",
+                    "deletionPolicy Retain: the AWS resources are kept, no longer managed"
+                    if kept
+                    else "every AWS resource of this service is deleted",
+                )
                 await self.feedback.release(owner)
             except TemporaryError as exc:
                 state.failures += 1
                 log.warning("finalizer removal failed", owner=owner, error=str(exc))
                 return False
             log.info("deleted", owner=owner, policy=policy)
+            self._told.pop(owner, None)
         else:
             log.info("pruned", owner=owner, policy=policy)
         return True
@@ -361,6 +378,7 @@ class Controller:
                 await feedback.report_invalid(owner, [state.problem])
             elif state.status:
                 await feedback.report(owner, state.status)
+                await self._tell_phase(feedback, owner, state.status)
             for alert in report.raised:
                 reason = {
                     "contested": "FieldContested",
@@ -371,6 +389,17 @@ class Controller:
                 await feedback.event(owner, "Warning", "ReconcileFailed", report.error)
         except TemporaryError as exc:
             log.warning("writing status or events failed", owner=owner, error=str(exc))
+
+    async def _tell_phase(self, feedback: Feedback, owner: str, status: dict[str, Any]) -> None:
+        """A Normal Event when the phase changes (Degraded is a Warning; Failed has its own)."""
+        phase = status.get("phase")
+        if phase not in PHASE_EVENTS or self._told.get(owner) == phase:
+            return
+        message = PHASE_EVENTS[phase]
+        if phase == "Ready" and status.get("endpoint"):
+            message += f": {status['endpoint']}"
+        await feedback.event(owner, "Warning" if phase == "Degraded" else "Normal", phase, message)
+        self._told[owner] = phase
 
     async def _run_in_thread(self, state: SpecState, deleting: bool) -> PassReport:
         loop = asyncio.get_running_loop()

@@ -103,6 +103,11 @@ async def test_create_edit_drift_delete(kube_api: FakeApiServer, aws: Any, runni
     )
     assert _nlbs(aws) == []  # gone before the object was let go
     await eventually(lambda: OWNER not in running.controller.states, 10, "the worker retired")
+    told = [(e["type"], e["reason"]) for e in kube_api.events("shop")]
+    for expected in [("Normal", "Ready"), ("Normal", "Deleting"), ("Normal", "Deleted")]:
+        assert expected in told, told
+    ready = next(e for e in kube_api.events("shop") if e["reason"] == "Ready")
+    assert "https://" in ready["message"]  # the endpoint
 
 
 async def test_invalid_object_gets_failed_status_and_no_aws_call(
@@ -144,6 +149,7 @@ async def test_retain_keeps_the_resources_and_lets_the_object_go(
         lambda: kube_api.get_object(PLURAL, "shop", "orders") is None, 30, "the object gone"
     )
     assert _nlbs(aws)  # kept
+    assert ("Normal", "Retained") in [(e["type"], e["reason"]) for e in kube_api.events("shop")]
 
 
 async def test_invalid_object_being_deleted_says_what_to_do(
