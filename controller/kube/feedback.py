@@ -20,8 +20,9 @@ the next pass. Neighbours: `source` (owns the cache this reads), `client`, the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
@@ -46,6 +47,17 @@ def owner_of(obj: Mapping[str, Any]) -> str:
     """`<namespace>/<name>` of an object."""
     meta = obj.get("metadata", {})
     return f"{meta.get('namespace', 'default')}/{meta.get('name', '')}"
+
+
+@contextlib.contextmanager
+def _temporary(owner: str, what: str) -> Iterator[None]:
+    """An API failure as a `TemporaryError` naming the object and the write (the cause kept)."""
+    try:
+        yield
+    except ApiError as exc:  # before HTTPError: it is one
+        raise TemporaryError(f"{owner}: {what}: {exc.status.message}") from exc
+    except HTTPError as exc:
+        raise TemporaryError(f"{owner}: {what}: {exc}") from exc
 
 
 def plain(item: Any) -> dict[str, Any]:
@@ -101,20 +113,24 @@ class KubeFeedback:
         log.info("finalizer removed: the object may go", owner=owner)
 
     async def _patch_meta(self, owner: str, meta: Mapping[str, Any], finalizers: list[str]) -> None:
-        namespace, name = owner.split("/", 1)
         patch = {"metadata": {"finalizers": finalizers, "resourceVersion": meta["resourceVersion"]}}
-        try:
-            res = await self._client().patch(
-                PrivateService, name, patch, namespace=namespace, patch_type=PatchType.MERGE
-            )
-        except ApiError as exc:
-            if exc.status.code == 404:
-                self.objects.pop(owner, None)
+        await self._patch(owner, "finalizer", PrivateService, patch)
+
+    async def _patch(self, owner: str, what: str, resource: Any, body: dict[str, Any]) -> None:
+        """Merge-patch the object (or its status); keep what the server answered in the cache,
+        so that the next pass does not patch again before the watch says the same."""
+        namespace, name = owner.split("/", 1)
+        with _temporary(owner, what):
+            try:
+                res = await self._client().patch(
+                    resource, name, body, namespace=namespace, patch_type=PatchType.MERGE
+                )
+            except ApiError as exc:
+                if exc.status.code != 404:
+                    raise
+                self.objects.pop(owner, None)  # gone: nothing left to write
                 return
-            raise TemporaryError(f"{owner}: finalizer: {exc.status.message}") from exc
-        except HTTPError as exc:
-            raise TemporaryError(f"{owner}: finalizer: {exc}") from exc
-        if owner in self.objects:  # the watch will say the same; don't patch twice meanwhile
+        if owner in self.objects:
             self.objects[owner] = plain(res)
 
     # -- status --------------------------------------------------------------------------
@@ -127,23 +143,9 @@ class KubeFeedback:
         new = _without_nulls(_keep_transition_times(dict(status), previous))
         if not merge_patch(_news(previous), _news(new)):
             return
-        namespace, name = owner.split("/", 1)
-        try:
-            res = await self._client().patch(
-                PrivateService.Status,
-                name,
-                {"status": merge_patch(previous, new)},
-                namespace=namespace,
-                patch_type=PatchType.MERGE,
-            )
-        except ApiError as exc:
-            if exc.status.code == 404:
-                return
-            raise TemporaryError(f"{owner}: status: {exc.status.message}") from exc
-        except HTTPError as exc:
-            raise TemporaryError(f"{owner}: status: {exc}") from exc
-        if owner in self.objects:  # what we wrote, before the watch says it
-            self.objects[owner] = plain(res)
+        await self._patch(
+            owner, "status", PrivateService.Status, {"status": merge_patch(previous, new)}
+        )
 
     async def report_invalid(self, owner: str, problems: Sequence[str]) -> None:
         """Status Failed, with every problem, for an object whose spec is invalid."""
@@ -164,7 +166,7 @@ class KubeFeedback:
         namespace, name = owner.split("/", 1)
         now, stamp = time.monotonic(), _now()
         seen = self._events.get(key)
-        try:
+        with _temporary(owner, "event"):
             if seen is not None and now - seen[2] < EVENT_WINDOW:
                 event_name, count, first = seen
                 patch = {"count": count + 1, "lastTimestamp": stamp}
@@ -198,10 +200,6 @@ class KubeFeedback:
                     }
                 )
             )
-        except ApiError as exc:
-            raise TemporaryError(f"{owner}: event: {exc.status.message}") from exc
-        except HTTPError as exc:
-            raise TemporaryError(f"{owner}: event: {exc}") from exc
         created_name = created.metadata.name if created.metadata else None
         self._events[key] = (created_name or "", 1, now)
         if len(self._events) > 4096:  # forget the oldest half: aggregation is best effort

@@ -77,13 +77,10 @@ class KubeLease(LeaseBase):
                 transitions=(spec.leaseTransitions or 0) + (1 if taking_over else 0),
             )
             await self.client.replace(lease)
-        except ApiError as exc:
-            if exc.status.code in (409, 422):  # another replica wrote first
-                return False
-            log.warning("lease call failed", call="acquire", error=str(exc))
-            return False
-        except HTTPError as exc:
-            log.warning("lease call failed", call="acquire", error=str(exc))
+        except HTTPError as exc:  # ApiError too
+            raced = isinstance(exc, ApiError) and exc.status.code in (409, 422)
+            if not raced:  # a race is expected: another replica wrote first
+                log.warning("lease call failed", call="acquire", error=str(exc))
             return False
         return True
 
@@ -97,10 +94,7 @@ class KubeLease(LeaseBase):
                 return False
             lease.spec = self._spec(acquired=spec.acquireTime, previous=spec)
             await self.client.replace(lease)
-        except ApiError as exc:  # a 409: someone wrote between our read and write; retry
-            log.warning("lease call failed", call="renew", error=str(exc))
-            return False
-        except HTTPError as exc:  # the local deadline decides when leadership ends
+        except HTTPError as exc:  # a 409 or no answer: retry; the local deadline decides the end
             log.warning("lease call failed", call="renew", error=str(exc))
             return False
         return True

@@ -127,18 +127,17 @@ class KubernetesSource:
                 version = await self._list()
                 failures = 0
                 await self._watch(version)
-            except ApiError as exc:
+            except (HTTPError, OSError) as exc:  # ApiError (an answer) is an HTTPError too
                 self.watching = False
-                if exc.status.code == 410:
+                if isinstance(exc, ApiError) and exc.status.code == 410:
                     log.info("watch expired (410 Gone): listing again", source=self.name)
                     continue
                 failures += 1
-                self.error = _explain(exc)
-                log.warning("kubernetes list/watch failed", source=self.name, error=self.error)
-            except (HTTPError, OSError) as exc:
-                self.watching = False
-                failures += 1
-                self.error = f"cannot reach the API server: {exc}"
+                self.error = (
+                    _explain(exc)
+                    if isinstance(exc, ApiError)
+                    else f"cannot reach the API server: {exc}"
+                )
                 log.warning("kubernetes list/watch failed", source=self.name, error=self.error)
             await asyncio.sleep(RELIST_BACKOFF[min(failures, len(RELIST_BACKOFF)) - 1])
 
