@@ -3,15 +3,19 @@
 kopf's shape: one queue per object (here an asyncio.Event per spec, so that events for the same
 spec coalesce into one pass), one pass per spec at a time, a bound on passes across specs, a
 resync timer per spec (`drift.resyncSeconds`), backoff with jitter after temporary failures and a
-slow retry after permanent ones. boto3 is synchronous: passes run in a thread pool so the loop
-stays free for the source, the alerts and the HTTP server. SIGTERM stops new passes, lets the
-in-flight ones finish (up to a grace period), and returns.
+slow retry after permanent ones. Each worker knows why it woke (`slots.Wake`): the slots are a
+priority gate where first passes, changes, requeues, retries, deletions and checks after drift go
+before routine resyncs, and the routine resyncs of settled specs are spaced within the API
+Gateway budget (`pacing`, `effectiveResyncSeconds`). boto3 is synchronous: passes run in a
+thread pool so the loop stays free for the source, the alerts and the HTTP server. SIGTERM stops
+new passes, lets the in-flight ones finish (up to a grace period), and returns.
 With a `lease` (several replicas, `--leader-election`), workers start passes only while the lease
 is held, and the AWS context refuses every mutating call once it is lost (a pass in flight then
 fails with `FencedError` before sending it; a call already on the wire may still land, within the
 lease's margin); status and events go back to the source only from the leader. The HTTP server
 serves either way. Taking the lease wakes every worker.
-Neighbours: `step` (one pass), `server`, `metrics`, `controller.sources`, `controller.alerts`.
+Neighbours: `step` (one pass), `slots`, `pacing`, `server`, `metrics`, `controller.sources`,
+`controller.alerts`.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ from controller.errors import TemporaryError
 from controller.reconcile import status as status_doc
 from controller.runtime.lease import LeaseBase
 from controller.runtime.metrics import Metrics
+from controller.runtime.pacing import ResyncPacer, apigateway_calls
 from controller.runtime.server import StatusServer
 from controller.runtime.settings import RuntimeSettings
+from controller.runtime.slots import PriorityGate, Wake, most_urgent
 from controller.runtime.step import (
     Correction,
     PassReport,
@@ -59,12 +65,31 @@ STUCK_DELETE = (
 
 @dataclass
 class Worker:
-    """The asyncio side of one spec: its wake-up event, next resync, and task."""
+    """The asyncio side of one spec: its wake-up event, next pass, why, and task."""
 
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     next_at: float | None = None
+    due: Wake = Wake.RESYNC
+    """Why the pass at `next_at` runs (set after each pass)."""
+    woken: Wake | None = None
+    """Why the worker was woken before its time (None: only to look at `next_at` again)."""
+    reason: Wake | None = None
+    """Why the last (or current) pass ran."""
     deleting: bool = False
     task: asyncio.Task[None] | None = None
+
+    def poke(self, reason: Wake) -> None:
+        """Wake the worker now, for `reason` (the most urgent of the pending reasons counts)."""
+        self.woken = most_urgent(self.woken, reason)
+        self.wake.set()
+
+    def take(self, now: float) -> Wake | None:
+        """The reason for a pass now (clears it), or None when nothing is due yet."""
+        timer = self.due if self.next_at is not None and now >= self.next_at else None
+        reason, self.woken = most_urgent(self.woken, timer), None
+        if reason is not None and self.deleting:
+            reason = Wake.DELETE
+        return reason
 
 
 class Controller:
@@ -89,7 +114,11 @@ class Controller:
         self.invalid: dict[str, tuple[str, ...]] = {}
         self._told: dict[str, str] = {}  # owner -> the last phase told as an Event
         self.stopping = asyncio.Event()
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        self.slots = PriorityGate(settings.concurrency)
+        self.pacer = ResyncPacer(
+            settings.read_budget_per_second, lambda: apigateway_calls(aws.counter)
+        )
+        self.pacer.register(self.metrics.registry)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="reconcile")
         self._first_round: set[str] | None = None
         self._in_flight = 0
@@ -113,7 +142,7 @@ class Controller:
         log.info("stopping: finishing in-flight passes", in_flight=self._in_flight)
         poller.cancel()
         for w in self.workers.values():
-            w.wake.set()
+            w.wake.set()  # no reason: the worker sees `stopping`
         tasks = [w.task for w in self.workers.values() if w.task is not None]
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
@@ -152,7 +181,7 @@ class Controller:
             while not self.stopping.is_set():
                 await self.lease.leading.wait()
                 for w in self.workers.values():
-                    w.wake.set()
+                    w.poke(Wake.RESYNC)  # a reason kept while standing by still counts
                 await self.lease.standby.wait()
         finally:
             keeper.cancel()
@@ -230,14 +259,14 @@ class Controller:
                 self.states[owner] = SpecState(spec=ps, fingerprint=fp, origin=snap.origins[owner])
                 self.workers[owner] = Worker()
                 self.workers[owner].task = asyncio.create_task(self._work(owner))
-                self.workers[owner].wake.set()
+                self.workers[owner].poke(Wake.CREATE)
             elif state.fingerprint != fp or state.problem:
                 log.info("spec changed", owner=owner)
                 state.spec, state.fingerprint, state.reconciler = ps, fp, None
                 state.failures, state.problem = 0, None
                 self.contests.clear(owner)
                 self.workers[owner].deleting = False
-                self.workers[owner].wake.set()
+                self.workers[owner].poke(Wake.CHANGE)
         self._mark_deleting(snap.deleting)
         for owner in [o for o in self.states if o not in snap.specs]:
             if owner in broken:  # a typo in its document is not a removal
@@ -257,7 +286,7 @@ class Controller:
                         policy=state.spec.spec.deletion_policy,
                     )
                     self.workers[owner].deleting = True
-                    self.workers[owner].wake.set()
+                    self.workers[owner].poke(Wake.DELETE)
             else:
                 log.info(
                     "spec removed from the source: its AWS resources stay (no --prune)", owner=owner
@@ -277,11 +306,12 @@ class Controller:
                     policy=self.states[owner].spec.spec.deletion_policy,
                 )
                 worker.deleting = True
-                worker.wake.set()
+                worker.poke(Wake.DELETE)
 
     def _forget(self, owner: str) -> None:
         worker = self.workers.pop(owner, None)
         self.states.pop(owner, None)
+        self.pacer.unsettle(owner)
         if worker and worker.task:
             worker.task.cancel()
         if self._first_round is not None:
@@ -300,20 +330,16 @@ class Controller:
             if self.stopping.is_set() or owner not in self.states:
                 return
             w.wake.clear()
+            reason = w.take(loop.time())
+            if reason is None:
+                continue  # woken to look at its time again, and not due yet
             if not self.leader():  # a standby: the pass waits for the lease (which wakes it)
+                w.woken, w.next_at = reason, None
                 continue
-            self.metrics.queue_depth.inc()
-            async with self._slots:
-                self.metrics.queue_depth.dec()
-                if self.stopping.is_set():
-                    return
-                if not self.leader():  # lost while waiting for a slot
-                    continue
-                state = self.states[owner]
-                deleting = w.deleting  # it may change during the pass: what ran is what counts
-                report = await self._pass(owner, state, deleting)
-                if report is None:
-                    continue  # the spec went away meanwhile
+            ran = await self._slot_pass(owner, w, reason)
+            if ran is None:
+                continue
+            state, deleting, report = ran
             if (
                 deleting
                 and w.deleting
@@ -326,9 +352,39 @@ class Controller:
                     self._forget(owner)
                     return
                 w.next_at = loop.time() + self._backoff(max(state.failures, 1))
+                w.due = Wake.DELETE
                 continue
-            w.next_at = loop.time() + self._after(owner, state, report)
+            delay = self._after(owner, state, report)
+            w.due = Wake.DELETE if w.deleting else _due(report)
+            if w.due is Wake.RESYNC and not report.skipped:  # settled: paced within the budget
+                w.next_at = self.pacer.settle(owner, loop.time(), delay)
+            else:
+                w.next_at = loop.time() + delay
             await self._feed(owner, state, report)
+
+    async def _slot_pass(
+        self, owner: str, w: Worker, reason: Wake
+    ) -> tuple[SpecState, bool, PassReport] | None:
+        """Wait for a slot at the gate (urgent first), then run the pass: what ran, or None."""
+        self.pacer.unsettle(owner)
+        w.reason = reason
+        self.metrics.queue_depth.inc()
+        async with self.slots.slot(reason.urgent):
+            self.metrics.queue_depth.dec()
+            if self.stopping.is_set():
+                return None
+            if not self.leader():  # lost while waiting for a slot
+                w.woken, w.next_at = most_urgent(w.woken, reason), None
+                return None
+            state = self.states[owner]
+            deleting = w.deleting  # it may change during the pass: what ran is what counts
+            routine = reason is Wake.RESYNC and not deleting
+            self.pacer.started(routine)
+            try:
+                report = await self._pass(owner, state, deleting)
+            finally:
+                self.pacer.finished(routine)
+        return None if report is None else (state, deleting, report)
 
     async def _pass(self, owner: str, state: SpecState, deleting: bool) -> PassReport | None:
         """Prepare the spec in its source (a finalizer), then run one pass in a thread."""
@@ -423,6 +479,7 @@ class Controller:
         m = self.metrics
         m.duration.observe(report.duration)
         m.sync_aws_calls(self.aws.counter.outcomes)
+        m.sync_aws_budget(self.aws.counter.throttled(), self.aws.budget_waits())
         for alert in report.alerts:
             self._raise(alert, state)
             report.raised.append(alert)
@@ -503,9 +560,22 @@ class Controller:
             "kind": "List",
             "ready": self.ready(),
             "leader": self.leader(),
+            "effectiveResyncSeconds": self.pacer.effective(),
             "items": items,
         }
 
     def _render_metrics(self) -> bytes:
         self.metrics.sync_aws_calls(self.aws.counter.outcomes)
+        self.metrics.sync_aws_budget(self.aws.counter.throttled(), self.aws.budget_waits())
         return self.metrics.render()
+
+
+def _due(report: PassReport) -> Wake:
+    """Why the next pass of a spec runs, from what its last pass did."""
+    if report.error:
+        return Wake.RETRY
+    if report.requeue_after is not None:
+        return Wake.REQUEUE
+    if report.alerts:
+        return Wake.DRIFT
+    return Wake.RESYNC

@@ -33,6 +33,9 @@ class RuntimeSettings:
     """A field corrected more than this many times ..."""
     contested_seconds: float = 600.0
     """... within this many seconds is contested: the controller stops fighting it."""
+    read_budget_per_second: float | None = 5.0
+    """API Gateway calls per second routine checks of settled specs may spend (the account has
+    10/s, shared): more settled specs than fit stretch the resync (`pacing`); None: no limit."""
     read_cache_seconds: float = 2.0
     """Identical API Gateway reads within this long are sent once (10 calls/s per account)."""
     shutdown_grace_seconds: float = 25.0

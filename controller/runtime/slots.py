@@ -1,0 +1,96 @@
+"""Why a spec's worker woke, and the priority gate its pass waits at for one of the slots.
+
+`psctl run` bounds the passes running at once (`RuntimeSettings.concurrency`). A first-come gate
+let 1,000 new specs queue behind routine resyncs of settled ones (issue 9), so the gate has two
+classes: urgent passes (a spec's first pass, a spec change, a requeue the engine asked for, a
+retry after a failure, a deletion, a check after drift) go before routine resyncs (a settled spec
+whose timer expired). Within a class, first come first served. Routine passes are never dropped:
+they run as soon as no urgent pass waits, which under a burst of new specs is intended.
+Neighbours: `controller.runtime.controller` (wakes workers, takes slots), `.pacing` (when the
+routine resyncs are due).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import heapq
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class Wake(enum.Enum):
+    """Why a worker runs its next pass."""
+
+    CREATE = "create"  # the spec's first pass
+    CHANGE = "change"  # the spec changed in its source
+    REQUEUE = "requeue"  # the engine asked to come back (after a mutation, or a wait)
+    RETRY = "retry"  # the last pass failed
+    DRIFT = "drift"  # the last pass found drift
+    DELETE = "delete"  # the spec is being deleted
+    RESYNC = "resync"  # a settled spec's resync timer expired: routine
+
+    @property
+    def urgent(self) -> bool:
+        """Everything but a routine resync goes first."""
+        return self is not Wake.RESYNC
+
+
+def most_urgent(a: Wake | None, b: Wake | None) -> Wake | None:
+    """Of two pending reasons, the one that ranks higher (the first on a tie)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return b if b.urgent and not a.urgent else a
+
+
+class PriorityGate:
+    """A semaphore whose waiters are served urgent first, then in arrival order."""
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    @property
+    def waiting(self) -> int:
+        """Passes waiting for a slot (cancelled waits excluded)."""
+        return sum(not fut.done() for *_, fut in self._waiters)
+
+    def waiting_urgent(self) -> int:
+        """Urgent passes waiting for a slot."""
+        return sum(rank == 0 and not fut.done() for rank, _, fut in self._waiters)
+
+    async def acquire(self, urgent: bool) -> None:
+        """Take a slot; wait behind every urgent waiter (and, if routine, every waiter)."""
+        if self.free > 0 and not self.waiting:
+            self.free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._seq), fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():  # granted just as it was cancelled: pass on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        """Give the slot to the first waiter in line, or free it."""
+        while self._waiters:
+            *_, fut = heapq.heappop(self._waiters)
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.free += 1
+
+    @asynccontextmanager
+    async def slot(self, urgent: bool) -> AsyncIterator[None]:
+        """`async with gate.slot(urgent):` one pass."""
+        await self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()
