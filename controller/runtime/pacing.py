@@ -9,7 +9,8 @@ them cannot each be checked every `drift.resyncSeconds` within
 configured: an exponentially weighted average, over windows of routine passes during which no
 urgent pass ran, of the API Gateway calls the shared `CallCounter` saw per routine pass (passes
 run concurrently on one counter, so a window of routine passes only is what can be attributed).
-Until a first window closes, the average over every pass so far stands in.
+Until a first window closes, the average over every pass so far (those in flight included)
+stands in.
 Neighbours: `controller.runtime.controller` (asks for next times, reports passes),
 `controller.aws.session` (`CallCounter`), `.slots` (which passes are routine).
 """
@@ -41,7 +42,7 @@ class ResyncPacer:
         self.per_check: float | None = None  # the measured average, once a window closed
         self.settled: set[str] = set()  # owners whose next pass is a routine resync
         self.shortest_resync: dict[str, float] = {}
-        self._passes = 0
+        self._passes = 0  # started
         self._urgent_running = 0
         self._window_start = calls()
         self._window_routine = 0
@@ -51,13 +52,13 @@ class ResyncPacer:
     # -- measuring ----------------------------------------------------------------------
     def started(self, routine: bool) -> None:
         """A pass takes a slot; an urgent one spoils the current window."""
+        self._passes += 1
         if not routine:
             self._urgent_running += 1
             self._window_clean = False
 
     def finished(self, routine: bool) -> None:
         """A pass ended; closes a window every `WINDOW` routine passes."""
-        self._passes += 1
         if not routine:
             self._urgent_running -= 1
             return
