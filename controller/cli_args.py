@@ -3,7 +3,7 @@
 `parser()` builds it; `controller.cli.main` parses with it and dispatches on `command` to
 `controller.cli.COMMANDS` (bodies in `controller.cli`, `controller.cli_aws`, `controller.cli_run`;
 the sandbox's options are checked by `controller.sandbox.cli.main`). Imports nothing else of psctl
-but the version.
+but the version and `controller.aws.budget` (standard library only), which checks `--aws-budget`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,28 @@ from __future__ import annotations
 import argparse
 
 from controller import __version__
+from controller.aws.budget import FAMILIES, OFF, parse_budget
 
 DESCRIPTION = (
     "psctl: parse the command line, load specs, wire AWS, run one command, pick the exit status."
 )
+
+
+BUDGET_HELP = (
+    "client-side AWS call budget: FAMILY=REQ_PER_S,... (families: "
+    + ", ".join(FAMILIES)
+    + "; share=F for the rest), or off (default: half of every published quota)"
+)
+
+
+def budget_arg(text: str) -> str:
+    """argparse `type` of `--aws-budget`: the text itself once `parse_budget` accepts it."""
+    if text.strip().lower() != OFF:
+        try:
+            parse_budget(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--profile", help="AWS profile")
         sp.add_argument("--endpoint-url", help="AWS endpoint (else AWS_ENDPOINT_URL)")
         sp.add_argument("--retry-mode", choices=["standard", "adaptive"], default="standard")
+        sp.add_argument("--aws-budget", metavar="SPEC", type=budget_arg, help=BUDGET_HELP)
         sp.add_argument(
             "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
         )
@@ -146,3 +165,9 @@ def _sandbox_options(sb: argparse.ArgumentParser) -> None:
     sb.add_argument("--listen", metavar="HOST:PORT", help="with --run (default 127.0.0.1:8080)")
     sb.add_argument("--prune", action="store_true", help="with --run, as for psctl run")
     sb.add_argument("--poll-seconds", type=float, help="with --run (default 10)")
+    sb.add_argument(
+        "--aws-budget",
+        metavar="SPEC",
+        type=budget_arg,
+        help="as for psctl run (default: none, as the sandbox is on loopback)",
+    )

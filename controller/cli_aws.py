@@ -49,7 +49,8 @@ def load_specs(paths: Sequence[str]) -> list[PrivateService] | None:
 
 
 def aws_context(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> AwsContext:
-    """The AWS context of the command's --region/--profile/--endpoint-url/--retry-mode."""
+    """The AWS context of the command's --region/--profile/--endpoint-url/--retry-mode and
+    --aws-budget."""
     return AwsContext(
         AwsSettings(
             region=args.region,
@@ -57,6 +58,7 @@ def aws_context(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> Aw
             endpoint_url=args.endpoint_url,
             retry_mode=args.retry_mode,
             read_cache_seconds=read_cache_seconds,
+            budget=args.aws_budget,
         )
     )
 

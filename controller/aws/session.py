@@ -4,7 +4,10 @@ Settings come from the usual places (environment including `AWS_ENDPOINT_URL`, p
 command line's `--region`, `--profile` and `--endpoint-url` on top. Retries use botocore's
 `standard` mode (or `adaptive`). Every API call is counted by service and operation, and mutating
 calls apart, so that tests can prove "no mutating call" and benchmarks can print call budgets.
-Neighbours: `controller.handlers` (the only users of the clients).
+Every HTTP attempt (retries too) first waits for the client-side budget (`controller.aws.budget`,
+one per context, shared with its `for_region` siblings), and every throttled attempt is counted
+(`CallCounter.throttles`), also when botocore's retry then succeeded.
+Neighbours: `controller.handlers` (the only users of the clients), `controller.aws.budget`.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 
+from controller.aws.budget import Budget, BudgetSpec, make_budget
 from controller.aws.cache import HIT, ReadCache
 from controller.errors import FencedError
 
@@ -75,12 +81,24 @@ class CallCounter:
 
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    throttles: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Throttled HTTP attempts by (service, operation), retried ones included."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record_outcome(self, service: str, operation: str, outcome: str) -> None:
         """Count how one call ended: `ok`, `error` or `throttled` (after botocore's retries)."""
         with self._lock:
             self.outcomes[(service, operation, outcome)] += 1
+
+    def record_throttle(self, service: str, operation: str) -> None:
+        """Count one HTTP attempt that AWS answered with a throttling error."""
+        with self._lock:
+            self.throttles[(service, operation)] += 1
+
+    def throttled(self) -> Counter[tuple[str, str]]:
+        """A copy of the throttled attempts so far."""
+        with self._lock:
+            return Counter(self.throttles)
 
     def record(self, service: str, operation: str) -> None:
         """Count one call."""
@@ -112,6 +130,10 @@ class AwsSettings:
     retry_mode: Literal["standard", "adaptive"] = "standard"
     max_attempts: int = 5
     read_cache_seconds: float = 0.0  # > 0: share identical API Gateway reads (see aws.cache)
+    budget: BudgetSpec = None
+    """The client-side budget (see aws.budget): None is the default share of every family,
+    except on a loopback endpoint (the sandbox), which has no AWS quotas; `off` is none at all;
+    else `parse_budget`'s string or mapping, which applies to every endpoint."""
 
 
 class AwsContext:
@@ -143,6 +165,14 @@ class AwsContext:
             if self.settings.read_cache_seconds > 0
             else None
         )
+        self.budget: Budget | None = make_budget(self.settings.budget)
+        """Shared by every client, thread and spec of this context and its `for_region`
+        siblings: AWS's quotas are per Region, so one budget for all Regions is stricter than
+        needed, never looser (and this controller rarely spans Regions)."""
+
+    def budget_waits(self) -> dict[str, float]:
+        """Seconds waited for the budget so far, per family (empty without a budget)."""
+        return self.budget.waited() if self.budget is not None else {}
 
     def for_region(self, region: str | None) -> AwsContext:
         """This context, or a sibling for another region sharing the counter."""
@@ -155,9 +185,11 @@ class AwsContext:
             retry_mode=self.settings.retry_mode,
             max_attempts=self.settings.max_attempts,
             read_cache_seconds=self.settings.read_cache_seconds,
+            budget=self.settings.budget,
         )
         sibling = AwsContext(settings, self.counter)
         sibling.write_gate = self.write_gate
+        sibling.budget = self.budget
         return sibling
 
     def client(self, service: str) -> Any:
@@ -175,12 +207,33 @@ class AwsContext:
                     events.register("after-call.*.*", self.cache.after_call)
                 events.register("before-call.*.*", self._count)
                 events.register("after-call.*.*", self._outcome)
+                if self._budgeted(client.meta.endpoint_url):  # once per HTTP attempt
+                    events.register("before-send.*.*", partial(self._spend, service))
+                events.register("needs-retry.*.*", self._attempt)  # once per HTTP attempt
                 self._clients[service] = client
             return client
 
     @staticmethod
     def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["psctl_params"] = params  # the cache keys what it stores by the request
+
+    def _budgeted(self, endpoint_url: str) -> bool:
+        if self.budget is None:
+            return False
+        host = urlsplit(endpoint_url).hostname or ""
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        return self.settings.budget is not None or not loopback
+
+    def _spend(self, service: str, event_name: str, **_: Any) -> None:
+        if self.budget is not None:  # None: returning None lets botocore send the request
+            self.budget.acquire(service, event_name.rsplit(".", 1)[-1])
+
+    def _attempt(self, response: Any, operation: Any, **_: Any) -> None:
+        if response is None:  # no HTTP answer (connection error): nothing AWS throttled
+            return
+        code = str((response[1] or {}).get("Error", {}).get("Code", ""))
+        if code in THROTTLE_CODES:
+            self.counter.record_throttle(operation.service_model.service_name, operation.name)
 
     def _outcome(
         self, model: Any, http_response: Any, parsed: Any, context: dict[str, Any], **_: Any

@@ -1,13 +1,16 @@
 """Prometheus metrics of the controller, in a registry of its own (one per controller instance).
 
 Series: reconciles by result and their duration; drifts detected and corrected by component and
-field; AWS calls by service, operation and outcome (throttles apart); queue depth; specs by phase.
+field; AWS calls by service, operation and outcome (throttles apart); throttled HTTP attempts
+(retried ones too); seconds waited for the client-side budget by family (`controller.aws.budget`);
+queue depth; specs by phase.
 Neighbours: `controller.runtime.controller` (updates), `controller.runtime.server` (serves).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client import Counter as PromCounter
@@ -42,12 +45,26 @@ class Metrics:
             ["service", "operation", "outcome"],
             registry=r,
         )
+        self.aws_throttles = PromCounter(
+            "psctl_aws_throttles",
+            "Throttled AWS HTTP attempts received, those botocore retried included",
+            ["service", "operation"],
+            registry=r,
+        )
+        self.aws_budget_wait = PromCounter(
+            "psctl_aws_budget_wait_seconds",
+            "Seconds AWS calls waited for the client-side budget, summed over threads",
+            ["family"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "psctl_queue_depth", "Specs waiting for a reconcile slot", registry=r
         )
         self.specs = Gauge("psctl_specs", "Specs by phase", ["phase"], registry=r)
         self.alerts = PromCounter("psctl_alerts", "Alerts raised by kind", ["kind"], registry=r)
         self._seen: Counter[tuple[str, str, str]] = Counter()
+        self._seen_throttles: Counter[tuple[str, str]] = Counter()
+        self._seen_waits: dict[str, float] = {}
 
     def sync_aws_calls(self, outcomes: Counter[tuple[str, str, str]]) -> None:
         """Advance the AWS call counters to the totals an AwsContext has counted."""
@@ -56,6 +73,19 @@ class Metrics:
             if delta > 0:
                 self.aws_calls.labels(*key).inc(delta)
                 self._seen[key] = total
+
+    def sync_aws_budget(
+        self, throttles: Counter[tuple[str, str]], waited: Mapping[str, float]
+    ) -> None:
+        """Advance the throttle and budget-wait counters to an AwsContext's totals."""
+        for key, count in throttles.items():
+            if (delta := count - self._seen_throttles[key]) > 0:
+                self.aws_throttles.labels(*key).inc(delta)
+                self._seen_throttles[key] = count
+        for family, seconds in waited.items():
+            if (more := seconds - self._seen_waits.get(family, 0.0)) > 0:
+                self.aws_budget_wait.labels(family).inc(more)
+                self._seen_waits[family] = seconds
 
     def set_phases(self, phases: Counter[str]) -> None:
         """Specs by phase, every phase present (zero when none)."""

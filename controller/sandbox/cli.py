@@ -5,9 +5,11 @@ examples expect (`examples.prepare`) and applies the specs once it is up. `run` 
 sandbox's server runs in its own threads (the `Sandbox` context manager) while the long-running
 controller (`controller.runtime.main.run_controller`) runs in this, the main, thread, where
 asyncio's signal handlers work, against the sandbox's endpoint until SIGINT/SIGTERM; then the
-sandbox stops and the exit status is 0. `main` checks the options (`--run kubernetes` is
-refused: the sandbox has no Kubernetes API server) and picks one; `controller.cli` parses the
-command line and loads the `--apply` specs (applied before the controller starts with `--run`).
+sandbox stops and the exit status is 0. `--aws-budget` budgets the contexts' calls (by default
+none: the sandbox is on loopback, see `controller.aws.session.AwsSettings.budget`). `main` checks
+the options (`--run kubernetes` is refused: the sandbox has no Kubernetes API server) and picks
+one; `controller.cli` parses the command line and loads the `--apply` specs (applied before the
+controller starts with `--run`).
 Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `examples`,
 `controller.runtime.main`.
 """
@@ -31,23 +33,32 @@ ApplySpecs = Callable[[AwsContext], None]
 """Applies the `--apply` specs on an AWS context and prints their status."""
 
 
-def _context(sandbox: Sandbox, read_cache_seconds: float = 0.0) -> AwsContext:
+def _context(
+    sandbox: Sandbox, read_cache_seconds: float = 0.0, budget: str | None = None
+) -> AwsContext:
     return AwsContext(
         AwsSettings(
             region=sandbox.region,
             endpoint_url=sandbox.endpoint_url,
             read_cache_seconds=read_cache_seconds,
+            budget=budget,
         )
     )
 
 
-def serve(host: str, port: int, region: str, apply: ApplySpecs | None = None) -> None:
+def serve(
+    host: str,
+    port: int,
+    region: str,
+    apply: ApplySpecs | None = None,
+    budget: str | None = None,
+) -> None:
     """The sandbox until SIGINT/SIGTERM; with `apply`, the examples' prerequisites and specs."""
 
     def on_ready(sandbox: Sandbox) -> None:
         examples.prepare(sandbox.access())  # what the examples expect: an authorizer, instances
         if apply is not None:
-            apply(_context(sandbox))
+            apply(_context(sandbox, budget=budget))
         print(
             "# the sandbox keeps running: use the exports above with psctl plan/status/delete",
             flush=True,
@@ -67,6 +78,7 @@ def run(
     source: str,
     settings: RuntimeSettings,
     apply: ApplySpecs | None = None,
+    budget: str | None = None,
 ) -> int:
     """Sandbox, examples' prerequisites, `apply` if any, then the controller on `source` until
     SIGINT/SIGTERM; 0 after a clean stop (also when stopped before the controller started)."""
@@ -78,14 +90,15 @@ def run(
             announce(sandbox)
             examples.prepare(sandbox.access())
             if apply is not None:
-                apply(_context(sandbox))
+                apply(_context(sandbox, budget=budget))
             print(
                 f"# the controller runs on {source} (/status on "
                 f"{settings.listen_host}:{settings.listen_port}, logs on stderr);"
                 " Ctrl-C stops it and the sandbox",
                 flush=True,
             )
-            return run_controller(source, _context(sandbox, settings.read_cache_seconds), settings)
+            aws = _context(sandbox, settings.read_cache_seconds, budget)
+            return run_controller(source, aws, settings)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -105,7 +118,7 @@ def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
         if args.listen or args.prune or args.poll_seconds is not None:
             print("--listen, --prune and --poll-seconds need --run SOURCE", file=sys.stderr)
             return 1
-        serve(args.host, args.port, args.region, apply)
+        serve(args.host, args.port, args.region, apply, args.aws_budget)
         return 0
     listen = parse_listen(args.listen or "127.0.0.1:8080")
     if listen is None:
@@ -117,4 +130,4 @@ def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
         prune=args.prune,
         poll_seconds=10.0 if args.poll_seconds is None else args.poll_seconds,
     )
-    return run(args.host, args.port, args.region, args.run, settings, apply)
+    return run(args.host, args.port, args.region, args.run, settings, apply, args.aws_budget)
