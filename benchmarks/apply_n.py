@@ -85,16 +85,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--read-cache", type=float, default=5.0)
     args = parser.parse_args()
     logsetup.configure("error")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with Sandbox(vpc_link_seconds=1.0) as sandbox:
         access = sandbox.access()
         os.environ.update(access.env)  # the sandbox's credentials and region
-        aws = AwsContext(AwsSettings(region=access.region, endpoint_url=access.endpoint_url))
+        settings = AwsSettings(
+            region=access.region,
+            endpoint_url=access.endpoint_url,
+            read_cache_seconds=args.read_cache,
+        )
         services = specs(args.services)
-        run("apply from scratch", services, aws, args.workers)
-        run("re-apply, nothing to do", services, aws, args.workers)
+        # each round in a context of its own, as two `psctl apply` runs would be
+        run("apply from scratch", services, AwsContext(settings), args.workers)
+        run("re-apply, nothing to do", services, AwsContext(settings), args.workers)
     print("\n(* = mutating)")
     return 0
 

@@ -1,12 +1,24 @@
-"""A short-lived cache of read calls, at botocore's level, shared by every pass of a process.
+"""The read snapshot: every AWS read of the chain, at botocore's level, shared by every pass.
 
-API Gateway's control plane allows 10 calls per second per account, and the account-wide lists
-(GetRestApis, GetUsagePlans, GetApiKeys, GetVpcLinks) are read by every service's pass. Within
-`ttl` seconds the same read with the same parameters is answered from here: botocore lets a
-`before-call` handler answer a call without sending it. Any mutating call on a service empties
-that service's entries, so a pass always reads its own writes; `ttl` bounds how stale a change
-made behind the controller's back can look (a resync is never shorter than 5 s).
-Neighbours: `controller.aws.session` (registers it on each client).
+AWS's control planes are rate-limited per account (API Gateway 10 calls/s in all, ELB Describe
+10/s), and many specs read the same collections (GetRestApis, GetUsagePlans, GetApiKeys,
+GetVpcLinks, DescribeLoadBalancers, DescribeTargetGroups, ...). Within `ttl` seconds the same
+read with the same request is answered from here: botocore lets a `before-call` handler answer a
+call without sending it. Two threads asking for the same read at once make one call (the second
+waits for the first's answer: single flight).
+
+Freshness: our own writes invalidate what they can change, so a pass always reads its own
+writes. For the REST protocols (API Gateway v1 and v2) a write forgets the reads of the item it
+writes, of what lies below it, and of its ancestors (`_stale`): UpdateStage on
+`/restapis/a/stages/prod` forgets `/restapis/a/stages/prod` and `/restapis/a`, not
+`/restapis/b/resources`; a top-level list (`/restapis`) only when the write is on the list or one
+of its items. A write outside the hierarchy (`/tags/{arn}`: tags are part of every listed item)
+and every write of a query or JSON protocol service (EC2, ELB, ECS) forget the whole service.
+`forget(service)` drops a service's reads on demand: the engine
+calls it when a resource is still provisioning, so a wait is never answered by a stale read.
+`ttl` bounds how stale a change made behind the controller's back can look.
+Neighbours: `controller.aws.session` (registers it on each client), `controller.reconcile.engine`
+(`forget` on waits).
 """
 
 from __future__ import annotations
@@ -16,18 +28,49 @@ import threading
 import time
 from typing import Any
 
-CACHEABLE = frozenset(
+# Services whose reads are snapshotted (not: S3 and DynamoDB, which serve the source and the
+# lease and must always be read afresh; STS; Secrets Manager, whose values never sit here).
+SERVICES = frozenset(
     {
-        ("apigateway", "GetRestApis"),
-        ("apigateway", "GetRestApi"),
-        ("apigateway", "GetVpcLinks"),
-        ("apigateway", "GetUsagePlans"),
-        ("apigateway", "GetUsagePlan"),
-        ("apigateway", "GetApiKeys"),
-        ("apigateway", "GetUsagePlanKeys"),
+        "apigateway",
+        "apigatewayv2",
+        "elbv2",
+        "ec2",
+        "ecs",
+        "iam",
+        "logs",
+        "lambda",
+        "servicediscovery",
     }
 )
+READ_PREFIXES = ("Get", "Describe", "List")
+REST_PROTOCOLS = frozenset({"rest-json", "rest-xml"})
 HIT = "psctl_cache_hit"
+FLIGHT_WAIT = 30.0  # seconds a reader waits for another thread's identical read
+
+
+def is_cacheable(service: str, operation: str) -> bool:
+    """True for a read of a snapshotted service."""
+    return service in SERVICES and operation.startswith(READ_PREFIXES)
+
+
+def _stale(read_path: str, write_path: str) -> bool:
+    """A write on `write_path` may change what a read of `read_path` returns.
+
+    The read is the written item, something below it, or one of its ancestors; a top-level
+    collection (`/restapis`) only when the write is on it or on one of its items (a changed
+    integration deep inside an API does not change GetRestApis).
+    """
+    read = [s for s in read_path.split("/") if s]
+    write = [s for s in write_path.split("/") if s]
+    if read[: len(write)] == write:  # the item itself, or below it
+        return len(write) >= 2 or read == write
+    if write[: len(read)] == read:  # an ancestor
+        return len(read) > 1 or len(write) <= 2
+    return False
+
+
+Key = tuple[str, str, str, str]  # service, operation, url path, the rest of the request
 
 
 class ReadCache:
@@ -36,48 +79,87 @@ class ReadCache:
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self.hits = 0
-        self._entries: dict[tuple[str, str, str], tuple[Any, Any, float]] = {}
+        self._entries: dict[Key, tuple[Any, Any, float]] = {}
+        self._flights: dict[Key, threading.Event] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def _key(service: str, operation: str, params: dict[str, Any]) -> tuple[str, str, str]:
+    def _key(service: str, operation: str, params: dict[str, Any]) -> Key:
         request = (
-            params.get("url_path"),
             sorted((params.get("query_string") or {}).items()),
             params.get("body"),
         )
-        return (service, operation, repr(request))
+        return (service, operation, str(params.get("url_path") or "/"), repr(request))
 
     def before_call(
         self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any
     ) -> tuple[Any, Any] | None:
-        """botocore `before-call`: answer a fresh cached read, or None to send the call."""
+        """botocore `before-call`: answer a fresh stored read, or None to send the call.
+
+        When the same read is already on the wire from another thread, wait for its answer.
+        """
         service, operation = model.service_model.service_name, model.name
-        if (service, operation) not in CACHEABLE:
+        if not is_cacheable(service, operation):
             return None
-        with self._lock:
-            entry = self._entries.get(self._key(service, operation, params))
-            if entry is None or time.monotonic() - entry[2] > self.ttl:
-                return None
-            self.hits += 1
-        context[HIT] = True
-        return entry[0], copy.deepcopy(entry[1])
+        key = self._key(service, operation, params)
+        context["psctl_key"] = key
+        for _attempt in range(2):
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and time.monotonic() - entry[2] <= self.ttl:
+                    self.hits += 1
+                    context[HIT] = True
+                    return entry[0], copy.deepcopy(entry[1])
+                flight = self._flights.get(key)
+                if flight is None:
+                    self._flights[key] = threading.Event()
+                    context["psctl_flight"] = True
+                    return None
+            flight.wait(FLIGHT_WAIT)  # another thread is reading it: take its answer
+        return None
 
     def after_call(
         self, model: Any, http_response: Any, parsed: Any, context: dict[str, Any], **_: Any
     ) -> None:
-        """botocore `after-call`: keep a successful cacheable read."""
-        service, operation = model.service_model.service_name, model.name
-        if context.get(HIT) or (service, operation) not in CACHEABLE:
+        """botocore `after-call`: keep a successful read and wake the threads waiting for it."""
+        if context.get(HIT):
             return
-        if getattr(http_response, "status_code", 500) >= 300:
+        key: Key | None = context.get("psctl_key")
+        if key is None:
             return
-        key = self._key(service, operation, context.get("psctl_params") or {})
         with self._lock:
-            self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
+            if getattr(http_response, "status_code", 500) < 300:
+                self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
+            self._land(key, context)
+        del model
+
+    def after_call_error(self, context: dict[str, Any], **_: Any) -> None:
+        """botocore `after-call-error` (no answer at all): release the waiting threads."""
+        key: Key | None = context.get("psctl_key")
+        if key is not None:
+            with self._lock:
+                self._land(key, context)
+
+    def _land(self, key: Key, context: dict[str, Any]) -> None:
+        if context.pop("psctl_flight", False):
+            flight = self._flights.pop(key, None)
+            if flight is not None:
+                flight.set()
+
+    def on_write(self, service: str, protocol: str, url_path: str | None) -> None:
+        """Forget what a write on `service` (at `url_path`, for REST protocols) may change."""
+        whole = protocol not in REST_PROTOCOLS or not url_path or "tags" in url_path.split("/")[:3]
+        with self._lock:
+            stale = [
+                k
+                for k in self._entries
+                if k[0] == service and (whole or _stale(k[2], url_path or "/"))
+            ]
+            for old in stale:
+                del self._entries[old]
 
     def invalidate(self, service: str) -> None:
-        """Forget every entry of `service` (after a mutating call on it)."""
+        """Forget every entry of `service`."""
         with self._lock:
             for key in [k for k in self._entries if k[0] == service]:
                 del self._entries[key]

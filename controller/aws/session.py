@@ -129,7 +129,7 @@ class AwsSettings:
     endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] = "standard"
     max_attempts: int = 5
-    read_cache_seconds: float = 0.0  # > 0: share identical API Gateway reads (see aws.cache)
+    read_cache_seconds: float = 0.0  # > 0: share identical reads this long (see aws.cache)
     budget: BudgetSpec = None
     """The client-side budget (see aws.budget): None is the default share of every family,
     except on a loopback endpoint (the sandbox), which has no AWS quotas; `off` is none at all;
@@ -202,9 +202,9 @@ class AwsContext:
                 )
                 events = client.meta.events
                 if self.cache is not None:  # first: a cached answer is not an AWS call
-                    events.register("before-call.*.*", self._remember_params)
                     events.register("before-call.*.*", self.cache.before_call)
                     events.register("after-call.*.*", self.cache.after_call)
+                    events.register("after-call-error.*.*", self.cache.after_call_error)
                 events.register("before-call.*.*", self._count)
                 events.register("after-call.*.*", self._outcome)
                 if self._budgeted(client.meta.endpoint_url):  # once per HTTP attempt
@@ -212,10 +212,6 @@ class AwsContext:
                 events.register("needs-retry.*.*", self._attempt)  # once per HTTP attempt
                 self._clients[service] = client
             return client
-
-    @staticmethod
-    def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["psctl_params"] = params  # the cache keys what it stores by the request
 
     def _budgeted(self, endpoint_url: str) -> bool:
         if self.budget is None:
@@ -245,11 +241,17 @@ class AwsContext:
         outcome = "throttled" if code in THROTTLE_CODES else "error" if status >= 400 else "ok"
         self.counter.record_outcome(model.service_model.service_name, model.name, outcome)
 
-    def _count(self, model: Any, **_: Any) -> None:
+    def forget(self, service: str) -> None:
+        """Drop the stored reads of `service`: the next read of it goes to AWS."""
+        if self.cache is not None:
+            self.cache.invalidate(service)
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name
         if self.write_gate is not None and is_mutating(model.name) and not self.write_gate():
             msg = f"{service}:{model.name} not sent: this replica no longer holds the lease"
             raise FencedError(msg)
         self.counter.record(service, model.name)
         if self.cache is not None and is_mutating(model.name):
-            self.cache.invalidate(service)
+            protocol = model.service_model.protocol
+            self.cache.on_write(service, protocol, params.get("url_path"))

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from controller.errors import TemporaryError
-from controller.handlers.apigw_rest_api import fmt_bool, rest_api_tags
+from controller.handlers.apigw_rest_api import PAGE, fmt_bool, rest_api_tags
 from controller.handlers.base import Delta, Desired, Handler, Observed
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class ProxyHandler(Handler):
         methods: dict[str, MethodTypeDef] = {}
         try:
             pages = self.client.get_paginator("get_resources").paginate(
-                restApiId=rest_api_id, embed=["methods"]
+                restApiId=rest_api_id, embed=["methods"], PaginationConfig=PAGE
             )
             for page in pages:
                 for res in page.get("items", []):

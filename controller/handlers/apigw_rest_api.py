@@ -36,12 +36,17 @@ from controller.handlers.base import (
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
     from types_boto3_apigateway.type_defs import (
+        PaginatorConfigTypeDef,
         PatchOperationTypeDef,
         RestApiResponseTypeDef,
         RestApiTypeDef,
     )
 
 THROTTLED = "TooManyRequestsException"
+PAGE: PaginatorConfigTypeDef = {"PageSize": 500}
+"""API Gateway lists 25 items a page unless asked for more; 500 is the most it gives
+(`limit`, https://docs.aws.amazon.com/apigateway/latest/api/API_GetRestApis.html). Every caller
+asks for the same pages, so that the read snapshot (`controller.aws.cache`) serves them all."""
 _T = TypeVar("_T", bound=Mapping[str, object])
 _API_ARN = re.compile(r"^arn:[^:]+:execute-api:[^:]*:[^:]*:[^/]+/")
 
@@ -122,15 +127,20 @@ def throttle_is_temporary(what: str, delay: float = 5.0) -> Iterator[None]:
         raise
 
 
+def rest_apis(client: APIGatewayClient) -> Iterator[RestApiTypeDef]:
+    """Every REST API of the account and region: one list that every spec's pass shares."""
+    for page in client.get_paginator("get_rest_apis").paginate(PaginationConfig=PAGE):
+        yield from page.get("items", [])
+
+
 def rest_api_tags(client: APIGatewayClient, rest_api_id: str) -> dict[str, str] | None:
-    """The tags of a REST API (the ownership of what lives inside it), or None when it is gone."""
-    try:
-        api = client.get_rest_api(restApiId=rest_api_id)
-    except ClientError as exc:
-        if error_code(exc) == "NotFoundException":
-            return None
-        raise
-    return tags_of(api)
+    """The tags of a REST API (the ownership of what lives inside it), or None when it is gone.
+
+    Read from the account's list of APIs, which every spec's pass shares, rather than one
+    GetRestApi per API per resource (the proxy, the deployment, the stage, the authorizer).
+    """
+    found = next((api for api in rest_apis(client) if api.get("id") == rest_api_id), None)
+    return None if found is None else tags_of(found)
 
 
 def _endpoint_type(api: RestApiTypeDef | RestApiResponseTypeDef) -> str | None:
@@ -148,8 +158,7 @@ class RestApiHandler(Handler):
     client: APIGatewayClient
 
     def _all(self) -> Iterator[RestApiTypeDef]:
-        for page in self.client.get_paginator("get_rest_apis").paginate():
-            yield from page.get("items", [])
+        return rest_apis(self.client)
 
     def _observed(self, key: str, api: RestApiTypeDef | RestApiResponseTypeDef) -> Observed:
         return Observed(

@@ -5,8 +5,12 @@ the fingerprint hashes what it snapshots (`controller.model.build`): a changed p
 new fingerprint, hence a new deployment, which the stage then points at. Deployments carry no
 tags (ownership is the REST API's). The stage carries tags and the stage-wide throttle as the
 `*/*` method setting. After the stage moves to another deployment, our deployments that no
-stage uses any more are deleted. Neighbours: `apigw_rest_api` (the API, helpers), `apigw_proxy`
-(what a deployment snapshots), `apigw_usage` (plans that name the stage).
+stage uses any more are deleted.
+Reads: one GetStages per API serves both handlers. A deployment id learned once (listed, or
+made) is known afterwards to exist while a stage of the API points at it (AWS refuses to delete
+a deployment a stage uses), so a steady-state pass lists no deployments.
+Neighbours: `apigw_rest_api` (the API, helpers), `apigw_proxy` (what a deployment snapshots),
+`apigw_usage` (plans that name the stage).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_rest_api import (
+    PAGE,
     fmt_num,
     rest_api_tags,
     throttle_is_temporary,
@@ -40,6 +45,8 @@ if TYPE_CHECKING:
         StageTypeDef,
     )
 
+    from controller.aws.session import AwsContext
+
 DESCRIPTION_PREFIX = "privateservice fingerprint="
 ALL_METHODS = "*/*"
 
@@ -47,6 +54,26 @@ ALL_METHODS = "*/*"
 def deployment_description(fingerprint: str) -> str:
     """The description that identifies the deployment of `fingerprint`."""
     return f"{DESCRIPTION_PREFIX}{fingerprint}"
+
+
+def stages(client: APIGatewayClient, rest_api_id: str) -> list[StageTypeDef] | None:
+    """Every stage of a REST API (one GetStages for the stage and deployment handlers), or None
+    when the API is gone."""
+    try:
+        return list(client.get_stages(restApiId=rest_api_id).get("item", []))
+    except ClientError as exc:
+        if error_code(exc) == "NotFoundException":
+            return None
+        raise
+
+
+def deployments(client: APIGatewayClient, rest_api_id: str) -> Iterator[DeploymentTypeDef]:
+    """Every deployment of a REST API."""
+    pages = client.get_paginator("get_deployments").paginate(
+        restApiId=rest_api_id, PaginationConfig=PAGE
+    )
+    for page in pages:
+        yield from page.get("items", [])
 
 
 class DeploymentHandler(Handler):
@@ -58,10 +85,9 @@ class DeploymentHandler(Handler):
     identity = ("restApiId", "fingerprint")
     client: APIGatewayClient
 
-    def _deployments(self, rest_api_id: str) -> Iterator[DeploymentTypeDef]:
-        pages = self.client.get_paginator("get_deployments").paginate(restApiId=rest_api_id)
-        for page in pages:
-            yield from page.get("items", [])
+    def __init__(self, aws: AwsContext) -> None:
+        super().__init__(aws)
+        self._known: dict[tuple[str, str], str] = {}  # (API, fingerprint) -> deployment id
 
     def _observed(self, want: Desired, deployment_id: str, tags: dict[str, str]) -> Observed:
         return Observed(
@@ -78,17 +104,30 @@ class DeploymentHandler(Handler):
         tags = rest_api_tags(self.client, rest_api_id)
         if tags is None:
             return None
+        ident = (rest_api_id, want.props["fingerprint"])
+        known = self._known.get(ident)
+        if known is not None and any(
+            s.get("deploymentId") == known for s in stages(self.client, rest_api_id) or ()
+        ):
+            return self._observed(want, known, tags)
         description = deployment_description(want.props["fingerprint"])
         try:
             found = next(
-                (d for d in self._deployments(rest_api_id) if d.get("description") == description),
+                (
+                    d
+                    for d in deployments(self.client, rest_api_id)
+                    if d.get("description") == description
+                ),
                 None,
             )
         except ClientError as exc:
             if self.is_not_found(exc):
                 return None
             raise
-        return None if found is None else self._observed(want, found["id"], tags)
+        if found is None:
+            return None
+        self._known[ident] = found["id"]
+        return self._observed(want, found["id"], tags)
 
     def create(self, want: Desired) -> Observed:
         """Deploy the API as it is now, without a stage (the stage handler points at it)."""
@@ -103,6 +142,7 @@ class DeploymentHandler(Handler):
                 description=deployment_description(want.props["fingerprint"]),
             )
         self.log_call("created", want, id=made["id"])
+        self._known[(rest_api_id, want.props["fingerprint"])] = made["id"]
         return self._observed(want, made["id"], rest_api_tags(self.client, rest_api_id) or {})
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
@@ -182,15 +222,13 @@ class StageHandler(Handler):
         return f"https://{rest_api_id}.execute-api.{self.aws.region}.amazonaws.com/{stage_name}"
 
     def observe(self, want: Desired) -> Observed | None:
-        """GetStage by API and name."""
+        """The stage by name among the API's stages (the read the deployment handler shares)."""
         rest_api_id = want.props["restApiId"]
-        try:
-            stage = self.client.get_stage(restApiId=rest_api_id, stageName=want.props["stageName"])
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
-        return self._observed(want.key, rest_api_id, stage)
+        name = want.props["stageName"]
+        stage = next(
+            (s for s in stages(self.client, rest_api_id) or () if s.get("stageName") == name), None
+        )
+        return None if stage is None else self._observed(want.key, rest_api_id, stage)
 
     def create(self, want: Desired) -> Observed:
         """CreateStage with tags, then the throttle (CreateStage takes no method settings)."""
@@ -253,15 +291,10 @@ class StageHandler(Handler):
     def _drop_unused_deployments(self, want: Desired, keep: str) -> None:
         """Delete our (fingerprinted) deployments that no stage of the API uses."""
         rest_api_id = want.props["restApiId"]
-        used = {
-            s.get("deploymentId")
-            for s in self.client.get_stages(restApiId=rest_api_id).get("item", [])
-        } | {keep}
-        pages = self.client.get_paginator("get_deployments").paginate(restApiId=rest_api_id)
+        used = {s.get("deploymentId") for s in stages(self.client, rest_api_id) or ()} | {keep}
         stale = [
             d["id"]
-            for page in pages
-            for d in page.get("items", [])
+            for d in deployments(self.client, rest_api_id)
             if d["id"] not in used and d.get("description", "").startswith(DESCRIPTION_PREFIX)
         ]
         for deployment_id in stale:

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.apigw_rest_api import (
+    PAGE,
     fmt_bool,
     fmt_num,
     pick_named,
@@ -56,21 +57,32 @@ def item_of(name: str, owner: str) -> str:
 
 
 def usage_plans(client: APIGatewayClient) -> Iterator[UsagePlanTypeDef]:
-    """Every usage plan of the account and region."""
-    for page in client.get_paginator("get_usage_plans").paginate():
+    """Every usage plan of the account and region (one list every spec's pass shares)."""
+    for page in client.get_paginator("get_usage_plans").paginate(PaginationConfig=PAGE):
         yield from page.get("items", [])
 
 
-def api_keys(client: APIGatewayClient, name_query: str | None = None) -> Iterator[ApiKeyTypeDef]:
-    """API keys (never with their values), optionally those whose name starts with `name_query`."""
-    paginator = client.get_paginator("get_api_keys")
-    pages = (
-        paginator.paginate(includeValues=False, nameQuery=name_query)
-        if name_query
-        else paginator.paginate(includeValues=False)
+def api_keys(client: APIGatewayClient) -> Iterator[ApiKeyTypeDef]:
+    """Every API key, never with its value (one list every spec's pass shares: a `nameQuery`
+    per key would be one call per key)."""
+    pages = client.get_paginator("get_api_keys").paginate(
+        includeValues=False, PaginationConfig=PAGE
     )
     for page in pages:
         yield from page.get("items", [])
+
+
+def plan_key_ids(client: APIGatewayClient, plan_id: str) -> set[str] | None:
+    """The ids of the API keys in a usage plan (one list for all its keys), None if it is gone."""
+    pages = client.get_paginator("get_usage_plan_keys").paginate(
+        usagePlanId=plan_id, PaginationConfig=PAGE
+    )
+    try:
+        return {member.get("id", "") for page in pages for member in page.get("items", [])}
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) == "NotFoundException":
+            return None
+        raise
 
 
 def _number(value: Any, kind: type[int] | type[float]) -> int | float | None:
@@ -254,7 +266,7 @@ class ApiKeyHandler(Handler):
     def observe(self, want: Desired) -> Observed | None:
         """The key with exactly our name (GetApiKeys matches prefixes), preferring ours."""
         name = want.props["name"]
-        found = pick_named(api_keys(self.client, name), name, want.owner)
+        found = pick_named(api_keys(self.client), name, want.owner)
         return None if found is None else self._observed(want.key, found)
 
     def create(self, want: Desired) -> Observed:
@@ -324,15 +336,13 @@ class UsagePlanKeyHandler(Handler):
         )
 
     def observe(self, want: Desired) -> Observed | None:
-        """GetUsagePlanKey (its value is ignored); tags are the plan's."""
+        """The key among its plan's keys (one list per plan, for all its keys); tags are the
+        plan's, from the account's list of plans."""
         plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
-        try:
-            plan = self.client.get_usage_plan(usagePlanId=plan_id)
-            self.client.get_usage_plan_key(usagePlanId=plan_id, keyId=key_id)
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
+        plan = next((p for p in usage_plans(self.client) if p.get("id") == plan_id), None)
+        members = None if plan is None else plan_key_ids(self.client, plan_id)
+        if plan is None or members is None or key_id not in members:
+            return None
         return self._observed(want.key, plan_id, key_id, tags_of(plan))
 
     def create(self, want: Desired) -> Observed:
@@ -377,15 +387,10 @@ class UsagePlanKeyHandler(Handler):
             if not ownership.is_owned(tags, owner):
                 continue
             plan_item = item_of(plan.get("name", ""), owner)
-            pages = self.client.get_paginator("get_usage_plan_keys").paginate(
-                usagePlanId=plan["id"]
-            )
-            for page in pages:
-                for member in page.get("items", []):
-                    key_id = member.get("id", "")
-                    if key_id in ours:
-                        key = f"usage-plan-key/{plan_item}/{item_of(ours[key_id], owner)}"
-                        out.append(self._observed(key, plan["id"], key_id, tags))
+            for key_id in sorted(plan_key_ids(self.client, plan["id"]) or ()):
+                if key_id in ours:
+                    key = f"usage-plan-key/{plan_item}/{item_of(ours[key_id], owner)}"
+                    out.append(self._observed(key, plan["id"], key_id, tags))
         return out
 
 

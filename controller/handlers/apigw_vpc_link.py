@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import PermanentError, TemporaryError
-from controller.handlers.apigw_rest_api import pick_named, tags_of, throttle_is_temporary
+from controller.handlers.apigw_rest_api import PAGE, pick_named, tags_of, throttle_is_temporary
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class VpcLinkHandler(Handler):
     client: APIGatewayClient
 
     def _live(self) -> Iterator[VpcLinkTypeDef]:
-        for page in self.client.get_paginator("get_vpc_links").paginate():
+        for page in self.client.get_paginator("get_vpc_links").paginate(PaginationConfig=PAGE):
             for link in page.get("items", []):
                 if link.get("status") != "DELETING":
                     yield link

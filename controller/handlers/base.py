@@ -184,6 +184,12 @@ class Handler(ABC):
             raise TemporaryError(f"{want.key}: not visible yet after the change", 2.0)
         return have
 
+    def refresh(self) -> None:
+        """Forget the stored reads of this kind's service (see `controller.aws.cache`): the
+        engine calls it when a resource is still provisioning or a call failed for a while, so
+        the next pass sees AWS as it is then."""
+        self.aws.forget(self.service)
+
     def is_not_found(self, exc: ClientError) -> bool:
         """True for this service's NotFound error codes."""
         return error_code(exc) in self.not_found_codes

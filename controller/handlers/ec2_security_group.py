@@ -43,6 +43,26 @@ def permission(rule: dict[str, Any]) -> dict[str, Any]:
     return perm
 
 
+def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
+    """The group's rules from its listing (IpPermissions, one rule per source), in the shape of
+    DescribeSecurityGroupRules' rules (`SecurityGroupHandler._rules`), without a call per group.
+    """
+    out: list[dict[str, Any]] = []
+    for egress, perms in ((False, "IpPermissions"), (True, "IpPermissionsEgress")):
+        for perm in group.get(perms, []):
+            base = {
+                "egress": egress,
+                "protocol": perm["IpProtocol"],
+                "fromPort": perm.get("FromPort", -1),
+                "toPort": perm.get("ToPort", -1),
+            }
+            out += [base | {"sourceGroup": p["GroupId"]} for p in perm.get("UserIdGroupPairs", [])]
+            out += [base | {"cidrv6": r["CidrIpv6"]} for r in perm.get("Ipv6Ranges", [])]
+            out += [base | {"cidr": r["CidrIp"]} for r in perm.get("IpRanges", [])]
+            out += [base | {"cidr": None} for _ in perm.get("PrefixListIds", [])]
+    return out
+
+
 class SecurityGroupHandler(Handler):
     """EC2 security group with ingress and egress rules."""
 
@@ -52,11 +72,17 @@ class SecurityGroupHandler(Handler):
     replace_on = ("name", "description", "vpcId")
 
     def observe(self, want: Desired) -> Observed | None:
-        """Find the group by name (in the VPC when known), preferring one we own."""
-        filters = [{"Name": "group-name", "Values": [want.props["name"]]}]
-        if not str(want.props["vpcId"]).endswith("unknown"):
-            filters.append({"Name": "vpc-id", "Values": [want.props["vpcId"]]})
-        groups = self.client.describe_security_groups(Filters=filters)["SecurityGroups"]
+        """Find the group by name among the VPC's groups (one list, with their rules, that every
+        spec in the VPC shares), preferring one we own."""
+        name, vpc = want.props["name"], str(want.props["vpcId"])
+        if vpc.endswith("unknown"):
+            filters = [{"Name": "group-name", "Values": [name]}]
+        else:
+            filters = [{"Name": "vpc-id", "Values": [vpc]}]
+        pages = self.client.get_paginator("describe_security_groups").paginate(
+            Filters=filters, PaginationConfig={"PageSize": 1000}
+        )
+        groups = [g for page in pages for g in page["SecurityGroups"] if g["GroupName"] == name]
         if not groups:
             return None
         groups.sort(
@@ -79,7 +105,7 @@ class SecurityGroupHandler(Handler):
         return out
 
     def _observed(self, key: str, group: dict[str, Any]) -> Observed:
-        rules = [rule for rule, _ in self._rules(group["GroupId"])]
+        rules = listed_rules(group)
         ingress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if not r["egress"]]
         egress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if r["egress"]]
         return Observed(

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.elbv2_reads import tags_of
 
 
 def default_action(actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,11 +51,7 @@ class ListenerHandler(Handler):
             raise
         if not listeners:
             return None
-        tags: dict[str, dict[str, str]] = {}
-        arns = [li["ListenerArn"] for li in listeners]
-        for i in range(0, len(arns), 20):
-            for desc in self.client.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
-                tags[desc["ResourceArn"]] = ownership.from_list(desc.get("Tags"))
+        tags = tags_of(self.client, [li["ListenerArn"] for li in listeners])
         ours = [
             li
             for li in listeners

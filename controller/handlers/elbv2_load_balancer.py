@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from controller.aws import tags as ownership
 from controller.handlers.base import (
     Delta,
@@ -20,9 +18,9 @@ from controller.handlers.base import (
     Handler,
     Observed,
     changed,
-    error_code,
     tolerating,
 )
+from controller.handlers.elbv2_reads import chunk_tags, load_balancers
 
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
 
@@ -61,18 +59,13 @@ class LoadBalancerHandler(Handler):
     replace_on = ("name", "type", "scheme", "subnetMappings")
 
     def observe(self, want: Desired) -> Observed | None:
-        """Describe by name, with tags and attributes."""
-        try:
-            lbs = self.client.describe_load_balancers(Names=[want.props["name"]])["LoadBalancers"]
-        except ClientError as exc:
-            if error_code(exc) == "LoadBalancerNotFound":
-                return None
-            raise
-        if not lbs:
+        """By name in the account's list (shared by every spec), with tags and attributes."""
+        everyone = load_balancers(self.client)
+        lb = next((lb for lb in everyone if lb["LoadBalancerName"] == want.props["name"]), None)
+        if lb is None:
             return None
-        lb: dict[str, Any] = dict(lbs[0])
         arn = lb["LoadBalancerArn"]
-        tags = self.client.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
+        tags = chunk_tags(self.client, [b["LoadBalancerArn"] for b in everyone], arn).get(arn, {})
         attrs = self.client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
         props: dict[str, Any] = {
             "name": lb["LoadBalancerName"],
@@ -89,7 +82,7 @@ class LoadBalancerHandler(Handler):
             key=want.key,
             id=arn,
             props=props,
-            tags=ownership.from_list(tags),
+            tags=tags,
             outputs={
                 "id": arn,
                 "arn": arn,

@@ -23,6 +23,7 @@ from controller.handlers.base import (
     error_code,
 )
 from controller.handlers.elbv2_load_balancer import attribute_changes
+from controller.handlers.elbv2_reads import chunk_tags, target_groups
 
 
 def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
@@ -58,24 +59,19 @@ class TargetGroupHandler(Handler):
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
 
     def observe(self, want: Desired) -> Observed | None:
-        """Describe by name, with tags and attributes."""
-        try:
-            tgs = self.client.describe_target_groups(Names=[want.props["name"]])["TargetGroups"]
-        except ClientError as exc:
-            if error_code(exc) == "TargetGroupNotFound":
-                return None
-            raise
-        if not tgs:
+        """By name in the account's list (shared by every spec), with tags and attributes."""
+        everyone = target_groups(self.client)
+        tg = next((tg for tg in everyone if tg["TargetGroupName"] == want.props["name"]), None)
+        if tg is None:
             return None
-        tg = tgs[0]
         arn = tg["TargetGroupArn"]
-        tags = self.client.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
+        tags = chunk_tags(self.client, [t["TargetGroupArn"] for t in everyone], arn).get(arn, {})
         attrs = self.client.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
         return Observed(
             key=want.key,
             id=arn,
             props=target_group_props(tg, {a["Key"]: a["Value"] for a in attrs}),
-            tags=ownership.from_list(tags),
+            tags=tags,
             outputs={"id": arn, "arn": arn},
         )
 

@@ -216,6 +216,7 @@ class Engine:
             delay = _delay_for(exc)
             change.action = Action.WAIT if delay is not None else Action.FAILED
             change.message = str(exc)
+            handler.refresh()
             if delay is not None:
                 out.wait(delay)
             log.warning(
@@ -262,6 +263,7 @@ class Engine:
         change.foreign = list(have.foreign)
         out.outputs[res.key] = have.outputs
         if have.pending:
+            handler.refresh()  # the next pass must see it progress, not a stored read
             change.message, change.pending = have.pending, True
             if change.action is Action.NOOP:
                 change.action = Action.WAIT
@@ -307,6 +309,7 @@ class Engine:
                     have = handler.observe(want)
                 except (PermanentError, TemporaryError, ClientError) as exc:
                     # e.g. a FAILED VPC link: the sweep below deletes it by its owner tag
+                    handler.refresh()
                     out.changes.append(
                         Change(res.key, res.kind, res.component, Action.WAIT, message=str(exc))
                     )
@@ -343,6 +346,7 @@ class Engine:
         try:
             handler.delete(have)
         except (TemporaryError, ClientError, PermanentError) as exc:
+            handler.refresh()
             delay = _delay_for(exc)
             change.action = Action.WAIT if delay is not None else Action.FAILED
             change.message = str(exc)

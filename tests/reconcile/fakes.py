@@ -35,6 +35,11 @@ class FakeHandler(Handler):
         self.cloud = cloud
         self.shared = shared  # type: ignore[misc]
         self.replace_on = replace_on  # type: ignore[misc]
+        self.refreshes = 0
+
+    def refresh(self) -> None:
+        """No stored reads here: count how often the engine asked for fresh ones."""
+        self.refreshes += 1
 
     def _obs(self, key: str, item: dict[str, Any]) -> Observed:
         return Observed(

@@ -126,6 +126,19 @@ def test_a_provisioning_resource_requeues_and_holds_its_dependents(cloud, engine
     ] is Action.CREATE
 
 
+def test_a_wait_asks_for_fresh_reads_of_that_kind_only(cloud, engine):
+    """A provisioning resource must be seen progressing: the engine drops the stored reads of
+    its kind's service (Handler.refresh), and of no kind that is steady."""
+    cloud.pending.add("lb")
+    eng = engine()
+    eng.apply(make_stack())
+    assert eng.handlers["lb"].refreshes == 1
+    assert eng.handlers["sg"].refreshes == 0
+    cloud.pending.clear()
+    eng.apply(make_stack())
+    assert eng.handlers["lb"].refreshes == 1
+
+
 @pytest.mark.parametrize(
     ("error", "action", "delay"),
     [
