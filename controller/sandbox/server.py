@@ -5,9 +5,13 @@ fidelity layer (`fidelity.apply_all`, once per process) before the first request
 network (`seed.seed_network`) and starts the ECS agent (`ecs_agent.EcsAgent`). `reset()` wipes
 moto's state over HTTP and reseeds. moto keeps its state in module globals, so there can be one
 running `Sandbox` per process (pytest-xdist gives each worker its own process and port).
+Every request passes `traffic.Traffic` first (`_Server` wraps moto's WSGI app): with
+`quotas="aws"` or `"xN"` it throttles as AWS does and pages API Gateway's lists, and it always
+logs the calls clients make (`call_log()`, `GET /_psctl/calls`); the sandbox's own seeding calls
+carry `traffic.INTERNAL_HEADER` and are not counted.
 `serve_forever` is what `psctl sandbox` runs (`controller.sandbox.cli` runs the controller
-instead with `--run`). Neighbours: `seed`, `ecs_agent`, `fidelity`, `tests/conftest.py` (the
-`sandbox` and `aws` fixtures).
+instead with `--run`). Neighbours: `seed`, `ecs_agent`, `fidelity`, `traffic`, `quotas`,
+`calls`, `tests/conftest.py` (the `sandbox` and `aws` fixtures).
 """
 
 from __future__ import annotations
@@ -27,12 +31,21 @@ from typing import Any, ClassVar, Self
 
 import boto3
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from controller.sandbox import fidelity
+from controller.sandbox.calls import Call
 from controller.sandbox.ecs_agent import EcsAgent
 from controller.sandbox.fidelity import apigateway_vpclink
+from controller.sandbox.quotas import Quotas, parse_quotas
 from controller.sandbox.seed import SeededNetwork, seed_network
+from controller.sandbox.traffic import INTERNAL_HEADER, Traffic
 
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"  # noqa: S105 - moto accepts any credentials; these are not secret
@@ -48,14 +61,40 @@ class SandboxAccess:
     endpoint_url: str
     region: str
     network: SeededNetwork
+    internal: bool = False  # the sandbox's own preparation: calls neither counted nor throttled
 
     def client(self, service_name: str) -> Any:
         """A boto3 client for `service_name` talking to the sandbox over HTTP."""
-        return _client(service_name, self.endpoint_url, self.region)
+        return _client(service_name, self.endpoint_url, self.region, internal=self.internal)
+
+
+class _Server(ThreadedMotoServer):
+    """moto's threaded server with its WSGI app behind `traffic`."""
+
+    def __init__(self, traffic: Traffic, ip_address: str, port: int) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self._traffic = traffic
+
+    def _server_entry(self) -> None:  # as ThreadedMotoServer's, plus the wrap
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self._ip_address,
+            self._port,
+            self._traffic.wrap(app),
+            True,
+            request_handler=MotoRequestHandler,
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class Sandbox:
-    """moto's server on loopback with the fidelity layer, a seeded VPC and the ECS agent."""
+    """moto's server on loopback with the fidelity layer, a seeded VPC and the ECS agent.
+
+    `quotas`: "off" (default), "aws" (AWS's published control-plane rates) or "xN" (those rates
+    and bursts times N), or a `quotas.Quotas`; `paging`: API Gateway's paging on or off (None:
+    on exactly when quotas are). Both can change while it runs (`set_quotas`, `set_paging`).
+    """
 
     _running: ClassVar[Sandbox | None] = None
 
@@ -68,6 +107,8 @@ class Sandbox:
         vpc_link_seconds: float | None = None,
         agent_period: float = 0.5,
         load_default_amis: bool = False,
+        quotas: str | Quotas | None = "off",
+        paging: bool | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -77,6 +118,7 @@ class Sandbox:
         )
         self.load_default_amis = load_default_amis
         self.agent = EcsAgent(period=agent_period)
+        self.traffic = Traffic(_quotas(quotas), paging)
         self._server: ThreadedMotoServer | None = None
         self._endpoint_url: str | None = None
         self._network: SeededNetwork | None = None
@@ -96,7 +138,7 @@ class Sandbox:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         if self.port:
             _check_port_free(self.host, self.port)
-        server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        server = _Server(self.traffic, self.host, self.port)
         server.start()
         self._server = server
         Sandbox._running = self
@@ -105,7 +147,7 @@ class Sandbox:
             url_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
             self._endpoint_url = f"http://{url_host}:{port}"
             self._configure()
-            self._network = seed_network(self.client("ec2"), self.region)
+            self._network = seed_network(self._internal_client("ec2"), self.region)
             self.agent.start()
         except BaseException:
             self.stop()
@@ -121,12 +163,42 @@ class Sandbox:
             Sandbox._running = None
 
     def reset(self) -> None:
-        """Wipe every resource (moto's reset), drop the agent's state and reseed the network."""
+        """Wipe every resource (moto's reset), drop the agent's state and reseed the network;
+        a fresh account also has full quota buckets and an empty call log."""
         with self.agent.paused():
             self._post("/moto-api/reset", None)
             self.agent.forget()
             self._configure()
-            self._network = seed_network(self.client("ec2"), self.region)
+            self._network = seed_network(self._internal_client("ec2"), self.region)
+        self.traffic.refill()
+        self.traffic.log.clear()
+
+    @property
+    def quotas(self) -> str:
+        """The quotas in force as `--quotas` spells them: "off", "aws" or "xN"."""
+        quotas = self.traffic.quotas
+        return quotas.label if quotas is not None else "off"
+
+    def set_quotas(self, quotas: str | Quotas | None) -> None:
+        """Enforce other quotas from now on ("off"/None stops throttling), buckets full."""
+        self.traffic.set_quotas(_quotas(quotas))
+
+    @property
+    def paging(self) -> bool:
+        """Whether API Gateway's list operations answer in pages of `limit` (default 25)."""
+        return self.traffic.paging
+
+    def set_paging(self, paging: bool | None) -> None:
+        """Page (True), never (False), or exactly while quotas are on (None)."""
+        self.traffic.set_paging(paging)
+
+    def call_log(self) -> list[Call]:
+        """Every call clients made since the last clear or reset, oldest first."""
+        return self.traffic.log.snapshot()
+
+    def clear_call_log(self) -> None:
+        """Forget the calls logged so far."""
+        self.traffic.log.clear()
 
     @property
     def endpoint_url(self) -> str:
@@ -170,6 +242,13 @@ class Sandbox:
     def access(self) -> SandboxAccess:
         """A snapshot of how to reach the sandbox (env, URL, region, seeded network)."""
         return SandboxAccess(self.env(), self.endpoint_url, self.region, self.network)
+
+    def internal_access(self) -> SandboxAccess:
+        """As `access`, for the sandbox's own preparation: its calls are not counted."""
+        return SandboxAccess(self.env(), self.endpoint_url, self.region, self.network, True)
+
+    def _internal_client(self, service_name: str) -> Any:
+        return _client(service_name, self.endpoint_url, self.region, internal=True)
 
     def __enter__(self) -> Self:
         self.start()
@@ -216,11 +295,19 @@ def _check_port_free(host: str, port: int) -> None:
             raise OSError(f"cannot listen on {host}:{port}: {error.strerror}") from error
 
 
+def _quotas(quotas: str | Quotas | None) -> Quotas | None:
+    return parse_quotas(quotas) if isinstance(quotas, str) else quotas
+
+
+def _mark_internal(request: Any, **kwargs: Any) -> None:
+    request.headers[INTERNAL_HEADER] = "1"
+
+
 _sessions: dict[str, boto3.session.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-def _client(service_name: str, endpoint_url: str, region: str) -> Any:
+def _client(service_name: str, endpoint_url: str, region: str, *, internal: bool = False) -> Any:
     # One session per region: its loader caches the service models (a fresh session costs
     # ~0.1 s per client); boto3 sessions are not thread-safe, hence the lock.
     with _sessions_lock:
@@ -232,9 +319,12 @@ def _client(service_name: str, endpoint_url: str, region: str) -> Any:
                 region_name=region,
             )
             _sessions[region] = session
-        return session.client(  # type: ignore[call-overload]
+        client = session.client(  # type: ignore[call-overload]
             service_name, endpoint_url=endpoint_url, config=CLIENT_CONFIG
         )
+    if internal:
+        client.meta.events.register("before-sign", _mark_internal)
+    return client
 
 
 def announce(sandbox: Sandbox) -> None:
@@ -250,7 +340,21 @@ def announce(sandbox: Sandbox) -> None:
         f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
         flush=True,
     )
+    print(f"# {quotas_banner(sandbox)}", flush=True)
     os.environ.update(sandbox.env())
+
+
+def quotas_banner(sandbox: Sandbox) -> str:
+    """One line on the quotas and paging in force, and where the call log is."""
+    label = sandbox.quotas
+    if label == "off":
+        quotas = "quotas off (no throttling)"
+    elif label == "aws":
+        quotas = "quotas aws: AWS's published control-plane rates, throttled as AWS answers"
+    else:
+        quotas = f"quotas {label}: AWS's published control-plane rates and bursts {label}"
+    paging = "API Gateway pages lists" if sandbox.paging else "no API Gateway paging"
+    return f"{quotas}; {paging}; call log at {sandbox.endpoint_url}/_psctl/calls"
 
 
 def serve_forever(
@@ -258,6 +362,7 @@ def serve_forever(
     port: int,
     region: str,
     *,
+    quotas: str = "off",
     on_ready: Callable[[Sandbox], object] | None = None,
 ) -> None:
     """Run a sandbox until SIGINT/SIGTERM: print `export` lines and a summary, then block.
@@ -272,7 +377,7 @@ def serve_forever(
         stopping.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sandbox = Sandbox(host=host, port=port, region=region)
+    sandbox = Sandbox(host=host, port=port, region=region, quotas=quotas)
     try:
         sandbox.start()
         announce(sandbox)
