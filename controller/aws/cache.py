@@ -47,6 +47,9 @@ READ_PREFIXES = ("Get", "Describe", "List")
 REST_PROTOCOLS = frozenset({"rest-json", "rest-xml"})
 HIT = "psctl_cache_hit"
 FLIGHT_WAIT = 30.0  # seconds a reader waits for another thread's identical read
+PASS_SECONDS = 5.0
+"""The freshness the one-shot commands (plan, apply, delete, status) use: one pass's reads are
+shared by every resource and every spec of the command, and a later pass reads afresh."""
 
 
 def is_cacheable(service: str, operation: str) -> bool:

@@ -49,12 +49,18 @@ class ElasticIpHandler(Handler):
     identity = ("name",)
     not_found_codes = ("InvalidAllocationID.NotFound",)
 
-    def _find(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return list(self.client.describe_addresses(Filters=filters)["Addresses"])
+    def _all(self) -> list[dict[str, Any]]:
+        """Every address of the region: one unpaged call that every spec shares (a region
+        holds few: 5 by default, https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html)."""
+        return list(self.client.describe_addresses()["Addresses"])
 
     def observe(self, want: Desired) -> Observed | None:
         """The address carrying our Name tag, preferring one we own."""
-        found = self._find([{"Name": f"tag:{NAME}", "Values": [want.props["name"]]}])
+        found = [
+            a
+            for a in self._all()
+            if ownership.from_list(a.get("Tags")).get(NAME) == want.props["name"]
+        ]
         if not found:
             return None
         found.sort(
@@ -109,7 +115,9 @@ class ElasticIpHandler(Handler):
 
     def list_owned(self, owner: str) -> list[Observed]:
         """Every address with our owner tag, keyed `nlb-eip/<subnet>` by its Name tag."""
-        found = self._find([{"Name": f"tag:{ownership.OWNER}", "Values": [owner]}])
+        found = [
+            a for a in self._all() if ownership.is_owned(ownership.from_list(a.get("Tags")), owner)
+        ]
         return [
             _observed(key_of(ownership.from_list(a.get("Tags")).get(NAME, "")), a) for a in found
         ]

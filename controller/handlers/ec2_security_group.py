@@ -93,12 +93,15 @@ class SecurityGroupHandler(Handler):
     def list_owned(self, owner: str) -> list[Observed]:
         """Every group carrying our owner tag, keyed by its component (our stack keys)."""
         pages = self.client.get_paginator("describe_security_groups").paginate(
-            Filters=[{"Name": f"tag:{ownership.OWNER}", "Values": [owner]}]
+            Filters=[{"Name": "tag-key", "Values": [ownership.OWNER]}],  # one read for every spec
+            PaginationConfig={"PageSize": 1000},
         )
         out = []
         for page in pages:
             for group in page["SecurityGroups"]:
                 tags = ownership.from_list(group.get("Tags"))
+                if not ownership.is_owned(tags, owner):
+                    continue
                 key = tags.get(ownership.COMPONENT, group["GroupId"])
                 # enough to delete it: its rules are not read (one call less per group)
                 out.append(Observed(key=key, id=group["GroupId"], props={}, tags=tags))

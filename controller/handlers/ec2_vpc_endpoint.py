@@ -176,7 +176,11 @@ class VpcEndpointHandler(Handler):
 
     def list_owned(self, owner: str) -> list[Observed]:
         """Every live endpoint carrying our owner tag."""
-        live = self._live([{"Name": f"tag:{ownership.OWNER}", "Values": [owner]}])
+        live = [  # every spec's sweep shares one read of all our endpoints
+            e
+            for e in self._live([{"Name": "tag-key", "Values": [ownership.OWNER]}])
+            if ownership.is_owned(ownership.from_list(e.get("Tags")), owner)
+        ]
         return [
             self._observed("vpc-endpoint", str(e.get("ServiceName", "")).rsplit(".", 1)[-1], e, [e])
             for e in live

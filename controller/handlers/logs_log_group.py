@@ -17,10 +17,16 @@ class LogGroupHandler(Handler):
     replace_on = ("name",)
 
     def observe(self, want: Desired) -> Observed | None:
-        """Describe by exact name (the API filters by prefix), with tags."""
+        """By exact name among the groups under the name's first path segment (one paged list
+        that every spec shares: `/privateservice/`), with tags."""
         name = want.props["name"]
-        groups = self.client.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-        group = next((g for g in groups if g["logGroupName"] == name), None)
+        prefix = name[: name.find("/", 1) + 1] if name.startswith("/") else name
+        pages = self.client.get_paginator("describe_log_groups").paginate(
+            logGroupNamePrefix=prefix or name
+        )
+        group = next(
+            (g for page in pages for g in page["logGroups"] if g["logGroupName"] == name), None
+        )
         if group is None:
             return None
         arn = group["arn"].removesuffix(":*")

@@ -36,8 +36,10 @@ class RuntimeSettings:
     read_budget_per_second: float | None = 5.0
     """API Gateway calls per second routine checks of settled specs may spend (the account has
     10/s, shared): more settled specs than fit stretch the resync (`pacing`); None: no limit."""
-    read_cache_seconds: float = 2.0
-    """Identical API Gateway reads within this long are sent once (10 calls/s per account)."""
+    read_cache_seconds: float = 10.0
+    """Identical reads within this long are sent once for every spec (`controller.aws.cache`;
+    our own writes are always seen at once): a change made behind the controller's back is
+    found within `drift.resyncSeconds` plus this."""
     shutdown_grace_seconds: float = 25.0
     """On SIGTERM, in-flight passes get this long to finish before the process exits."""
     lease_table: str | None = None

@@ -1,10 +1,15 @@
-"""The read cache: identical API Gateway reads within the TTL are one call; writes invalidate."""
+"""The read snapshot: identical reads within the TTL are one call, also from two threads at once;
+our writes forget what they can change (by path for API Gateway, the whole service otherwise)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
+import pytest
+
+from controller.aws.cache import _stale
 from controller.aws.session import AwsContext, AwsSettings
 
 
@@ -48,10 +53,105 @@ def test_a_write_on_the_service_invalidates_and_the_ttl_expires(aws: Any):
 
 
 def test_no_cache_unless_asked(aws: Any):
-    """The one-shot commands read AWS every time (read_cache_seconds 0)."""
+    """A context without read_cache_seconds reads AWS every time."""
     ctx = _ctx(aws, 0)
     client = ctx.client("apigateway")
     client.get_usage_plans()
     client.get_usage_plans()
     assert ctx.cache is None
     assert _calls(ctx, "GetUsagePlans") == 2
+
+
+def test_two_threads_reading_the_same_list_at_once_make_one_call(aws: Any):
+    """Single flight: the second reader waits for the first one's answer instead of sending."""
+    ctx = _ctx(aws, 30)
+    client = ctx.client("apigateway")
+    client.create_usage_plan(name="p")
+    go = threading.Event()
+
+    def hold(**_: Any) -> None:
+        go.wait(5)  # the first read stays on the wire until the second thread has started
+
+    client.meta.events.register("before-send.api-gateway.GetUsagePlans", hold)
+    answers: list[list[str]] = []
+
+    def read() -> None:
+        answers.append([p["name"] for p in client.get_usage_plans()["items"]])
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    go.set()
+    for t in threads:
+        t.join(10)
+    assert answers == [["p"], ["p"]]
+    assert _calls(ctx, "GetUsagePlans") == 1
+
+
+def test_a_write_forgets_its_item_and_ancestors_not_other_apis(aws: Any):
+    """UpdateStage of API a: a's stages are read again; the list of APIs and b's stages are not
+    (a deep write does not change GetRestApis); a tag write forgets the whole service."""
+    ctx = _ctx(aws, 30)
+    client = ctx.client("apigateway")
+    ids = [client.create_rest_api(name=n)["id"] for n in ("a", "b")]
+    for api in ids:
+        root = client.get_resources(restApiId=api)["items"][0]["id"]
+        client.put_method(
+            restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE"
+        )
+        client.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        client.create_deployment(restApiId=api, stageName="prod")
+    before = ctx.counter.snapshot()
+    for api in ids:
+        client.get_stages(restApiId=api)
+    client.get_rest_apis()
+    client.update_stage(
+        restApiId=ids[0],
+        stageName="prod",
+        patchOperations=[{"op": "replace", "path": "/description", "value": "x"}],
+    )
+    for api in ids:
+        client.get_stages(restApiId=api)
+    client.get_rest_apis()
+    reads = ctx.counter.snapshot() - before
+    assert reads[("apigateway", "GetStages")] == 3  # a twice, b once
+    assert reads[("apigateway", "GetRestApis")] == 1
+    arn = f"arn:aws:apigateway:{aws.region}::/restapis/{ids[1]}"
+    client.tag_resource(resourceArn=arn, tags={"k": "v"})
+    client.get_rest_apis()
+    client.get_stages(restApiId=ids[1])
+    reads = ctx.counter.snapshot() - before
+    assert reads[("apigateway", "GetRestApis")] == 2
+    assert reads[("apigateway", "GetStages")] == 4
+
+
+@pytest.mark.parametrize(
+    ("read", "write", "stale"),
+    [
+        pytest.param("/restapis/a/stages", "/restapis/a/stages/prod", True, id="parent-list"),
+        pytest.param("/restapis/a/resources", "/restapis/a", True, id="below-a-deleted-item"),
+        pytest.param("/restapis", "/restapis/a", True, id="top-list-of-a-written-item"),
+        pytest.param("/restapis", "/restapis/a/resources/r/methods/ANY", False, id="deep-write"),
+        pytest.param("/restapis/b/resources", "/restapis/a/resources/r", False, id="other-api"),
+        pytest.param("/restapis/b/resources", "/restapis", False, id="create-in-top-list"),
+        pytest.param("/restapis", "/restapis", True, id="create-in-top-list-itself"),
+        pytest.param("/usageplans/p/keys", "/usageplans/p/keys/k", True, id="plan-keys"),
+    ],
+)
+def test_which_reads_a_write_makes_stale(read: str, write: str, stale: bool):
+    """The path rule of `controller.aws.cache._stale`, case by case."""
+    assert _stale(read, write) is stale
+
+
+def test_a_write_on_a_query_protocol_service_forgets_all_of_it(aws: Any):
+    """ELB and EC2 requests carry no resource path: any write there forgets the service."""
+    ctx = _ctx(aws, 30)
+    elb = ctx.client("elbv2")
+    elb.describe_load_balancers()
+    elb.describe_load_balancers()
+    assert ctx.counter.snapshot()[("elbv2", "DescribeLoadBalancers")] == 1
+    subnets = [s["SubnetId"] for s in aws.client("ec2").describe_subnets()["Subnets"][:2]]
+    elb.create_load_balancer(Name="x", Subnets=subnets, Type="network", Scheme="internal")
+    assert [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
+    assert ctx.counter.snapshot()[("elbv2", "DescribeLoadBalancers")] == 2

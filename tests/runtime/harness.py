@@ -119,6 +119,8 @@ class Running:
             "max_requeue_seconds": 0.3,
             "backoff": (0.2, 0.5, 1.0),
             "alert_window_seconds": 300.0,
+            # drift tests time corrections against resyncSeconds: reads stay fresh within it
+            "read_cache_seconds": 2.0,
         }
         self.settings = RuntimeSettings(**(base | settings))
         self.aws = AwsContext(
