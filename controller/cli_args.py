@@ -84,8 +84,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when there is nothing to do, 2 when there are changes",
     )
-    live("apply", "reconcile until converged or --timeout", timeout=True)
-    live("delete", "remove owned resources in reverse order", timeout=True)
+    for name, text in (
+        ("apply", "reconcile until converged or --timeout"),
+        ("delete", "remove owned resources in reverse order"),
+    ):
+        live(name, text, timeout=True).add_argument(
+            "--parallel", type=int, default=4, metavar="N", help="specs at once (default 4)"
+        )
     st = sub.add_parser("status", help="live status of each service (or of a running controller)")
     st.add_argument(
         "-f",
@@ -118,6 +123,13 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--poll-seconds", type=float, default=10.0, help="source poll interval")
     run.add_argument("--concurrency", type=int, default=4, help="specs reconciled at once")
+    run.add_argument(
+        "--read-budget",
+        type=float,
+        default=5.0,
+        metavar="CALLS_PER_S",
+        help="API Gateway calls/s routine resyncs may spend (default 5; 0: no limit)",
+    )
     run.add_argument(
         "--default-sns-topic", metavar="ARN", help="alerts go here when a spec names no topic"
     )
@@ -170,4 +182,19 @@ def _sandbox_options(sb: argparse.ArgumentParser) -> None:
         metavar="SPEC",
         type=budget_arg,
         help="as for psctl run (default: none, as the sandbox is on loopback)",
+    )
+
+    def quotas(value: str) -> str:
+        number = value[1:] if value.startswith("x") else ""
+        if value in ("aws", "off") or (number.replace(".", "", 1).isdigit() and float(number) > 0):
+            return value
+        raise argparse.ArgumentTypeError(f"{value!r}: use aws, off or xN with N > 0 (e.g. x10)")
+
+    sb.add_argument(
+        "--quotas",
+        type=quotas,
+        default="off",
+        metavar="aws|off|xN",
+        help="AWS's control-plane quotas and API Gateway paging: AWS's rates, none (default), "
+        "or AWS's rates and bursts times N",
     )

@@ -2,7 +2,8 @@
 
 `load_specs` loads, validates and checks support before any AWS context exists (bad input never
 reaches AWS); `aws_context` is the one place the command line creates an `AwsContext`;
-`reconcile_specs`, `statuses` and `print_statuses` also serve `psctl sandbox --apply`.
+`reconcile_specs` (several specs at once with `--parallel`), `statuses` and `print_statuses` also
+serve `psctl sandbox --apply`.
 Neighbours: `controller.cli` (dispatch, `main`), `controller.cli_run` (`psctl run`),
 `controller.reconcile.runner`, `controller.reconcile.render`, `controller.reconcile.status`.
 """
@@ -12,16 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import urllib.request
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from controller.aws.cache import PASS_SECONDS
 from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import ControllerError
 from controller.model.support import unsupported
 from controller.reconcile import render, status
 from controller.reconcile.engine import Change, Outcome
-from controller.reconcile.runner import Reconciler
+from controller.reconcile.runner import Reconciler, Result
 from controller.spec.loader import load_paths
 from controller.spec.models import PrivateService
 
@@ -48,7 +54,7 @@ def load_specs(paths: Sequence[str]) -> list[PrivateService] | None:
     return [d.spec for d in docs if d.spec is not None] if ok else None
 
 
-def aws_context(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> AwsContext:
+def aws_context(args: argparse.Namespace, read_cache_seconds: float = PASS_SECONDS) -> AwsContext:
     """The AWS context of the command's --region/--profile/--endpoint-url/--retry-mode and
     --aws-budget."""
     return AwsContext(
@@ -63,9 +69,14 @@ def aws_context(args: argparse.Namespace, read_cache_seconds: float = 0.0) -> Aw
     )
 
 
+_say = threading.Lock()  # lines of specs reconciled at once never interleave
+
+
 def _progress(ps: PrivateService, change: Change) -> None:
-    for line in render.change_lines(change, verbose=False):
-        print(f"{ps.owner}: {line}", file=sys.stderr, flush=True)
+    lines = [f"{ps.owner}: {line}" for line in render.change_lines(change, verbose=False)]
+    if lines:
+        with _say:
+            print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -99,13 +110,29 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def reconcile_specs(
-    specs: list[PrivateService], aws: AwsContext, timeout: float, *, deleting: bool = False
+    specs: list[PrivateService],
+    aws: AwsContext,
+    timeout: float,
+    *,
+    deleting: bool = False,
+    parallel: int = 1,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Apply (or delete) each spec until done; progress on stderr; JSON items and exit code."""
+    """Apply (or delete) each spec until done, up to `parallel` at once (one AwsContext: its
+    clients are thread-safe); progress on stderr as it happens, one line per resource change
+    prefixed by the spec's owner; then results per spec in input order; JSON items, exit code."""
+
+    def one(ps: PrivateService) -> Result:
+        try:
+            rec = Reconciler(ps, aws)
+            return (rec.delete if deleting else rec.apply)(timeout, _progress)
+        except (ControllerError, ClientError, BotoCoreError) as exc:  # this spec only
+            prefix = "AWS: " if not isinstance(exc, ControllerError) else ""
+            return Result(Outcome(), passes=0, converged=False, reason=f"{prefix}{exc}")
+
+    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="apply") as pool:
+        results = list(pool.map(one, specs))  # in input order
     items, code = [], 0
-    for ps in specs:
-        rec = Reconciler(ps, aws)
-        result = (rec.delete if deleting else rec.apply)(timeout, _progress)
+    for ps, result in zip(specs, results, strict=True):
         verb = "deleted" if deleting else "converged"
         if result.converged:
             print(f"{ps.owner}: {verb} in {result.passes} pass(es)", file=sys.stderr)
@@ -130,7 +157,10 @@ def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
     specs = load_specs(args.paths)
     if specs is None:
         return 1
-    items, code = reconcile_specs(specs, aws_context(args), args.timeout, deleting=deleting)
+    aws = aws_context(args)
+    items, code = reconcile_specs(
+        specs, aws, args.timeout, deleting=deleting, parallel=args.parallel
+    )
     if args.output == "json":
         print(json.dumps({"items": items}, indent=2))
     return code

@@ -35,6 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         prune=args.prune,
         poll_seconds=args.poll_seconds,
         concurrency=args.concurrency,
+        read_budget_per_second=args.read_budget or None,
         default_sns_topic=args.default_sns_topic,
         lease_table=table,
         kube_lease=lease,

@@ -1,8 +1,9 @@
-"""psctl as a user runs it: exit statuses, JSON shapes, and no AWS call for bad input."""
+"""psctl as a user runs it: exit statuses, JSON shapes, no AWS call for bad input, --parallel."""
 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,91 @@ def test_plan_apply_status_delete_through_the_command_line(
     capsys.readouterr()
     assert cli.main(["status", "-f", path, "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["items"][0]["status"]["phase"] == "Pending"
+
+
+def _directory(tmp_path: Path, *docs: dict[str, Any]) -> str:
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for doc in docs:
+        _write(folder, doc, f"{doc['metadata']['name']}.yaml")
+    return str(folder)
+
+
+def test_apply_and_delete_a_directory_in_parallel(
+    aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Two specs of a directory with --parallel 2: both converge (one JSON document, items in
+    input order), every progress line names its spec; then both are deleted the same way."""
+    folder = _directory(
+        tmp_path, orders(metadata__name="orders-a"), orders(metadata__name="orders-b")
+    )
+    args = ["-f", folder, "--parallel", "2", "--timeout", "120"]
+    assert cli.main(["apply", *args, "-o", "json"]) == 0
+    out, err = capsys.readouterr()
+    items = json.loads(out)["items"]
+    assert [(i["name"], i["converged"]) for i in items] == [
+        ("orders-a", True),
+        ("orders-b", True),
+    ]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines
+    assert all(line.startswith(("shop/orders-a: ", "shop/orders-b: ")) for line in lines)
+    assert lines[-2:] == [
+        f"shop/orders-a: converged in {items[0]['passes']} pass(es)",
+        f"shop/orders-b: converged in {items[1]['passes']} pass(es)",
+    ]
+    assert cli.main(["delete", *args]) == 0
+    assert "shop/orders-b: deleted in" in capsys.readouterr().err
+
+
+def test_one_invalid_spec_among_several_stops_a_parallel_apply_before_any_aws_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: None
+):
+    """Validation of every spec still comes first: one broken document, exit 1, no AWS call."""
+    folder = _directory(
+        tmp_path,
+        orders(metadata__name="orders-a"),
+        orders(metadata__name="orders-b", spec__container__memory=3000),
+    )
+    assert cli.main(["apply", "-f", folder, "--parallel", "2"]) == 1
+    assert "spec.container.memory" in capsys.readouterr().err
+
+
+def test_parallel_specs_run_at_once_and_a_failure_fails_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """With --parallel 2 both specs are in flight together (a barrier only two concurrent
+    applies pass); one spec's error is its own result: the other is reported, exit 1."""
+    from controller.errors import ControllerError
+    from controller.reconcile.engine import Outcome
+    from controller.reconcile.runner import Result
+
+    both = threading.Barrier(2, timeout=30)
+
+    class Fake:
+        def __init__(self, ps: Any, _aws: Any) -> None:
+            self.ps = ps
+
+        def apply(self, _timeout: float, _progress: Any) -> Result:
+            both.wait()
+            if self.ps.metadata.name == "orders-a":
+                raise ControllerError("orders-a cannot be built")
+            return Result(Outcome(), passes=1, converged=True)
+
+    monkeypatch.setattr(cli_aws, "Reconciler", Fake)
+    monkeypatch.setattr(cli_aws, "AwsContext", lambda *_: object())
+    folder = _directory(
+        tmp_path, orders(metadata__name="orders-a"), orders(metadata__name="orders-b")
+    )
+    assert cli.main(["apply", "-f", folder, "--parallel", "2", "-o", "json"]) == 1
+    out, err = capsys.readouterr()
+    items = json.loads(out)["items"]
+    assert [(i["name"], i["converged"]) for i in items] == [
+        ("orders-a", False),
+        ("orders-b", True),
+    ]
+    assert items[0]["reason"] == "orders-a cannot be built"
+    assert err.splitlines() == [
+        "shop/orders-a: not converged: orders-a cannot be built",
+        "shop/orders-b: converged in 1 pass(es)",
+    ]
