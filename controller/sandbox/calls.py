@@ -60,6 +60,8 @@ def max_in_window(log: Iterable[Call], service_family: str, window: float = 1.0)
     """The most calls of `service_family` (a family or a service name) that fall in any window
     of `window` seconds, i.e. within [t, t + window) for some t. Throttled calls count: AWS
     counts every request it receives."""
+    if window <= 0:
+        raise ValueError(f"window must be positive, not {window}")
     times = sorted(c.time for c in log if service_family in (c.family, c.service))
     best = 0
     start = 0
