@@ -10,6 +10,9 @@ none: the sandbox is on loopback, see `controller.aws.session.AwsSettings.budget
 the options (`--run kubernetes` is refused: the sandbox has no Kubernetes API server) and picks
 one; `controller.cli` parses the command line and loads the `--apply` specs (applied before the
 controller starts with `--run`).
+`--quotas aws|off|xN` (checked by the parser) sets the sandbox's control-plane quotas and API
+Gateway paging (`quotas`, `traffic`); the examples' prerequisites are the sandbox's own calls,
+counted against no quota and kept out of the call log (`Sandbox.internal_access`).
 Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `examples`,
 `controller.runtime.main`.
 """
@@ -52,11 +55,13 @@ def serve(
     region: str,
     apply: ApplySpecs | None = None,
     budget: str | None = None,
+    *,
+    quotas: str = "off",
 ) -> None:
     """The sandbox until SIGINT/SIGTERM; with `apply`, the examples' prerequisites and specs."""
 
     def on_ready(sandbox: Sandbox) -> None:
-        examples.prepare(sandbox.access())  # what the examples expect: an authorizer, instances
+        examples.prepare(sandbox.internal_access())  # an authorizer, instances: not counted
         if apply is not None:
             apply(_context(sandbox, budget=budget))
         print(
@@ -64,7 +69,9 @@ def serve(
             flush=True,
         )
 
-    serve_forever(host, port, region, on_ready=on_ready if apply is not None else None)
+    serve_forever(
+        host, port, region, quotas=quotas, on_ready=on_ready if apply is not None else None
+    )
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -79,6 +86,8 @@ def run(
     settings: RuntimeSettings,
     apply: ApplySpecs | None = None,
     budget: str | None = None,
+    *,
+    quotas: str = "off",
 ) -> int:
     """Sandbox, examples' prerequisites, `apply` if any, then the controller on `source` until
     SIGINT/SIGTERM; 0 after a clean stop (also when stopped before the controller started)."""
@@ -86,9 +95,9 @@ def run(
 
     previous = signal.signal(signal.SIGTERM, _interrupt)  # until the controller's own handlers
     try:
-        with Sandbox(host=host, port=port, region=region) as sandbox:
+        with Sandbox(host=host, port=port, region=region, quotas=quotas) as sandbox:
             announce(sandbox)
-            examples.prepare(sandbox.access())
+            examples.prepare(sandbox.internal_access())
             if apply is not None:
                 apply(_context(sandbox, budget=budget))
             print(
@@ -118,7 +127,7 @@ def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
         if args.listen or args.prune or args.poll_seconds is not None:
             print("--listen, --prune and --poll-seconds need --run SOURCE", file=sys.stderr)
             return 1
-        serve(args.host, args.port, args.region, apply, args.aws_budget)
+        serve(args.host, args.port, args.region, apply, args.aws_budget, quotas=args.quotas)
         return 0
     listen = parse_listen(args.listen or "127.0.0.1:8080")
     if listen is None:
@@ -130,4 +139,13 @@ def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
         prune=args.prune,
         poll_seconds=10.0 if args.poll_seconds is None else args.poll_seconds,
     )
-    return run(args.host, args.port, args.region, args.run, settings, apply, args.aws_budget)
+    return run(
+        args.host,
+        args.port,
+        args.region,
+        args.run,
+        settings,
+        apply,
+        args.aws_budget,
+        quotas=args.quotas,
+    )
