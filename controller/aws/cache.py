@@ -16,7 +16,8 @@ of its items. A write outside the hierarchy (`/tags/{arn}`: tags are part of eve
 and every write of a query or JSON protocol service (EC2, ELB, ECS) forget the whole service.
 `forget(service)` drops a service's reads on demand: the engine
 calls it when a resource is still provisioning, so a wait is never answered by a stale read.
-`ttl` bounds how stale a change made behind the controller's back can look.
+A read that was on the wire while we wrote to its service is answered but not stored (it may
+predate the write). `ttl` bounds how stale a change made behind the controller's back can look.
 Neighbours: `controller.aws.session` (registers it on each client), `controller.reconcile.engine`
 (`forget` on waits).
 """
@@ -84,6 +85,8 @@ class ReadCache:
         self.hits = 0
         self._entries: dict[Key, tuple[Any, Any, float]] = {}
         self._flights: dict[Key, threading.Event] = {}
+        # bumped by every write: a read that was on the wire across a write is not stored
+        self._generation: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -117,6 +120,7 @@ class ReadCache:
                 if flight is None:
                     self._flights[key] = threading.Event()
                     context["psctl_flight"] = True
+                    context["psctl_generation"] = self._generation.get(service, 0)
                     return None
             flight.wait(FLIGHT_WAIT)  # another thread is reading it: take its answer
         return None
@@ -131,7 +135,8 @@ class ReadCache:
         if key is None:
             return
         with self._lock:
-            if getattr(http_response, "status_code", 500) < 300:
+            current = self._generation.get(key[0], 0) == context.get("psctl_generation")
+            if current and getattr(http_response, "status_code", 500) < 300:
                 self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
             self._land(key, context)
         del model
@@ -153,6 +158,7 @@ class ReadCache:
         """Forget what a write on `service` (at `url_path`, for REST protocols) may change."""
         whole = protocol not in REST_PROTOCOLS or not url_path or "tags" in url_path.split("/")[:3]
         with self._lock:
+            self._generation[service] = self._generation.get(service, 0) + 1
             stale = [
                 k
                 for k in self._entries

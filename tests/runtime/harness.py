@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from controller.aws.budget import Budget
 from controller.aws.session import AwsContext, AwsSettings
 from controller.runtime.controller import Controller
 from controller.runtime.main import make_dispatcher
@@ -111,7 +112,10 @@ class SnsQueue:
 class Running:
     """A Controller running in the test's event loop."""
 
-    def __init__(self, directory: Path | str, access: Any, **settings: Any) -> None:
+    def __init__(
+        self, directory: Path | str, access: Any, budget: Budget | None = None, **settings: Any
+    ) -> None:
+        """`budget`: the controller's client-side AWS budget (default: none on the sandbox)."""
         base = {
             "listen_host": "127.0.0.1",
             "listen_port": 0,
@@ -128,8 +132,11 @@ class Running:
                 region=access.region,
                 endpoint_url=access.endpoint_url,
                 read_cache_seconds=self.settings.read_cache_seconds,
+                budget=None if budget is None else "share=1",
             )
         )
+        if budget is not None:
+            self.aws.budget = budget  # before any client exists: every call goes through it
         source = (
             S3Source(directory, self.aws)
             if isinstance(directory, str)
