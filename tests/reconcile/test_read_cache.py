@@ -155,4 +155,3 @@ def test_a_write_on_a_query_protocol_service_forgets_all_of_it(aws: Any):
     elb.create_load_balancer(Name="x", Subnets=subnets, Type="network", Scheme="internal")
     assert [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     assert ctx.counter.snapshot()[("elbv2", "DescribeLoadBalancers")] == 2
-
