@@ -113,6 +113,13 @@ def _botocore() -> Any:
 _matchers: dict[str, _RestMatcher | None] = {}
 
 
+def warm(services: tuple[str, ...] = ("apigateway", "apigatewayv2")) -> None:
+    """Build these services' matchers now, so that no first call waits for botocore's model
+    (a wait that would refill buckets between a call's arrival and its token)."""
+    for service in services:
+        _matcher(service)
+
+
 def _matcher(service: str) -> _RestMatcher | None:
     with _lock:
         if service not in _matchers:

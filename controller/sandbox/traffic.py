@@ -30,7 +30,7 @@ from moto.iam.models import get_account_id_from
 
 from controller.sandbox import paging
 from controller.sandbox.calls import CALLS_PATH, Call, CallLog, calls_to_json
-from controller.sandbox.operations import Operation, identify
+from controller.sandbox.operations import Operation, identify, warm
 from controller.sandbox.quotas import Limiter, Quotas
 
 INTERNAL_HEADER = "X-Psctl-Sandbox-Internal"
@@ -111,6 +111,7 @@ class Traffic:
 
     def wrap(self, app: WsgiApp) -> WsgiApp:
         """`app` behind this door."""
+        warm()
 
         def door(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             return self._serve(app, environ, start_response)
