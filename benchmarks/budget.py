@@ -126,6 +126,12 @@ def show(label: str, calls: Calls, n: int, *, top: int = 8, note: str = "") -> d
     for (service, op), count in calls.most_common(top):
         flag = "*" if is_mutating(op) else " "
         print(f"    {flag} {service:<11} {op:<36} {count / n:7.2f}")
+    for family in ("apigateway", "elbv2"):
+        ops = sorted(
+            ((op, c) for (svc, op), c in calls.items() if svc.startswith(family)),
+            key=lambda kv: -kv[1],
+        )
+        print(f"  {family} per spec: " + ", ".join(f"{op} {c / n:.2f}" for op, c in ops))
     row = {"total": total / n, "mutating": mutating / n}
     return row | {column: count / n for column, count in by_column(calls).items()}
 
