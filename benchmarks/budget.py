@@ -34,7 +34,6 @@ that a no-op apply makes no mutating call (exit 1 otherwise).
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
 import os
 import resource
@@ -47,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
+from apply_n import specs  # the same N copies of the orders example (this folder is on the path)
 
 from controller import logging as logsetup
 from controller.aws.cache import PASS_SECONDS
@@ -60,28 +59,13 @@ from controller.sandbox import Sandbox
 from controller.sandbox.calls import Call, max_in_window
 from controller.sandbox.quotas import Quotas
 from controller.sources.base import fingerprint
-from controller.spec.loader import parse_object
 from controller.spec.models import PrivateService
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "orders-rest-nlb.yaml"
 SERVICES = ("apigateway", "elbv2", "ec2", "ecs", "iam", "logs")
 T = TypeVar("T")
 R = TypeVar("R")
 
 Calls = Counter[tuple[str, str]]
-
-
-def specs(n: int) -> list[PrivateService]:
-    """N copies of the orders example with distinct names."""
-    base = yaml.safe_load(EXAMPLE.read_text())
-    out = []
-    for i in range(n):
-        doc = copy.deepcopy(base)
-        doc["metadata"]["name"] = f"orders-{i:03d}"
-        loaded = parse_object(doc, f"bench-{i}")
-        assert loaded.spec is not None
-        out.append(loaded.spec)
-    return out
 
 
 def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
@@ -266,7 +250,33 @@ def one_size(sandbox: Sandbox, n: int, args: argparse.Namespace) -> dict[str, An
             "peak": peak,
             "problems": len(problems),
         }
+    row["repair"] = repair_round(sandbox, states, aws, ttl, args.parallel)
     return row
+
+
+def repair_round(
+    sandbox: Sandbox, states: list[SpecState], aws: AwsContext, ttl: float, parallel: int
+) -> dict[str, Any]:
+    """Drift repair of one field: every spec's target group health-check path changed behind
+    the controller's back, then the repair pass and the pass that verifies it (psctl run
+    requeues at once after a correction), counted per spec."""
+    elb = sandbox.access().client("elbv2")
+    for state in states:
+        name = f"ps-{state.spec.metadata.namespace}-{state.spec.metadata.name}-tg"
+        arn = elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        elb.modify_target_group(TargetGroupArn=arn, HealthCheckPath="/console-edit")
+    time.sleep(ttl + 0.5)
+    for state in states:
+        state.passes = 1  # no sweep
+    repaired, *_ = resync_round(states, aws, parallel)
+    verified, *_ = resync_round(states, aws, parallel)
+    fixed = repaired[("elbv2", "ModifyTargetGroup")]
+    return show(
+        "drift repair of one field (repair pass + verifying pass)",
+        repaired + verified,
+        len(states),
+        note=f"ModifyTargetGroup calls: {fixed} for {len(states)} specs",
+    )
 
 
 def lower_bound(calls: Calls, share: float) -> tuple[float, str]:
@@ -371,7 +381,7 @@ def summary(rows: list[dict[str, Any]], quota: dict[str, Any] | None) -> None:
     print("| N | phase | total | apigateway (v1+v2) | elbv2 | ec2 | ecs | iam | logs | other |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
-        for phase in ("create", "plan", "apply", "first", "resync", "sweep"):
+        for phase in ("create", "plan", "apply", "first", "resync", "sweep", "repair"):
             f = row[phase]
             cells = " | ".join(f"{f[s]:.1f}" for s in (*SERVICES, "other"))
             print(f"| {row['n']} | {phase} | {f['total']:.1f} | {cells} |")

@@ -14,10 +14,11 @@ writes, of what lies below it, and of its ancestors (`_stale`): UpdateStage on
 `/restapis/b/resources`; a top-level list (`/restapis`) only when the write is on the list or one
 of its items. A write outside the hierarchy (`/tags/{arn}`: tags are part of every listed item)
 and every write of a query or JSON protocol service (EC2, ELB, ECS) forget the whole service.
-`forget(service)` drops a service's reads on demand: the engine
-calls it when a resource is still provisioning, so a wait is never answered by a stale read.
-A read that was on the wire while we wrote to its service is answered but not stored (it may
-predate the write). `ttl` bounds how stale a change made behind the controller's back can look.
+`forget(service)` drops a service's reads on demand: the engine calls it when a resource is still
+provisioning, so a wait is never answered by a stale read. A write forgets before it is sent and
+again once answered, and a read that was on the wire while we wrote to its service is answered
+but not stored (it may predate the write). `ttl` bounds how stale a change made behind the
+controller's back can look.
 Neighbours: `controller.aws.session` (registers it on each client), `controller.reconcile.engine`
 (`forget` on waits).
 """
@@ -128,7 +129,12 @@ class ReadCache:
     def after_call(
         self, model: Any, http_response: Any, parsed: Any, context: dict[str, Any], **_: Any
     ) -> None:
-        """botocore `after-call`: keep a successful read and wake the threads waiting for it."""
+        """botocore `after-call`: keep a successful read and wake the threads waiting for it;
+        after a write, forget again what it changed (a read sent between our forgetting and
+        AWS applying the write may have been stored meanwhile)."""
+        write = context.pop("psctl_write", None)
+        if write is not None:
+            self.on_write(*write)
         if context.get(HIT):
             return
         key: Key | None = context.get("psctl_key")
@@ -142,7 +148,11 @@ class ReadCache:
         del model
 
     def after_call_error(self, context: dict[str, Any], **_: Any) -> None:
-        """botocore `after-call-error` (no answer at all): release the waiting threads."""
+        """botocore `after-call-error` (no answer at all): release the waiting threads; a write
+        that may or may not have landed forgets what it may have changed."""
+        write = context.pop("psctl_write", None)
+        if write is not None:
+            self.on_write(*write)
         key: Key | None = context.get("psctl_key")
         if key is not None:
             with self._lock:

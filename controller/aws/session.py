@@ -246,12 +246,13 @@ class AwsContext:
         if self.cache is not None:
             self.cache.invalidate(service)
 
-    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+    def _count(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name
         if self.write_gate is not None and is_mutating(model.name) and not self.write_gate():
             msg = f"{service}:{model.name} not sent: this replica no longer holds the lease"
             raise FencedError(msg)
         self.counter.record(service, model.name)
         if self.cache is not None and is_mutating(model.name):
-            protocol = model.service_model.protocol
-            self.cache.on_write(service, protocol, params.get("url_path"))
+            write = (service, model.service_model.protocol, params.get("url_path"))
+            self.cache.on_write(*write)
+            context["psctl_write"] = write  # and again once AWS has answered (aws.cache)

@@ -121,17 +121,32 @@ class ServiceHandler(Handler):
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")
 
+    def _described(self, cluster: str, name: str) -> list[dict[str, Any]]:
+        """The service among its cluster's services, read with the ones beside it.
+
+        ListServices (100 a page) and DescribeServices of the chunk of 10 sorted ARNs that
+        holds ours (the most it takes: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html)
+        are the same requests for every spec in the cluster, so the read snapshot serves them
+        all with one call each. A service not listed yet is described by name.
+        """
+        pages = self.client.get_paginator("list_services").paginate(
+            cluster=cluster, PaginationConfig={"PageSize": 100}
+        )
+        arns = sorted(arn for page in pages for arn in page["serviceArns"])
+        ours = next((i for i, arn in enumerate(arns) if arn.rsplit("/", 1)[-1] == name), None)
+        chunk = [name] if ours is None else arns[ours // 10 * 10 : ours // 10 * 10 + 10]
+        out = self.client.describe_services(cluster=cluster, services=chunk, include=["TAGS"])
+        return [s for s in out["services"] if s["serviceName"] == name]
+
     def observe(self, want: Desired) -> Observed | None:
         """The service by name in its cluster; INACTIVE counts as absent."""
         try:
-            out = self.client.describe_services(
-                cluster=want.props["cluster"], services=[want.props["name"]], include=["TAGS"]
-            )
+            found = self._described(want.props["cluster"], want.props["name"])
         except ClientError as exc:
             if error_code(exc) == "ClusterNotFoundException":
                 return None
             raise
-        services = [s for s in out["services"] if s["status"] != "INACTIVE"]
+        services = [s for s in found if s["status"] != "INACTIVE"]
         if not services:
             return None
         s = services[0]

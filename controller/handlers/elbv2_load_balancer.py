@@ -65,7 +65,7 @@ class LoadBalancerHandler(Handler):
         if lb is None:
             return None
         arn = lb["LoadBalancerArn"]
-        tags = chunk_tags(self.client, [b["LoadBalancerArn"] for b in everyone], arn).get(arn, {})
+        tags = chunk_tags(self.client, arn)
         attrs = self.client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
         props: dict[str, Any] = {
             "name": lb["LoadBalancerName"],

@@ -65,7 +65,7 @@ class TargetGroupHandler(Handler):
         if tg is None:
             return None
         arn = tg["TargetGroupArn"]
-        tags = chunk_tags(self.client, [t["TargetGroupArn"] for t in everyone], arn).get(arn, {})
+        tags = chunk_tags(self.client, arn)
         attrs = self.client.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
         return Observed(
             key=want.key,

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from controller import logging as logsetup
+from controller.aws.budget import DEFAULT_SHARE
 from controller.aws.session import AwsContext, AwsSettings
 from controller.cli_run import parse_listen
 from controller.runtime.settings import RuntimeSettings
@@ -39,6 +40,10 @@ ApplySpecs = Callable[[AwsContext], None]
 def _context(
     sandbox: Sandbox, read_cache_seconds: float = 0.0, budget: str | None = None
 ) -> AwsContext:
+    """The controller's context on the sandbox. On loopback there is no default budget; with
+    `--quotas` on the controller takes the default share, as it would of AWS's quotas."""
+    if budget is None and sandbox.quotas != "off":
+        budget = f"share={DEFAULT_SHARE}"
     return AwsContext(
         AwsSettings(
             region=sandbox.region,

@@ -155,3 +155,28 @@ def test_a_write_on_a_query_protocol_service_forgets_all_of_it(aws: Any):
     elb.create_load_balancer(Name="x", Subnets=subnets, Type="network", Scheme="internal")
     assert [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     assert ctx.counter.snapshot()[("elbv2", "DescribeLoadBalancers")] == 2
+
+
+def test_a_read_between_our_write_leaving_and_landing_is_forgotten(aws: Any):
+    """Our write forgets before it is sent and again once AWS has answered: a list read while
+    CreateTargetGroup was on the wire (before AWS applied it) is not what the next read gets."""
+    ctx = _ctx(aws, 30)
+    elb = ctx.client("elbv2")
+    entered, go = threading.Event(), threading.Event()
+
+    def hold(**_: Any) -> None:
+        entered.set()
+        go.wait(5)
+
+    elb.meta.events.register("before-send.*.CreateTargetGroup", hold)
+    vpc = aws.client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+    writer = threading.Thread(
+        target=lambda: elb.create_target_group(Name="tg", Protocol="TCP", Port=80, VpcId=vpc)
+    )
+    writer.start()
+    assert entered.wait(5)
+    assert elb.describe_target_groups()["TargetGroups"] == []  # AWS has not applied it yet
+    go.set()
+    writer.join(10)
+    names = [tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]]
+    assert names == ["tg"]

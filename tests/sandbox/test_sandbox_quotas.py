@@ -361,3 +361,21 @@ def test_cli_quotas_option(capsys, quotas):
     quotas.set_quotas("x10")
     assert "x10" in quotas_banner(quotas)
     assert "API Gateway pages lists" in quotas_banner(quotas)
+
+
+def test_the_controller_on_a_sandbox_with_quotas_takes_the_default_budget(quotas):
+    """`psctl sandbox --quotas ... --run`: the controller spends half of each quota, as it would of
+    AWS's, so the demo under quotas is not throttled by its own controller; without quotas the
+    loopback sandbox has no default budget."""
+    from controller.sandbox.cli import _context
+
+    idle = _context(quotas)
+    idle.client("apigateway").get_rest_apis()
+    assert idle.budget is not None
+    assert idle.budget.admitted() == {}
+    quotas.set_quotas("aws")
+    ctx = _context(quotas)
+    ctx.client("apigateway").get_rest_apis()
+    assert ctx.budget is not None
+    assert ctx.budget.share == 0.5
+    assert ctx.budget.admitted()["apigateway"] == 1
