@@ -369,7 +369,7 @@ class Controller:
         self.pacer.unsettle(owner)
         w.reason = reason
         self.metrics.queue_depth.inc()
-        async with self.slots.slot(reason.urgent):
+        async with self.slots.slot(rank=reason.rank):
             self.metrics.queue_depth.dec()
             if self.stopping.is_set():
                 return None

@@ -4,8 +4,11 @@
 let 1,000 new specs queue behind routine resyncs of settled ones (issue 9), so the gate has two
 classes: urgent passes (a spec's first pass, a spec change, a requeue the engine asked for, a
 retry after a failure, a deletion, a check after drift) go before routine resyncs (a settled spec
-whose timer expired). Within a class, first come first served. Routine passes are never dropped:
-they run as soon as no urgent pass waits, which under a burst of new specs is intended.
+whose timer expired). Among urgent passes, work in progress (a requeue, a retry, a change, drift,
+a deletion) goes before a spec's first pass: with 1,000 new specs, the first ones finish (their
+VPC Link becomes available, their next pass runs) instead of waiting behind 999 first passes.
+Within a rank, first come first served. Routine passes are never dropped: they run as soon as no
+urgent pass waits, which under a burst of new specs is intended.
 Neighbours: `controller.runtime.controller` (wakes workers, takes slots), `.pacing` (when the
 routine resyncs are due).
 """
@@ -36,6 +39,14 @@ class Wake(enum.Enum):
         """Everything but a routine resync goes first."""
         return self is not Wake.RESYNC
 
+    @property
+    def rank(self) -> int:
+        """Lower goes first: work in progress 0, a first pass 1, a routine resync 2."""
+        return ROUTINE if self is Wake.RESYNC else FIRST if self is Wake.CREATE else 0
+
+
+FIRST, ROUTINE = 1, 2
+
 
 def most_urgent(a: Wake | None, b: Wake | None) -> Wake | None:
     """Of two pending reasons, the one that ranks higher (the first on a tie)."""
@@ -61,15 +72,17 @@ class PriorityGate:
 
     def waiting_urgent(self) -> int:
         """Urgent passes waiting for a slot."""
-        return sum(rank == 0 and not fut.done() for rank, _, fut in self._waiters)
+        return sum(rank < ROUTINE and not fut.done() for rank, _, fut in self._waiters)
 
-    async def acquire(self, urgent: bool) -> None:
-        """Take a slot; wait behind every urgent waiter (and, if routine, every waiter)."""
+    async def acquire(self, urgent: bool = True, rank: int | None = None) -> None:
+        """Take a slot; wait behind every waiter of a lower rank (`Wake.rank`; without one,
+        urgent is 0 and routine 2) and every earlier one of the same rank."""
         if self.free > 0 and not self.waiting:
             self.free -= 1
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._seq), fut))
+        order = rank if rank is not None else (0 if urgent else ROUTINE)
+        heapq.heappush(self._waiters, (order, next(self._seq), fut))
         try:
             await fut
         except asyncio.CancelledError:
@@ -87,9 +100,9 @@ class PriorityGate:
         self.free += 1
 
     @asynccontextmanager
-    async def slot(self, urgent: bool) -> AsyncIterator[None]:
-        """`async with gate.slot(urgent):` one pass."""
-        await self.acquire(urgent)
+    async def slot(self, urgent: bool = True, rank: int | None = None) -> AsyncIterator[None]:
+        """`async with gate.slot(rank=wake.rank):` one pass."""
+        await self.acquire(urgent, rank)
         try:
             yield
         finally:

@@ -77,6 +77,32 @@ async def test_the_gate_serves_urgent_waiters_first_then_in_arrival_order():
     assert gate.free == 1
 
 
+async def test_work_in_progress_goes_before_first_passes_and_both_before_resyncs():
+    """With 1,000 new specs the first ones must finish: a requeue (a VPC Link that became
+    available) overtakes first passes queued before it; a resync waits for both."""
+    gate = PriorityGate(1)
+    await gate.acquire(rank=Wake.REQUEUE.rank)
+    order: list[str] = []
+
+    async def take(name: str, wake: Wake) -> None:
+        async with gate.slot(rank=wake.rank):
+            order.append(name)
+
+    arrivals = [
+        ("resync", Wake.RESYNC),
+        ("first-1", Wake.CREATE),
+        ("first-2", Wake.CREATE),
+        ("requeue", Wake.REQUEUE),
+        ("drift", Wake.DRIFT),
+    ]
+    tasks = [asyncio.create_task(take(name, wake)) for name, wake in arrivals]
+    while gate.waiting < len(arrivals):
+        await asyncio.sleep(0)
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert order == ["requeue", "drift", "first-1", "first-2", "resync"]
+
+
 async def test_a_cancelled_waiter_gives_up_its_place():
     """A worker cancelled while waiting (its spec forgotten) neither blocks nor leaks a slot."""
     gate = PriorityGate(1)
