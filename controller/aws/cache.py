@@ -5,7 +5,8 @@ AWS's control planes are rate-limited per account (API Gateway 10 calls/s in all
 GetVpcLinks, DescribeLoadBalancers, DescribeTargetGroups, ...). Within `ttl` seconds the same
 read with the same request is answered from here: botocore lets a `before-call` handler answer a
 call without sending it. Two threads asking for the same read at once make one call (the second
-waits for the first's answer: single flight).
+waits for the first's answer: single flight). A 404 (the thing is not there) is kept like any
+answer; other errors and throttles never are.
 
 Freshness: our own writes invalidate what they can change, so a pass always reads its own
 writes. For the REST protocols (API Gateway v1 and v2) a write forgets the reads of the item it
@@ -49,6 +50,7 @@ READ_PREFIXES = ("Get", "Describe", "List")
 REST_PROTOCOLS = frozenset({"rest-json", "rest-xml"})
 HIT = "psctl_cache_hit"
 FLIGHT_WAIT = 30.0  # seconds a reader waits for another thread's identical read
+NOT_FOUND = 404  # absence is an answer too (an inline policy that is not there); errors are not
 PASS_SECONDS = 5.0
 """The freshness the one-shot commands (plan, apply, delete, status) use: one pass's reads are
 shared by every resource and every spec of the command, and a later pass reads afresh."""
@@ -142,7 +144,8 @@ class ReadCache:
             return
         with self._lock:
             current = self._generation.get(key[0], 0) == context.get("psctl_generation")
-            if current and getattr(http_response, "status_code", 500) < 300:
+            status = getattr(http_response, "status_code", 500)
+            if current and (status < 300 or status == NOT_FOUND):
                 self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
             self._land(key, context)
         del model

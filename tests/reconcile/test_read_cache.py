@@ -180,3 +180,21 @@ def test_a_read_between_our_write_leaving_and_landing_is_forgotten(aws: Any):
     writer.join(10)
     names = [tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]]
     assert names == ["tg"]
+
+
+def test_absence_is_kept_like_an_answer_until_we_write(aws: Any):
+    """A 404 (no such inline policy) is read once within the TTL; our PutRolePolicy forgets it."""
+    ctx = _ctx(aws, 30)
+    iam = ctx.client("iam")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    for _ in range(2):
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.get_role_policy(RoleName="r", PolicyName="p")
+    assert ctx.counter.snapshot()[("iam", "GetRolePolicy")] == 1
+    doc = (
+        '{"Version": "2012-10-17", "Statement": '
+        '[{"Effect": "Allow", "Action": "logs:CreateLogStream", "Resource": "*"}]}'
+    )
+    iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=doc)
+    assert iam.get_role_policy(RoleName="r", PolicyName="p")["PolicyName"] == "p"
+    assert ctx.counter.snapshot()[("iam", "GetRolePolicy")] == 2
