@@ -24,7 +24,7 @@ SPEED = 20.0  # the budget's clock runs this many times faster than the wall clo
 APIGW_RATE = 1.5  # the controller's API Gateway share on the budget's clock (AWS: 10/s)
 APIGW_BURST = 40 * APIGW_RATE / 10  # the burst scales with the rate (aws.budget)
 RESYNC = 5
-SLACK = 2  # a window holds the tokens at both of its ends, and loopback delivery jitters a little
+DELIVERY = 0.5  # seconds a request may take from the budget to the sandbox's log when loaded
 
 
 def remove_plan_key(aws: Any, name: str) -> None:
@@ -48,9 +48,11 @@ def _fast_budget() -> Budget:
 async def test_twenty_specs_stay_within_the_api_gateway_budget_and_drift_is_corrected(
     aws: Any, sandbox: Any, tmp_path: Path
 ):
-    """All 20 become Ready; in no second did the sandbox see more API Gateway calls than the
-    budget allows (rate x 1 s + burst, in wall-clock terms), it throttled none of them, and a
-    usage plan key deleted behind the controller's back is put back."""
+    """All 20 become Ready; in no second (and no 10 s) did the sandbox see more API Gateway calls
+    than the budget allows (rate x the window, plus the burst, in wall-clock terms, the window
+    widened by how late a request may reach the sandbox), it throttled none of them, and a usage
+    plan key deleted behind the controller's back is put back. Without the budget the busiest
+    second held 78 calls against 52 allowed."""
     for i in range(SPECS):
         write(tmp_path, orders_doc(f"orders-{i:02d}", drift={"resyncSeconds": RESYNC}))
     sandbox.set_quotas(f"x{int(SPEED)}")
@@ -80,6 +82,7 @@ async def test_twenty_specs_stay_within_the_api_gateway_budget_and_drift_is_corr
     apigw = [c for c in log if c.family == "apigateway"]
     assert len(apigw) > SPECS * 20  # the chains were built through it
     per_second = APIGW_RATE * SPEED
-    assert max_in_window(log, "apigateway", 1.0) <= per_second + APIGW_BURST + SLACK
-    assert max_in_window(log, "apigateway", 10.0) <= per_second * 10 + APIGW_BURST + SLACK
+    for window in (1.0, 10.0):  # calls let go within window + DELIVERY can land in one window
+        allowed = per_second * (window + DELIVERY) + APIGW_BURST + 1
+        assert max_in_window(log, "apigateway", window) <= allowed
     assert [c for c in apigw if c.throttled] == []
