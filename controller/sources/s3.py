@@ -5,8 +5,8 @@ GETs only the objects whose ETag changed since the previous snapshot. What canno
 someone acts (no such bucket, access denied, an object too large or not UTF-8) is reported in
 the snapshot; what may pass by itself (throttling, a 5xx, a connection failure) raises
 `TemporaryError` so that the runtime polls again later. boto3 is synchronous: the poll runs in a
-worker thread. Neighbours: `base` (snapshot rules), `controller.spec.loader` (parsing),
-`controller.aws.s3` (the S3 calls and what their failures mean).
+worker thread. Neighbours: `controller.ports.source` (snapshot rules), `controller.spec.loader`
+(parsing), `controller.aws.s3` (the S3 calls and what their failures mean).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from controller.aws.s3 import ReadError, get_object, list_objects
-from controller.sources.base import (
+from controller.ports.source import (
     Feedback,
     Invalid,
     Snapshot,
