@@ -31,7 +31,7 @@ already on the wire when the lease goes may still land; the margin (4-6 s) is th
 `controller.ports.lease.LeaseBase` holds what every backend shares (the local deadline, the
 events); `controller.kube.lease` is the Kubernetes backend; `controller.aws.dynamo_lease` makes
 the DynamoDB calls. Neighbours: `controller.runtime.controller`
-(the only user), `controller.runtime.main`.
+(the only user), `controller.cli_wiring` (builds it).
 """
 
 from __future__ import annotations
