@@ -66,7 +66,11 @@ class DynamoLease(LeaseBase):
     ) -> None:
         super().__init__(holder, duration, renew_every, margin)
         self.aws, self.table, self.name = aws, table, name
-        self._items = LeaseTable(aws, table, name)
+
+    @property
+    def _items(self) -> LeaseTable:
+        """The lease's item, through `self.aws` as it is now (a test may swap it)."""
+        return LeaseTable(self.aws, self.table, self.name)
 
     async def _try_acquire(self) -> bool:
         return await self._call("acquire", lambda: self._items.put(self.holder, self.duration))
