@@ -51,6 +51,7 @@ from apply_n import specs  # the same N copies of the orders example (this folde
 from controller import logging as logsetup
 from controller.aws.cache import PASS_SECONDS
 from controller.aws.session import AwsContext, AwsSettings, is_mutating
+from controller.ports.source import fingerprint
 from controller.reconcile.engine import Action
 from controller.reconcile.runner import Reconciler
 from controller.runtime.settings import RuntimeSettings
@@ -58,7 +59,6 @@ from controller.runtime.step import SWEEP_EVERY, SpecState, run_pass
 from controller.sandbox import Sandbox
 from controller.sandbox.calls import Call, max_in_window
 from controller.sandbox.quotas import Quotas
-from controller.sources.base import fingerprint
 from controller.spec.models import PrivateService
 
 SERVICES = ("apigateway", "elbv2", "ec2", "ecs", "iam", "logs")

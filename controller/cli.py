@@ -16,9 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from controller import logging as logsetup
+from controller.aws.errors import AWS_ERRORS
 from controller.cli_args import parser
 from controller.cli_aws import (
     cmd_apply,
@@ -136,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ControllerError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         print(f"error: AWS: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from controller.aws.cache import PASS_SECONDS
+from controller.aws.errors import AWS_ERRORS
 from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import ControllerError
 from controller.model.support import unsupported
@@ -30,6 +29,9 @@ from controller.reconcile.engine import Change, Outcome
 from controller.reconcile.runner import Reconciler, Result
 from controller.spec.loader import load_paths
 from controller.spec.models import PrivateService
+
+SPEC_ERRORS: tuple[type[Exception], ...] = (ControllerError, *AWS_ERRORS)
+"""What fails one spec only: our own errors and every AWS failure."""
 
 
 def load_specs(paths: Sequence[str]) -> list[PrivateService] | None:
@@ -125,7 +127,7 @@ def reconcile_specs(
         try:
             rec = Reconciler(ps, aws)
             return (rec.delete if deleting else rec.apply)(timeout, _progress)
-        except (ControllerError, ClientError, BotoCoreError) as exc:  # this spec only
+        except SPEC_ERRORS as exc:  # this spec only
             prefix = "AWS: " if not isinstance(exc, ControllerError) else ""
             return Result(Outcome(), passes=0, converged=False, reason=f"{prefix}{exc}")
 

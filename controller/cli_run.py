@@ -2,7 +2,7 @@
 
 `parse_listen` (also used by `controller.sandbox.cli`) and `_leader_election` parse `--listen` and
 `--leader-election`. Neighbours: `controller.cli` (dispatch), `controller.cli_aws`
-(`aws_context`), `controller.runtime.main` (`run_controller`), `controller.runtime.settings`.
+(`aws_context`), `controller.cli_wiring` (`run_controller`), `controller.runtime.settings`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from controller.runtime.settings import RuntimeSettings
 
 def cmd_run(args: argparse.Namespace) -> int:
     """run: the long-running controller until SIGTERM (then exit 0)."""
-    from controller.runtime.main import run_controller
+    from controller.cli_wiring import run_controller
 
     listen = parse_listen(args.listen)
     if listen is None:
@@ -63,7 +63,7 @@ def _leader_election(value: str | None) -> tuple[str | None, tuple[str, str] | N
         return rest, None
     if kind == "lease":
         from controller.kube.client import own_namespace
-        from controller.runtime.lease import LEASE_NAME
+        from controller.ports.lease import LEASE_NAME
 
         if not sep:
             return None, (own_namespace(), LEASE_NAME)

@@ -5,7 +5,7 @@ delivered, or raises `DeliveryError` once it has given up (after its own retries
 decide *whether* to send: the dispatcher does, and it alone keeps a failing sink away from the
 reconciliation. Webhook URLs often carry a token in their path, so only the scheme and host of a
 URL are ever logged. Neighbours: `controller.alerts.model` (`Alert.to_json` is what is sent),
-`controller.alerts.dispatcher` (the only caller), `controller.aws.session` (SNS client).
+`controller.alerts.dispatcher` (the only caller), `controller.aws.sns` (the publish call).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import aiohttp
 import structlog
 
 from controller.alerts.model import Alert
+from controller.aws import sns
 from controller.aws.session import AwsContext
 
 log = structlog.get_logger(__name__)
@@ -83,14 +84,8 @@ class SnsSink:
         self._aws = aws
 
     def _publish(self, alert: Alert, topic_arn: str) -> None:
-        parts = topic_arn.split(":")
-        region = parts[3] if len(parts) > 5 and parts[3] else None
-        client = self._aws.for_region(region).client("sns")
-        client.publish(
-            TopicArn=topic_arn,
-            Subject=sns_subject(alert),
-            Message=json.dumps(alert.to_json(), default=str),
-        )
+        message = json.dumps(alert.to_json(), default=str)
+        sns.publish(self._aws, topic_arn, sns_subject(alert), message)
 
     async def send(self, alert: Alert, target: str | None) -> None:
         """Publish in a worker thread (boto3 is synchronous); botocore retries transient errors."""

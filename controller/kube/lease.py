@@ -20,7 +20,7 @@ Why the holder stops before another starts: the holder leads until `sent + durat
 renew after it was written, hence after `sent`, and then waits `duration` more. Network delays
 only widen the gap; clock skew does not enter. With the defaults (10 s, renew every 2 s, margin
 4 s), a crashed leader is replaced within about 10 s + one retry (2 s) of its last renew.
-Neighbours: `controller.runtime.lease` (the shared deadline logic), `client`.
+Neighbours: `controller.ports.lease` (the shared deadline logic), `client`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from lightkube.models.coordination_v1 import LeaseSpec
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.coordination_v1 import Lease
 
-from controller.runtime.lease import LEASE_NAME, LeaseBase
+from controller.ports.lease import LEASE_NAME, LeaseBase
 
 log = structlog.get_logger(__name__)
 

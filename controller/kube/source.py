@@ -13,7 +13,7 @@ An object carrying a `deletionTimestamp` and our finalizer is in `Snapshot.delet
 controller deletes (or retains) its AWS resources, then `feedback.release` lets it go. One with a
 deletionTimestamp but without our finalizer was never reconciled (or someone removed the
 finalizer by hand): it is left out, as if already gone.
-Neighbours: `feedback` (status, events, finalizers), `client`, `controller.sources.base`.
+Neighbours: `feedback` (status, events, finalizers), `client`, `controller.ports.source`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from lightkube import ALL_NS, ApiError, AsyncClient
 from controller.errors import TemporaryError
 from controller.kube.client import FINALIZER, PrivateService
 from controller.kube.feedback import KubeFeedback, owner_of, plain
-from controller.sources.base import Invalid, Snapshot
+from controller.ports.source import Invalid, Snapshot
 from controller.spec.loader import parse_object
 from controller.spec.models import PrivateService as Spec
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.aws.session import THROTTLE_CODES
+from controller.aws.errors import ServiceError, requeue_delay
 from controller.errors import PermanentError, TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed
 from controller.model.stack import (
@@ -115,11 +114,7 @@ def _delay_for(exc: Exception) -> float | None:
     """The requeue delay for a temporary failure, None for a permanent one."""
     if isinstance(exc, TemporaryError):
         return exc.delay
-    if isinstance(exc, ClientError):
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in THROTTLE_CODES or code.endswith("ConflictException") or code == "Conflict":
-            return 5.0
-    return None
+    return requeue_delay(exc)
 
 
 def spec_path(resource: Resource, path: str) -> str | None:
@@ -212,7 +207,7 @@ class Engine:
                 )
                 return change
             change = self._converge(handler, want, have, change, out, dry_run)
-        except (PermanentError, TemporaryError, ClientError) as exc:
+        except (PermanentError, TemporaryError, ServiceError) as exc:
             delay = _delay_for(exc)
             change.action = Action.WAIT if delay is not None else Action.FAILED
             change.message = str(exc)
@@ -307,7 +302,7 @@ class Engine:
                     continue
                 try:
                     have = handler.observe(want)
-                except (PermanentError, TemporaryError, ClientError) as exc:
+                except (PermanentError, TemporaryError, ServiceError) as exc:
                     # e.g. a FAILED VPC link: the sweep below deletes it by its owner tag
                     handler.refresh()
                     out.changes.append(
@@ -345,7 +340,7 @@ class Engine:
             return change
         try:
             handler.delete(have)
-        except (TemporaryError, ClientError, PermanentError) as exc:
+        except (TemporaryError, ServiceError, PermanentError) as exc:
             handler.refresh()
             delay = _delay_for(exc)
             change.action = Action.WAIT if delay is not None else Action.FAILED

@@ -14,8 +14,8 @@ is held, and the AWS context refuses every mutating call once it is lost (a pass
 fails with `FencedError` before sending it; a call already on the wire may still land, within the
 lease's margin); status and events go back to the source only from the leader. The HTTP server
 serves either way. Taking the lease wakes every worker.
-Neighbours: `step` (one pass), `slots`, `pacing`, `server`, `metrics`, `controller.sources`,
-`controller.alerts`.
+Neighbours: `step` (one pass), `slots`, `pacing`, `server`, `metrics`, `controller.ports` (the
+`Source` it polls, the lease), `controller.alerts`.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ import structlog
 from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_alert
 from controller.aws.session import AwsContext
 from controller.errors import TemporaryError
+from controller.ports.lease import LeaseBase
+from controller.ports.source import Feedback, Snapshot, Source, fingerprint
 from controller.reconcile import status as status_doc
-from controller.runtime.lease import LeaseBase
 from controller.runtime.metrics import Metrics
 from controller.runtime.pacing import ResyncPacer, apigateway_calls
 from controller.runtime.server import StatusServer
@@ -47,7 +48,6 @@ from controller.runtime.step import (
     run_delete_pass,
     run_pass,
 )
-from controller.sources.base import Feedback, Snapshot, Source, fingerprint
 
 log = structlog.get_logger(__name__)
 

@@ -28,141 +28,25 @@ What "stops leading" covers: no new reconcile pass starts (see `Controller`), an
 refuses every mutating call of a pass still in flight before sending it (`FencedError`). A call
 already on the wire when the lease goes may still land; the margin (4-6 s) is there for it.
 
-`LeaseBase` holds what every backend shares (the local deadline, the events);
-`controller.kube.lease` is the Kubernetes backend. Neighbours: `controller.runtime.controller`
-(the only user), `controller.runtime.main`.
+`controller.ports.lease.LeaseBase` holds what every backend shares (the local deadline, the
+events); `controller.kube.lease` is the Kubernetes backend; `controller.aws.dynamo_lease` makes
+the DynamoDB calls. Neighbours: `controller.runtime.controller`
+(the only user), `controller.cli_wiring` (builds it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import socket
-import time
-import uuid
-from typing import Any, Protocol
+from collections.abc import Callable
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+
+from controller.aws.dynamo_lease import ClientFactory, LeaseCallError, LeaseTable, LeaseTakenError
+from controller.ports.lease import LEASE_NAME, LeaseBase, default_holder
 
 log = structlog.get_logger(__name__)
 
-LEASE_NAME = "privateservice-controller"
-
-
-class ClientFactory(Protocol):
-    """Anything with boto3 clients: `AwsContext`, or a test's sandbox access."""
-
-    def client(self, service: str) -> Any:
-        """A boto3 client."""
-
-
-def default_holder() -> str:
-    """A unique name for this replica: hostname, pid and a uuid."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-
-
-class LeaseBase:
-    """A lease kept by `run()`; `leading` is set while it is held. Backends write it.
-
-    A backend implements `_try_acquire`, `_try_renew` (each True when the write succeeded; a
-    renew that finds the lease taken calls `_lose("taken")`) and `_release`. The local deadline
-    is the same for every backend: leader until `sent + duration - margin` on this replica's
-    monotonic clock, `sent` being when the last successful write was sent.
-    """
-
-    backend = "lease"
-
-    def __init__(
-        self,
-        holder: str | None,
-        duration: float,
-        renew_every: float,
-        margin: float | None,
-    ) -> None:
-        self.holder = holder or default_holder()
-        self.duration, self.renew_every = duration, renew_every
-        self.margin = 2 * renew_every if margin is None else margin
-        if self.duration - self.margin <= self.renew_every:
-            msg = "lease: duration - margin must exceed renew_every (one renew per term, at least)"
-            raise ValueError(msg)
-        self.leading = asyncio.Event()
-        """Set while this replica holds the lease (by its own, conservative, clock)."""
-        self.standby = asyncio.Event()
-        """The opposite of `leading`, to wait on."""
-        self.standby.set()
-        self.acquired_at: float | None = None
-        """time.monotonic() of the last transition to leader (tests measure handovers)."""
-        self.lost_at: float | None = None
-        """time.monotonic() of the last transition away from leader."""
-        self._deadline: asyncio.TimerHandle | None = None
-        self._closing = asyncio.Event()
-
-    @property
-    def is_leader(self) -> bool:
-        """True while the lease is held."""
-        return self.leading.is_set()
-
-    # -- the loop ----------------------------------------------------------------------
-    async def run(self) -> None:
-        """Acquire, then renew every `renew_every` seconds, until `stop()` (or cancellation)."""
-        while not self._closing.is_set():
-            sent = time.monotonic()
-            ok = await (self._try_renew() if self.is_leader else self._try_acquire())
-            if ok:
-                self._hold(sent)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.renew_every)
-
-    async def stop(self, *, release: bool = True) -> None:
-        """End the loop (the caller awaits `run()`); give the lease back if held."""
-        self._closing.set()
-        held = self.is_leader
-        self._lose("stopped")
-        if release and held:
-            await self._release()
-
-    # -- what a backend writes -----------------------------------------------------------
-    async def _try_acquire(self) -> bool:
-        raise NotImplementedError
-
-    async def _try_renew(self) -> bool:
-        raise NotImplementedError
-
-    async def _release(self) -> None:
-        raise NotImplementedError
-
-    # -- local state -------------------------------------------------------------------
-    def _hold(self, sent: float) -> None:
-        """A write sent at monotonic `sent` succeeded: lead until sent + duration - margin."""
-        if self._closing.is_set():
-            return
-        until = sent + self.duration - self.margin
-        remaining = until - time.monotonic()
-        if remaining <= 0:  # the answer came too late to count
-            self._lose("late")
-            return
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = asyncio.get_running_loop().call_later(
-            remaining, self._lose, "not renewed in time"
-        )
-        if not self.is_leader:
-            self.acquired_at = time.monotonic()
-            self.leading.set()
-            self.standby.clear()
-            log.info("lease acquired: leading", holder=self.holder, backend=self.backend)
-
-    def _lose(self, why: str) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-        if self.is_leader:
-            self.lost_at = time.monotonic()
-            self.leading.clear()
-            self.standby.set()
-            log.warning("lease released: standing by", holder=self.holder, reason=why)
+__all__ = ["LEASE_NAME", "ClientFactory", "DynamoLease", "LeaseBase", "default_holder"]
 
 
 class DynamoLease(LeaseBase):
@@ -183,63 +67,29 @@ class DynamoLease(LeaseBase):
         super().__init__(holder, duration, renew_every, margin)
         self.aws, self.table, self.name = aws, table, name
 
+    @property
+    def _items(self) -> LeaseTable:
+        """The lease's item, through `self.aws` as it is now (a test may swap it)."""
+        return LeaseTable(self.aws, self.table, self.name)
+
     async def _try_acquire(self) -> bool:
-        return await self._call("acquire", self._put)
+        return await self._call("acquire", lambda: self._items.put(self.holder, self.duration))
 
     async def _try_renew(self) -> bool:
-        return await self._call("renew", self._update)
+        return await self._call("renew", lambda: self._items.update(self.holder, self.duration))
 
     async def _release(self) -> None:
-        await self._call("release", self._delete)
+        await self._call("release", lambda: self._items.delete(self.holder))
 
-    async def _call(self, what: str, fn: Any) -> bool:
+    async def _call(self, what: str, write: Callable[[], None]) -> bool:
         try:
-            await asyncio.to_thread(fn)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "ConditionalCheckFailedException":
-                if what == "renew":
-                    log.warning("lease lost: another replica holds it", holder=self.holder)
-                    self._lose("taken")
-                return False
-            log.warning("lease call failed", call=what, error=str(exc))
+            await asyncio.to_thread(write)
+        except LeaseTakenError:
+            if what == "renew":
+                log.warning("lease lost: another replica holds it", holder=self.holder)
+                self._lose("taken")
             return False
-        except BotoCoreError as exc:  # the local deadline decides when leadership ends
+        except LeaseCallError as exc:  # the local deadline decides when leadership ends
             log.warning("lease call failed", call=what, error=str(exc))
             return False
         return True
-
-    def _put(self) -> None:
-        now = time.time()
-        self.aws.client("dynamodb").put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": self.name},
-                "holder": {"S": self.holder},
-                "expiresAt": {"N": repr(now + self.duration)},
-            },
-            ConditionExpression="attribute_not_exists(pk) OR expiresAt < :now OR holder = :me",
-            ExpressionAttributeValues={":now": {"N": repr(now)}, ":me": {"S": self.holder}},
-        )
-
-    def _update(self) -> None:
-        now = time.time()
-        self.aws.client("dynamodb").update_item(
-            TableName=self.table,
-            Key={"pk": {"S": self.name}},
-            UpdateExpression="SET expiresAt = :exp",
-            ConditionExpression="holder = :me AND expiresAt > :now",
-            ExpressionAttributeValues={
-                ":exp": {"N": repr(now + self.duration)},
-                ":now": {"N": repr(now)},
-                ":me": {"S": self.holder},
-            },
-        )
-
-    def _delete(self) -> None:
-        self.aws.client("dynamodb").delete_item(
-            TableName=self.table,
-            Key={"pk": {"S": self.name}},
-            ConditionExpression="holder = :me",
-            ExpressionAttributeValues={":me": {"S": self.holder}},
-        )

@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from controller.alerts import Alert, drift_alert
+from controller.aws.errors import AWS_ERRORS
 from controller.aws.session import AwsContext
 from controller.errors import ControllerError, PermanentError
 from controller.model.stack import Stack
@@ -24,6 +23,9 @@ from controller.reconcile import status as status_doc
 from controller.reconcile.engine import Action, Change, Outcome, spec_path
 from controller.reconcile.runner import Reconciler
 from controller.spec.models import PrivateService
+
+PASS_ERRORS: tuple[type[Exception], ...] = (ControllerError, *AWS_ERRORS)
+"""What a pass reports instead of raising: our own errors and every AWS failure."""
 
 SWEEP_EVERY = 10
 DRIFT_ACTIONS = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
@@ -133,7 +135,7 @@ def run_pass(
         # orphans appear when the spec changes; in steady state look for them now and then
         sweep = not settled or state.passes % SWEEP_EVERY == 0
         outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
-    except (ControllerError, ClientError, BotoCoreError) as exc:  # AWS errors: temporary
+    except PASS_ERRORS as exc:  # AWS errors: temporary
         state.status = status_doc.compute(
             ps,
             Outcome(),
@@ -237,7 +239,7 @@ def run_delete_pass(state: SpecState, aws: AwsContext, max_requeue: float) -> Pa
         outcome = rec.engine.delete(
             rec.stack(tolerate_missing_network=True), retain=ps.spec.deletion_policy == "Retain"
         )
-    except (ControllerError, ClientError, BotoCoreError) as exc:  # AWS errors: temporary
+    except PASS_ERRORS as exc:  # AWS errors: temporary
         return PassReport(
             outcome=None,
             error=str(exc),

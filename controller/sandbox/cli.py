@@ -3,7 +3,7 @@
 `serve` is the sandbox alone (`server.serve_forever`); with `--apply` it prepares what the
 examples expect (`examples.prepare`) and applies the specs once it is up. `run` is `--run`: the
 sandbox's server runs in its own threads (the `Sandbox` context manager) while the long-running
-controller (`controller.runtime.main.run_controller`) runs in this, the main, thread, where
+controller (`controller.cli_wiring.run_controller`) runs in this, the main, thread, where
 asyncio's signal handlers work, against the sandbox's endpoint until SIGINT/SIGTERM; then the
 sandbox stops and the exit status is 0. `--aws-budget` budgets the contexts' calls (by default
 none: the sandbox is on loopback, see `controller.aws.session.AwsSettings.budget`). `main` checks
@@ -14,7 +14,7 @@ controller starts with `--run`).
 Gateway paging (`quotas`, `traffic`); the examples' prerequisites are the sandbox's own calls,
 counted against no quota and kept out of the call log (`Sandbox.internal_access`).
 Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `examples`,
-`controller.runtime.main`.
+`controller.cli_wiring`.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def run(
 ) -> int:
     """Sandbox, examples' prerequisites, `apply` if any, then the controller on `source` until
     SIGINT/SIGTERM; 0 after a clean stop (also when stopped before the controller started)."""
-    from controller.runtime.main import run_controller
+    from controller.cli_wiring import run_controller
 
     previous = signal.signal(signal.SIGTERM, _interrupt)  # until the controller's own handlers
     try:

@@ -4,8 +4,8 @@ Each `snapshot()` lists the directory (not recursively; dotfiles skipped, which 
 `..data` links of a mounted ConfigMap) and re-parses only the files whose inode, mtime or size
 changed since the previous snapshot; a file that left the directory takes its specs with it. A
 missing directory or an unreadable file is reported in the snapshot, never raised. File I/O runs
-in a worker thread. `path` may also name a single file. Neighbours: `base` (snapshot rules),
-`controller.spec.loader` (parsing).
+in a worker thread. `path` may also name a single file. Neighbours: `controller.ports.source`
+(snapshot rules), `controller.spec.loader` (parsing).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import structlog
 
-from controller.sources.base import (
+from controller.ports.source import (
     Feedback,
     Invalid,
     Snapshot,

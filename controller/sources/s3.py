@@ -5,8 +5,8 @@ GETs only the objects whose ETag changed since the previous snapshot. What canno
 someone acts (no such bucket, access denied, an object too large or not UTF-8) is reported in
 the snapshot; what may pass by itself (throttling, a 5xx, a connection failure) raises
 `TemporaryError` so that the runtime polls again later. boto3 is synchronous: the poll runs in a
-worker thread. Neighbours: `base` (snapshot rules), `controller.spec.loader` (parsing),
-`controller.aws.session` (the counted client).
+worker thread. Neighbours: `controller.ports.source` (snapshot rules), `controller.spec.loader`
+(parsing), `controller.aws.s3` (the S3 calls and what their failures mean).
 """
 
 from __future__ import annotations
@@ -18,16 +18,9 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import structlog
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    HTTPClientError,
-    IncompleteReadError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from controller.errors import TemporaryError
-from controller.sources.base import (
+from controller.aws.s3 import ReadError, get_object, list_objects
+from controller.ports.source import (
     Feedback,
     Invalid,
     Snapshot,
@@ -46,16 +39,6 @@ log = structlog.get_logger(__name__)
 
 MAX_OBJECT_BYTES = 1024 * 1024
 """Larger objects are reported, not read: a spec is a few kilobytes."""
-THROTTLED_DELAY = 15.0
-"""Seconds before the next poll after S3 asked us to slow down."""
-TRANSIENT_DELAY = 5.0
-"""Seconds before the next poll after a connection failure or a 5xx."""
-
-_THROTTLE_CODES = frozenset(
-    {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
-)
-_TRANSIENT_CODES = frozenset({"RequestTimeout", "InternalError", "ServiceUnavailable"})
-_TRANSIENT_BOTOCORE = (BotoConnectionError, HTTPClientError, IncompleteReadError)
 _BUCKET = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,253}[a-zA-Z0-9]$")
 
 Content = Sequence[LoadedDocument] | Invalid
@@ -82,29 +65,6 @@ def parse_source_url(text: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def _transient(exc: ClientError | BotoCoreError, what: str) -> TemporaryError | None:
-    """The `TemporaryError` to raise for `exc`, or None when retrying soon will not help."""
-    if isinstance(exc, _TRANSIENT_BOTOCORE):
-        return TemporaryError(f"{what}: {exc}", TRANSIENT_DELAY)
-    if not isinstance(exc, ClientError):
-        return None
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    if code in _THROTTLE_CODES:
-        return TemporaryError(f"{what}: throttled ({code})", THROTTLED_DELAY)
-    if code in _TRANSIENT_CODES or status >= 500:
-        return TemporaryError(f"{what}: {code or status}", TRANSIENT_DELAY)
-    return None
-
-
-def _describe(exc: ClientError | BotoCoreError) -> str:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", "?"), error.get("Message", "")
-        return f"{code}: {message}" if message else str(code)
-    return str(exc)
-
-
 class S3Source:
     """The `*.yaml` / `*.yml` objects under one S3 prefix."""
 
@@ -125,11 +85,9 @@ class S3Source:
         client: S3Client = self._aws.client("s3")
         try:
             listed = self._list(client)
-        except (ClientError, BotoCoreError) as exc:
-            if (temporary := _transient(exc, f"{self.name}: ListObjectsV2")) is not None:
-                raise temporary from exc
-            log.debug("cannot list the spec source", source=self.name, error=_describe(exc))
-            problem = source_problem(self.name, f"cannot list: {_describe(exc)}")
+        except ReadError as exc:
+            log.debug("cannot list the spec source", source=self.name, error=str(exc))
+            problem = source_problem(self.name, f"cannot list: {exc}")
             return build_snapshot({self.name: problem})
         contents: dict[str, Content] = {}
         for key in set(self._cache) - set(listed):
@@ -154,13 +112,11 @@ class S3Source:
     def _list(self, client: S3Client) -> dict[str, tuple[str, int]]:
         """key -> (ETag, size) of every spec object under the prefix."""
         objects: dict[str, tuple[str, int]] = {}
-        paginator = client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            for obj in page.get("Contents", []):
-                key = obj.get("Key", "")
-                path = PurePosixPath(key)
-                if path.suffix in YAML_SUFFIXES and not path.name.startswith("."):
-                    objects[key] = (obj.get("ETag", ""), obj.get("Size", 0))
+        what = f"{self.name}: ListObjectsV2"
+        for key, etag, size in list_objects(client, self.bucket, self.prefix, what):
+            path = PurePosixPath(key)
+            if path.suffix in YAML_SUFFIXES and not path.name.startswith("."):
+                objects[key] = (etag, size)
         return objects
 
     def _fetch(
@@ -172,18 +128,13 @@ class S3Source:
                 location, f"too large: {size} bytes (a spec file holds at most {MAX_OBJECT_BYTES})"
             )
         try:
-            response = client.get_object(Bucket=self.bucket, Key=key)
-            body = response["Body"].read()
-        except (ClientError, BotoCoreError) as exc:
-            if (temporary := _transient(exc, f"{location}: GetObject")) is not None:
-                raise temporary from exc
-            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in (
-                "NoSuchKey",
-                "404",
-            ):
-                return None
-            return etag, source_problem(location, f"cannot read: {_describe(exc)}")
-        etag = response.get("ETag", etag)  # the version read, should it have changed since
+            read = get_object(client, self.bucket, key, f"{location}: GetObject")
+        except ReadError as exc:
+            return etag, source_problem(location, f"cannot read: {exc}")
+        if read is None:
+            return None
+        body, read_etag = read
+        etag = read_etag or etag  # the version read, should it have changed since
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

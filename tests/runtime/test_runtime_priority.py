@@ -15,13 +15,13 @@ from harness import eventually, orders_doc
 
 from controller.alerts import AlertDispatcher
 from controller.aws.session import AwsContext, AwsSettings
+from controller.ports.source import Snapshot
 from controller.reconcile.engine import Outcome
 from controller.runtime import controller as runtime
 from controller.runtime.pacing import WINDOW, ResyncPacer
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.slots import PriorityGate, Wake
 from controller.runtime.step import PassReport, SpecState
-from controller.sources.base import Snapshot
 from controller.spec.loader import parse_object
 from controller.spec.models import PrivateService
 

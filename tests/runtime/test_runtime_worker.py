@@ -11,11 +11,11 @@ from harness import eventually, orders_doc
 
 from controller.alerts import AlertDispatcher
 from controller.aws.session import AwsContext, AwsSettings
+from controller.ports.source import Snapshot
 from controller.reconcile.engine import Outcome
 from controller.runtime import controller as runtime
 from controller.runtime.settings import RuntimeSettings
 from controller.runtime.step import PassReport, SpecState
-from controller.sources.base import Snapshot
 from controller.spec.loader import parse_object
 
 

@@ -1,4 +1,4 @@
-"""Snapshot rules shared by every source (controller.sources.base) and `make_source`."""
+"""Snapshot rules shared by every source (controller.ports.source) and `make_source`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli_wiring import make_source
 from controller.sources import (
     DirectorySource,
     Invalid,
     S3Source,
     build_snapshot,
     fingerprint,
-    make_source,
     parse_source_url,
 )
 from controller.spec import PrivateService, load_text

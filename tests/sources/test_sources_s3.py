@@ -11,10 +11,11 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
+from controller.aws.s3 import THROTTLED_DELAY
 from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import TemporaryError
 from controller.sources import S3Source, Snapshot
-from controller.sources.s3 import MAX_OBJECT_BYTES, THROTTLED_DELAY
+from controller.sources.s3 import MAX_OBJECT_BYTES
 
 if TYPE_CHECKING:
     from controller.sandbox import SandboxAccess

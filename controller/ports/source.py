@@ -13,8 +13,10 @@ Rules `build_snapshot` applies for every source:
   other is `Invalid` with "metadata: <owner> is already declared in <location>";
 - anything unreadable (a file, an object, the source itself) or a document whose owner is unknown
   makes the snapshot incomplete: a spec missing from it may still exist.
-Neighbours: `controller.spec.loader` (parsing and located problems), `directory` and `s3` (the
-sources), the runtime (the only consumer).
+It sits in `controller.ports`, below the runtime, Kubernetes and the sources, so that every
+source implements it and the runtime consumes it without either importing the other.
+Neighbours: `controller.spec.loader` (parsing and located problems), `controller.sources` and
+`controller.kube.source` (the sources), the runtime (the only consumer).
 """
 
 from __future__ import annotations
