@@ -51,6 +51,7 @@ REST_PROTOCOLS = frozenset({"rest-json", "rest-xml"})
 HIT = "psctl_cache_hit"
 FLIGHT_WAIT = 30.0  # seconds a reader waits for another thread's identical read
 NOT_FOUND = 404  # absence is an answer too (an inline policy that is not there); errors are not
+PURGE_EVERY = 256  # stores between two sweeps of expired entries
 PASS_SECONDS = 5.0
 """The freshness the one-shot commands (plan, apply, delete, status) use: one pass's reads are
 shared by every resource and every spec of the command, and a later pass reads afresh."""
@@ -90,6 +91,7 @@ class ReadCache:
         self._flights: dict[Key, threading.Event] = {}
         # bumped by every write: a read that was on the wire across a write is not stored
         self._generation: dict[str, int] = {}
+        self._stores = 0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -147,6 +149,9 @@ class ReadCache:
             status = getattr(http_response, "status_code", 500)
             if current and (status < 300 or status == NOT_FOUND):
                 self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
+                self._stores += 1
+                if self._stores % PURGE_EVERY == 0:
+                    self._purge()
             self._land(key, context)
         del model
 
@@ -160,6 +165,17 @@ class ReadCache:
         if key is not None:
             with self._lock:
                 self._land(key, context)
+
+    def _purge(self) -> None:
+        """Drop expired entries (a spec that went away must not leave its reads behind)."""
+        now = time.monotonic()
+        for old in [k for k, (_, _, at) in self._entries.items() if now - at > self.ttl]:
+            del self._entries[old]
+
+    @property
+    def size(self) -> int:
+        """Entries held (fresh or not yet purged)."""
+        return len(self._entries)
 
     def _land(self, key: Key, context: dict[str, Any]) -> None:
         if context.pop("psctl_flight", False):

@@ -198,3 +198,19 @@ def test_absence_is_kept_like_an_answer_until_we_write(aws: Any):
     iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=doc)
     assert iam.get_role_policy(RoleName="r", PolicyName="p")["PolicyName"] == "p"
     assert ctx.counter.snapshot()[("iam", "GetRolePolicy")] == 2
+
+
+def test_expired_reads_are_dropped_not_kept_forever(aws: Any, monkeypatch: pytest.MonkeyPatch):
+    """A long-running controller reads for specs that come and go: expired entries are purged
+    (every PURGE_EVERY stores), so the snapshot does not grow with everything ever read."""
+    monkeypatch.setattr("controller.aws.cache.PURGE_EVERY", 4)
+    ctx = _ctx(aws, 0.2)
+    client = ctx.client("apigateway")
+    for i in range(3):
+        with pytest.raises(client.exceptions.NotFoundException):
+            client.get_stages(restApiId=f"gone{i}")
+    assert ctx.cache is not None
+    assert ctx.cache.size == 3
+    time.sleep(0.3)
+    client.get_rest_apis()  # the fourth store purges the three expired ones
+    assert ctx.cache.size == 1
