@@ -99,7 +99,6 @@ class AuthorizerHandler(Handler):
     resultTtlSeconds}."""
 
     kind = "apigw.authorizer"
-    order = 115
     service = "apigateway"
     identity = ("restApiId", "name")
     client: APIGatewayClient
@@ -231,6 +230,3 @@ class AuthorizerHandler(Handler):
         """None apart: an authorizer goes with its REST API (found by name while wanted)."""
         del owner
         return []
-
-
-HANDLERS = (AuthorizerHandler,)

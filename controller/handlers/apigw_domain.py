@@ -43,7 +43,6 @@ class DomainNameHandler(Handler):
     """`apigw.domain_name`: props {domainName, certificateArn, endpointType, securityPolicy}."""
 
     kind = "apigw.domain_name"
-    order = 112
     service = "apigateway"
     replace_on = ("domainName", "endpointType")
     client: APIGatewayClient
@@ -146,7 +145,6 @@ class BasePathMappingHandler(Handler):
     """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
 
     kind = "apigw.base_path_mapping"
-    order = 145
     service = "apigateway"
     identity = ("domainName", "restApiId")  # the stage may not exist yet
     client: APIGatewayClient
@@ -241,6 +239,3 @@ class BasePathMappingHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (DomainNameHandler, BasePathMappingHandler)

@@ -101,7 +101,6 @@ class ProxyHandler(Handler):
     integration}."""
 
     kind = "apigw.proxy"
-    order = 120
     service = "apigateway"
     identity = ("restApiId",)  # the NLB and the link may not exist yet
     client: APIGatewayClient
@@ -317,6 +316,3 @@ class ProxyHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (ProxyHandler,)

@@ -152,7 +152,6 @@ class RestApiHandler(Handler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
     kind = "apigw.rest_api"
-    order = 110
     service = "apigateway"
     identity = ("name",)
     client: APIGatewayClient
@@ -256,6 +255,3 @@ class RestApiHandler(Handler):
             for api in self._all()
             if ownership.is_owned(tags_of(api), owner)
         ]
-
-
-HANDLERS = (RestApiHandler,)

@@ -80,7 +80,6 @@ class DeploymentHandler(Handler):
     """`apigw.deployment`: props {restApiId, fingerprint}."""
 
     kind = "apigw.deployment"
-    order = 130
     service = "apigateway"
     identity = ("restApiId", "fingerprint")
     client: APIGatewayClient
@@ -190,7 +189,6 @@ class StageHandler(Handler):
     """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
 
     kind = "apigw.stage"
-    order = 140
     service = "apigateway"
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
     client: APIGatewayClient
@@ -308,6 +306,3 @@ class StageHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (DeploymentHandler, StageHandler)

@@ -143,7 +143,6 @@ class UsagePlanHandler(Handler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
     kind = "apigw.usage_plan"
-    order = 150
     service = "apigateway"
     identity = ("name",)  # the stage may not exist yet
     client: APIGatewayClient
@@ -247,7 +246,6 @@ class ApiKeyHandler(Handler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
     kind = "apigw.api_key"
-    order = 160
     service = "apigateway"
     identity = ("name",)
     client: APIGatewayClient
@@ -320,7 +318,6 @@ class UsagePlanKeyHandler(Handler):
     """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
 
     kind = "apigw.usage_plan_key"
-    order = 170
     service = "apigateway"
     identity = ("usagePlanId", "keyId")
     client: APIGatewayClient
@@ -392,6 +389,3 @@ class UsagePlanKeyHandler(Handler):
                     key = f"usage-plan-key/{plan_item}/{item_of(ours[key_id], owner)}"
                     out.append(self._observed(key, plan["id"], key_id, tags))
         return out
-
-
-HANDLERS = (UsagePlanHandler, ApiKeyHandler, UsagePlanKeyHandler)

@@ -30,7 +30,6 @@ class VpcLinkHandler(Handler):
     """`apigw.vpc_link`: props {name, targetArns}."""
 
     kind = "apigw.vpc_link"
-    order = 100
     service = "apigateway"
     replace_on = ("targetArns",)
     identity = ("name",)  # the NLB (targetArns) may not exist yet
@@ -109,6 +108,3 @@ class VpcLinkHandler(Handler):
             for link in self._live()
             if ownership.is_owned(tags_of(link), owner)
         ]
-
-
-HANDLERS = (VpcLinkHandler,)

@@ -70,7 +70,6 @@ class HttpApiHandler(Handler):
     """`apigwv2.api`: props {name, description, protocolType, disableExecuteApiEndpoint}."""
 
     kind = "apigwv2.api"
-    order = 102
     service = "apigatewayv2"
     replace_on = ("protocolType",)
     identity = ("name",)
@@ -150,6 +149,3 @@ class HttpApiHandler(Handler):
             for api in self._all()
             if ownership.is_owned(tags_of(api), owner)
         ]
-
-
-HANDLERS = (HttpApiHandler,)

@@ -34,7 +34,6 @@ class IntegrationHandler(Handler):
     """`apigwv2.integration`: props {apiId, requestParameters, and the `SCALARS`}."""
 
     kind = "apigwv2.integration"
-    order = 103
     service = "apigatewayv2"
     identity = ("apiId",)  # the link and the listener may not exist yet
 
@@ -124,6 +123,3 @@ class IntegrationHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (IntegrationHandler,)

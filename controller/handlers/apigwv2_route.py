@@ -33,7 +33,6 @@ class RouteHandler(Handler):
     """`apigwv2.route`: props {apiId, routeKey, integrationId, authorizationType}."""
 
     kind = "apigwv2.route"
-    order = 104
     service = "apigatewayv2"
     identity = ("apiId", "routeKey")  # the integration may not exist yet
 
@@ -117,6 +116,3 @@ class RouteHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (RouteHandler,)

@@ -51,7 +51,6 @@ class HttpStageHandler(Handler):
     """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
 
     kind = "apigwv2.stage"
-    order = 105
     service = "apigatewayv2"
     identity = ("apiId", "stageName")
 
@@ -142,6 +141,3 @@ class HttpStageHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (HttpStageHandler,)

@@ -29,7 +29,6 @@ class VpcLinkV2Handler(Handler):
     """`apigwv2.vpc_link`: props {name, subnetIds, securityGroupIds}."""
 
     kind = "apigwv2.vpc_link"
-    order = 101
     service = "apigatewayv2"
     replace_on = ("subnetIds", "securityGroupIds")
     identity = ("name",)  # its security group may not exist yet
@@ -120,6 +119,3 @@ class VpcLinkV2Handler(Handler):
             for link in self._live()
             if ownership.is_owned(tags_of(link), owner)
         ]
-
-
-HANDLERS = (VpcLinkV2Handler,)

@@ -141,8 +141,6 @@ class Handler(ABC):
     shared: ClassVar[bool] = False
     # An update gives the resource new outputs (a task definition revision has a new ARN).
     update_changes_outputs: ClassVar[bool] = False
-    # Position among kinds: producers first (the sweep and deletion walk it backwards).
-    order: ClassVar[int] = 500
 
     def __init__(self, aws: AwsContext) -> None:
         self.aws = aws

@@ -44,7 +44,6 @@ class ElasticIpHandler(Handler):
     """EC2 Elastic IP address (VPC domain)."""
 
     kind = "ec2.elastic_ip"
-    order = 45
     service = "ec2"
     identity = ("name",)
     not_found_codes = ("InvalidAllocationID.NotFound",)
@@ -121,6 +120,3 @@ class ElasticIpHandler(Handler):
         return [
             _observed(key_of(ownership.from_list(a.get("Tags")).get(NAME, "")), a) for a in found
         ]
-
-
-HANDLERS = (ElasticIpHandler,)

@@ -67,7 +67,6 @@ class SecurityGroupHandler(Handler):
     """EC2 security group with ingress and egress rules."""
 
     kind = "ec2.security_group"
-    order = 30
     service = "ec2"
     replace_on = ("name", "description", "vpcId")
 
@@ -223,6 +222,3 @@ class SecurityGroupHandler(Handler):
             if code == "DependencyViolation":
                 raise TemporaryError(f"security group {have.id} still in use", 10) from exc
             raise
-
-
-HANDLERS = (SecurityGroupHandler,)

@@ -251,6 +251,3 @@ class SecurityGroupRulesHandler(Handler):
 
 def _with_group(ingress: Any, group_id: str) -> list[dict[str, Any]]:
     return [{"groupId": group_id, **r} for r in ingress]
-
-
-HANDLERS = (SecurityGroupRulesHandler,)

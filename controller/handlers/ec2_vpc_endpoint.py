@@ -36,7 +36,6 @@ class VpcEndpointHandler(Handler):
     """
 
     kind = "ec2.vpc_endpoint"
-    order = 95
     service = "ec2"
     shared = True
     replace_on = ("vpcId", "service")
@@ -185,6 +184,3 @@ class VpcEndpointHandler(Handler):
             self._observed("vpc-endpoint", str(e.get("ServiceName", "")).rsplit(".", 1)[-1], e, [e])
             for e in live
         ]
-
-
-HANDLERS = (VpcEndpointHandler,)

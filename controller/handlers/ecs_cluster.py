@@ -20,7 +20,6 @@ class ClusterHandler(Handler):
     """ECS cluster (shared: an existing cluster we do not own is used, never changed)."""
 
     kind = "ecs.cluster"
-    order = 20
     service = "ecs"
     shared = True
 
@@ -74,6 +73,3 @@ class ClusterHandler(Handler):
                 return
             if code != "ClusterNotFoundException":
                 raise
-
-
-HANDLERS = (ClusterHandler,)

@@ -116,7 +116,6 @@ class ServiceHandler(Handler):
     """ECS service on Fargate (or EC2)."""
 
     kind = "ecs.service"
-    order = 90
     service = "ecs"
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")
@@ -259,6 +258,3 @@ class ServiceHandler(Handler):
             self.client.delete_service(
                 cluster=have.props["cluster"], service=have.props["name"], force=True
             )
-
-
-HANDLERS = (ServiceHandler,)

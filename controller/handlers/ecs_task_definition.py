@@ -57,7 +57,6 @@ class TaskDefinitionHandler(Handler):
     """ECS task definition family."""
 
     kind = "ecs.task_definition"
-    order = 80
     service = "ecs"
     not_found_codes = ("ClientException",)
     update_changes_outputs = True
@@ -153,6 +152,3 @@ class TaskDefinitionHandler(Handler):
                 self.log_call("deregistering", have, id=arn)
                 with tolerating("ClientException"):
                     self.client.deregister_task_definition(taskDefinition=arn)
-
-
-HANDLERS = (TaskDefinitionHandler,)

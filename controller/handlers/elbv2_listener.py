@@ -35,7 +35,6 @@ class ListenerHandler(Handler):
     """ELBv2 listener forwarding to our target group (or answering with a fixed response)."""
 
     kind = "elbv2.listener"
-    order = 60
     service = "elbv2"
     replace_on = ("loadBalancerArn",)
 
@@ -130,6 +129,3 @@ class ListenerHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("ListenerNotFound"):
             self.client.delete_listener(ListenerArn=have.id)
-
-
-HANDLERS = (ListenerHandler,)

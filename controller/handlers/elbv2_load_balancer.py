@@ -54,7 +54,6 @@ class LoadBalancerHandler(Handler):
     """ELBv2 load balancer of type network or application."""
 
     kind = "elbv2.load_balancer"
-    order = 50
     service = "elbv2"
     replace_on = ("name", "type", "scheme", "subnetMappings")
 
@@ -144,6 +143,3 @@ class LoadBalancerHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("LoadBalancerNotFound"):
             self.client.delete_load_balancer(LoadBalancerArn=have.id)
-
-
-HANDLERS = (LoadBalancerHandler,)

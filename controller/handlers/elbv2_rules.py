@@ -62,7 +62,6 @@ class ListenerRulesHandler(Handler):
     """ELBv2 listener rules (path patterns and priorities) of the ALB listener."""
 
     kind = "elbv2.listener_rules"
-    order = 62
     service = "elbv2"
     identity = ("listenerArn",)
 
@@ -183,6 +182,3 @@ class ListenerRulesHandler(Handler):
             self.log_call("deleting rule", have, id=arn)
             with tolerating("RuleNotFound", "ListenerNotFound"):
                 self.client.delete_rule(RuleArn=arn)
-
-
-HANDLERS = (ListenerRulesHandler,)

@@ -54,7 +54,6 @@ class TargetGroupHandler(Handler):
     """ELBv2 target group (type ip for Fargate: rule 1)."""
 
     kind = "elbv2.target_group"
-    order = 40
     service = "elbv2"
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
 
@@ -134,6 +133,3 @@ class TargetGroupHandler(Handler):
             if code == "ResourceInUse":
                 raise TemporaryError(f"target group {have.id} still in use", 10) from exc
             raise
-
-
-HANDLERS = (TargetGroupHandler,)

@@ -30,7 +30,6 @@ class TargetsHandler(Handler):
     """ELBv2 target registrations of one target group."""
 
     kind = "elbv2.targets"
-    order = 64
     service = "elbv2"
     identity = ("targetGroupArn",)
 
@@ -100,6 +99,3 @@ class TargetsHandler(Handler):
             self.client.deregister_targets(
                 TargetGroupArn=have.props["targetGroupArn"], Targets=_wire(have.props["targets"])
             )
-
-
-HANDLERS = (TargetsHandler,)

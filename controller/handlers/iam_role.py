@@ -31,7 +31,6 @@ class RoleHandler(Handler):
     """IAM role with managed policies and one inline policy."""
 
     kind = "iam.role"
-    order = 70
     service = "iam"
     replace_on = ("name",)
     not_found_codes = ("NoSuchEntity",)
@@ -125,6 +124,3 @@ class RoleHandler(Handler):
                 self.client.detach_role_policy(RoleName=name, PolicyArn=arn)
             self._delete_inline(name)
             self.client.delete_role(RoleName=name)
-
-
-HANDLERS = (RoleHandler,)

@@ -25,7 +25,6 @@ class LambdaPermissionHandler(Handler):
     """`lambda.permission`: props {functionArn, statementId, principal, action, restApiId}."""
 
     kind = "lambda.permission"
-    order = 116
     service = "lambda"
     replace_on = ("functionArn", "principal", "action", "restApiId")
     not_found_codes = (NOT_FOUND,)
@@ -138,6 +137,3 @@ class LambdaPermissionHandler(Handler):
         except ClientError as exc:
             if not self.is_not_found(exc):
                 raise
-
-
-HANDLERS = (LambdaPermissionHandler,)

@@ -12,7 +12,6 @@ class LogGroupHandler(Handler):
     """CloudWatch Logs log group."""
 
     kind = "logs.log_group"
-    order = 10
     service = "logs"
     replace_on = ("name",)
 
@@ -65,6 +64,3 @@ class LogGroupHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("ResourceNotFoundException"):
             self.client.delete_log_group(logGroupName=have.id)
-
-
-HANDLERS = (LogGroupHandler,)

@@ -153,6 +153,3 @@ class NamespaceHandler(Handler):
                         self._observed(tags.get(ownership.COMPONENT, self.kind), dict(ns), tags)
                     )
         return found
-
-
-HANDLERS = (NamespaceHandler,)
