@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.elbv2_reads import tags_of
 
 Rule = dict[str, Any]
 
@@ -75,11 +76,7 @@ class ListenerRulesHandler(Handler):
             if not page.get("NextMarker"):
                 break
             args["Marker"] = page["NextMarker"]
-        tags: dict[str, dict[str, str]] = {}
-        arns = [r["RuleArn"] for r in rules]
-        for i in range(0, len(arns), 20):
-            for desc in self.client.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
-                tags[desc["ResourceArn"]] = ownership.from_list(desc.get("Tags"))
+        tags = tags_of(self.client, [r["RuleArn"] for r in rules])
         ours, foreign, our_tags = [], [], {}
         for r in rules:
             held = tags.get(r["RuleArn"], {})
@@ -93,15 +90,20 @@ class ListenerRulesHandler(Handler):
         return ours, foreign, our_tags
 
     def observe(self, want: Desired) -> Observed | None:
-        """Our rules on the listener; None when the listener has none of ours."""
+        """Our rules on the listener; None when the listener has none of ours and some are
+        wanted. An empty set of rules on our listener is there as soon as the listener is (it
+        has nothing in it that could be anyone else's): otherwise `alb.rules: []` never
+        converges."""
         try:
             ours, foreign, tags = self._read(want)
         except ClientError as exc:
             if error_code(exc) in ("ListenerNotFound", "LoadBalancerNotFound"):
                 return None
             raise
-        if not ours:
+        if not ours and want.props["rules"]:
             return None
+        if not ours:
+            tags = dict(want.tags)
         listener = want.props["listenerArn"]
         return Observed(
             key=want.key,

@@ -190,7 +190,9 @@ def _rules_on_bare_listener(ctx: AwsContext, aws: Any, sg: str) -> tuple[Handler
     li = ListenerHandler(ctx).create(
         listener_want(alb.id, port=80, protocol="HTTP", defaultAction=fixed)
     )
-    props = {"listenerArn": li.id, "rules": []}
+    tg = make_tg(ctx, aws, "alb-ip")
+    rule = {"priority": 10, "pathPattern": "/a", "targetGroupArn": tg.id}
+    props = {"listenerArn": li.id, "rules": [rule]}  # wanted, none there (empty: see below)
     return ListenerRulesHandler(ctx), desired("elbv2.listener_rules", "alb-rule", props)
 
 
@@ -1011,3 +1013,23 @@ def test_tags_of_reads_twenty_arns_a_call(ctx: AwsContext, many_groups: list[str
     assert sorted(tags) == many_groups
     assert sorted(int(t["index"]) for t in tags.values()) == list(range(25))
     assert ctx.counter.snapshot()[("elbv2", "DescribeTags")] == 2
+
+
+def test_an_empty_rule_set_converges(ctx: AwsContext, aws: Any, alb_listener: Observed) -> None:
+    """`alb.rules: []` is allowed: an empty set on our listener is observed as there (no diff)
+    instead of never becoming visible; going from one rule to none deletes it and converges."""
+    handler = ListenerRulesHandler(ctx)
+    tg = make_tg(ctx, aws, "alb-ip")
+    empty = rules_want(alb_listener.id, tg.id)
+    have = handler.create(empty)
+    assert have.props["rules"] == []
+    assert handler.diff(empty, have) == []
+    one = rules_want(alb_listener.id, tg.id, (10, "/a"))
+    handler.update(one, have, handler.diff(one, have))
+    ctx.forget("elbv2")
+    have = handler.observe(one)
+    assert have is not None
+    assert [r["pathPattern"] for r in have.props["rules"]] == ["/a"]
+    after = handler.update(empty, have, handler.diff(empty, have))
+    assert after.props["rules"] == []
+    assert aws.client("elbv2").describe_rules(ListenerArn=alb_listener.id)["Rules"][0]["IsDefault"]
