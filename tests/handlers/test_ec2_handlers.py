@@ -8,6 +8,7 @@ resource without our owner tag is not ours, delete is idempotent, list_owned is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -395,6 +396,48 @@ def test_sg_rules_without_groups_are_pending(
     assert have.pending == NO_INSTANCES.format(cluster="ps-cluster")
     assert rules_handler.diff(want, have) == []
     assert rules_handler.create(want).pending is not None
+
+
+@pytest.mark.parametrize(
+    ("instances", "terminated"),
+    [
+        pytest.param(1, 0, id="one container instance"),
+        pytest.param(2, 1, id="a terminated instance's group is left out"),
+    ],
+)
+def test_sg_rules_groups_from_container_instances(
+    aws: Any, rules_handler: SecurityGroupRulesHandler, instances: int, terminated: int
+) -> None:
+    """With no groups given, the groups are those of the cluster's running container instances
+    (ListContainerInstances -> DescribeContainerInstances -> DescribeInstances): create puts our
+    rule in each, and observe round-trips with them as outputs."""
+    ecs, ec2 = aws.client("ecs"), aws.client("ec2")
+    ecs.create_cluster(clusterName="ps-cluster")
+    groups = []
+    for i in range(instances):
+        group = foreign_group(aws, f"hosts-{i}")
+        instance = ec2.run_instances(
+            ImageId="ami-0ecs0000000000000",
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=aws.network.private_subnet_ids[0],
+            SecurityGroupIds=[group],
+        )["Instances"][0]["InstanceId"]
+        ecs.register_container_instance(
+            cluster="ps-cluster", instanceIdentityDocument=json.dumps({"instanceId": instance})
+        )
+        if i < instances - terminated:
+            groups.append(group)
+        else:
+            ec2.terminate_instances(InstanceIds=[instance])
+    want = rules_desired([], host_rules(aws))
+    assert rules_handler.groups(want) == sorted(groups)
+    made = rules_handler.create(want)
+    assert made.pending is None
+    assert made.outputs["groupIds"] == sorted(groups)
+    assert rules_handler.diff(want, made) == []
+    for group in groups:
+        assert ingress_of(aws, group) == [("tcp", 8080, 8080, aws.network.cidr, True)]
 
 
 def test_sg_rules_round_trip(aws: Any, rules_handler: SecurityGroupRulesHandler) -> None:
