@@ -79,7 +79,12 @@ class ElasticIpHandler(Handler):
         return deltas
 
     def create(self, want: Desired) -> Observed:
-        """Allocate with our tags (atomic: no untagged address is left behind)."""
+        """Allocate with our tags (atomic: no untagged address is left behind), after a look-up:
+        a retried create must not allocate a second address, which the sweep would never
+        release (it carries the same key)."""
+        have = self.observe(want)
+        if have is not None and have.owned_by(want.owner):
+            return have
         self.log_call("allocating", want, name=want.props["name"])
         address = self.client.allocate_address(
             Domain="vpc",

@@ -161,7 +161,12 @@ class SecurityGroupHandler(Handler):
         return deltas
 
     def create(self, want: Desired) -> Observed:
-        """Create the group, then set its rules."""
+        """Create the group (after a look-up: a retry finds the one made before), then set its
+        rules."""
+        have = self.observe(want)
+        if have is not None and have.owned_by(want.owner):
+            self._sync_rules(want, have.id)
+            return self.reobserve(want)
         self.log_call("creating", want)
         group_id = self.client.create_security_group(
             GroupName=want.props["name"],

@@ -621,6 +621,28 @@ def test_eip_round_trip(aws: Any, eip_handler: ElasticIpHandler) -> None:
     assert eip_handler.diff(want, have) == []
 
 
+def test_a_retried_eip_create_allocates_nothing_more(aws: Any, eip_handler: ElasticIpHandler):
+    """create looks up first: a retry (a pass after a crash) returns the address made before
+    instead of allocating a second one under the same key, which the sweep would never release."""
+    want = eip_desired(aws)
+    first = eip_handler.create(want)
+    again = eip_handler.create(want)
+    assert again.id == first.id
+    assert len(aws.client("ec2").describe_addresses()["Addresses"]) == 1
+
+
+def test_a_retried_security_group_create_returns_the_group(
+    aws: Any, sg_handler: SecurityGroupHandler
+) -> None:
+    """create looks up first: a retry returns the group made before (with its rules) instead of
+    failing with InvalidGroup.Duplicate."""
+    want = sg_desired(sg_props(aws, ingress=[tcp_from(443, cidr=aws.network.cidr, why="x")]))
+    first = sg_handler.create(want)
+    again = sg_handler.create(want)
+    assert again.id == first.id
+    assert sg_handler.diff(want, again) == []
+
+
 @pytest.mark.parametrize(
     ("key", "value", "path"),
     [
