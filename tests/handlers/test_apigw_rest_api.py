@@ -6,27 +6,14 @@ import copy
 from typing import Any
 
 import pytest
+from support import context, desired
 
-from controller.aws import tags as ownership
-from controller.aws.session import AwsContext, AwsSettings
 from controller.handlers.apigw_proxy import ProxyHandler
 from controller.handlers.apigw_rest_api import RestApiHandler
 from controller.handlers.base import Desired
-from controller.model.stack import Resource
 
 OWNER = "default/orders"
 NAME = "default/orders"
-
-
-def context(aws: Any, **kw: Any) -> AwsContext:
-    return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url, **kw))
-
-
-def desired(
-    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
-) -> Desired:
-    tags = ownership.owner_tags(owner, component, {"team": "payments"})
-    return Desired(Resource(key, kind, component, props), props, tags, owner)
 
 
 def api_props(**over: Any) -> dict[str, Any]:

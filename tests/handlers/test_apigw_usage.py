@@ -6,25 +6,13 @@ from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
+from support import context, desired
 
 from controller.aws import tags as ownership
-from controller.aws.session import AwsContext, AwsSettings
 from controller.handlers.apigw_usage import ApiKeyHandler, UsagePlanHandler, UsagePlanKeyHandler
 from controller.handlers.base import Desired
-from controller.model.stack import Resource
 
 OWNER = "default/orders"
-
-
-def context(aws: Any, **kw: Any) -> AwsContext:
-    return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url, **kw))
-
-
-def desired(
-    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
-) -> Desired:
-    tags = ownership.owner_tags(owner, component, {"team": "payments"})
-    return Desired(Resource(key, kind, component, props), props, tags, owner)
 
 
 def make_stage(aws: Any, stage: str = "prod") -> str:

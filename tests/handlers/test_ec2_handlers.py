@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 import pytest
+from support import context, desired
 
 from controller.aws import tags as ownership
-from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import TemporaryError
 from controller.handlers.base import Desired
 from controller.handlers.ec2_elastic_ip import ElasticIpHandler
@@ -23,21 +23,9 @@ from controller.handlers.ec2_sg_rules import NO_INSTANCES, SecurityGroupRulesHan
 from controller.handlers.ec2_vpc_endpoint import VpcEndpointHandler
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.load_balancer import eip_key
-from controller.model.stack import Resource
 
 OWNER = "default/orders"
 OTHER_OWNER = "default/payments"
-
-
-def context(aws: Any) -> AwsContext:
-    return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
-
-
-def desired(
-    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
-) -> Desired:
-    tags = ownership.owner_tags(owner, component, {"team": "payments"})
-    return Desired(Resource(key, kind, component, props), props, tags, owner)
 
 
 def foreign_group(aws: Any, name: str, tags: dict[str, str] | None = None) -> str:

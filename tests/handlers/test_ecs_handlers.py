@@ -13,31 +13,19 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from support import context, desired
 
 from controller.aws import tags as ownership
-from controller.aws.session import AwsContext, AwsSettings
 from controller.handlers.base import Desired
 from controller.handlers.ecs_cluster import ClusterHandler
 from controller.handlers.ecs_service import ServiceHandler
 from controller.handlers.ecs_task_definition import TaskDefinitionHandler
-from controller.model.stack import Resource
 
 OWNER = "default/orders"
 OTHER_OWNER = "default/payments"
 CLUSTER = "ps-cluster"
 NAME = "ps-default-orders"
 ROLE = "arn:aws:iam::123456789012:role/ps-default-orders-exec"
-
-
-def context(aws: Any) -> AwsContext:
-    return AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
-
-
-def desired(
-    key: str, kind: str, component: str, props: dict[str, Any], owner: str = OWNER
-) -> Desired:
-    tags = ownership.owner_tags(owner, component, {"team": "payments"})
-    return Desired(Resource(key, kind, component, props), props, tags, owner)
 
 
 # -- the cluster ------------------------------------------------------------------------------
