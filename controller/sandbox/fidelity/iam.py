@@ -11,6 +11,7 @@ Neighbours: `patching`, `controller.handlers.iam_role` (attaches them).
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from moto.iam import models as iam_models
@@ -30,8 +31,16 @@ def apply() -> None:
 def _init_aws_policies(original: Any, self: Any) -> list[Any]:
     if load_iam_aws_managed_policies():
         return list(original(self))
-    data = json.loads(aws_managed_policies_data)
+    data = _needed_documents()
     return [
         iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data[name])
         for name in NEEDED
     ]
+
+
+@cache
+def _needed_documents() -> dict[str, Any]:
+    """The `NEEDED` entries of moto's 1 MB managed-policy file, parsed once per process: parsing
+    it for each of the six partitions on every reset cost 0.8 s per test."""
+    data = json.loads(aws_managed_policies_data)
+    return {name: data[name] for name in NEEDED}
