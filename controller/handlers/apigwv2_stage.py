@@ -5,7 +5,8 @@ integrations itself (and moto has no CreateDeployment anyway). The stage carries
 throttle is `DefaultRouteSettings.ThrottlingRateLimit/ThrottlingBurstLimit`. UpdateStage replaces
 the default route settings as a whole, so an update re-reads them and keeps what is not ours
 (detailed metrics, logging). Outputs: `name`, and `invokeUrl`
-(`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`) for the status endpoint.
+(`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, no stage for `$default`) for
+the status endpoint.
 Neighbours: `apigwv2_api` (the API, helpers), `apigwv2_route` (what it deploys),
 `controller.reconcile.status` (reads `invokeUrl`).
 """
@@ -23,10 +24,16 @@ from controller.handlers.base import Delta, Desired, Handler, Observed, changed,
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
 
 
+DEFAULT_STAGE = "$default"
+
+
 def invoke_url(api_id: str, region: str, stage: str) -> str:
-    """The execute-api URL of a named stage of an HTTP API."""
+    """The execute-api URL of a stage of an HTTP API: `$default` is served from the base of
+    the URL, with no stage prefix
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html)."""
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}"
+    path = "" if stage == DEFAULT_STAGE else stage
+    return f"https://{api_id}.execute-api.{region}.{suffix}/{path}"
 
 
 def throttle_of(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -276,9 +276,10 @@ class Api(SpecModel):
     vpc_endpoint_ids: list[Annotated[str, Field(pattern=r"^vpce-[0-9a-f]+$")]] = Field(
         default_factory=list
     )
-    stage_name: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")] = (
-        "prod"
-    )
+    # `$default` is the HTTP API stage served at the root of the invoke URL (rules: HTTP only)
+    stage_name: Annotated[
+        str, Field(min_length=1, max_length=128, pattern=r"^(\$default|[A-Za-z0-9_-]+)$")
+    ] = "prod"
     api_key_required: bool = False
     throttle: Throttle | None = None
     usage_plans: list[UsagePlan] = Field(default_factory=list)

@@ -18,6 +18,9 @@ from controller.spec.models import PrivateService
 from controller.spec.names import unknown_spec_path
 
 Severity = Literal["error", "warning"]
+DEFAULT_STAGE = "$default"
+"""The HTTP API stage served from the base of the invoke URL, with no stage prefix
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html)."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,16 @@ def _api(ps: PrivateService) -> Iterator[Problem]:
             keys.add(key)
 
 
+def _stage(ps: PrivateService) -> Iterator[Problem]:
+    api = ps.spec.api
+    if api is not None and api.type == "REST" and api.stage_name == DEFAULT_STAGE:
+        yield Problem(
+            "spec.api.stageName",
+            "$default is the HTTP API stage served at the URL root: REST API stage names are "
+            "letters, digits, - and _ (use type HTTP or another name)",
+        )
+
+
 def _target_group(ps: PrivateService) -> Iterator[Problem]:
     group, where = ps.spec.load_balancer.target_group, "spec.loadBalancer.targetGroup"
     check = group.health_check
@@ -265,6 +278,7 @@ RULES: tuple[Rule, ...] = (
     _launch_type,
     _service,
     _api,
+    _stage,
     _target_group,
     _drift,
 )

@@ -234,3 +234,21 @@ def test_switching_from_rest_to_http_sweeps_the_rest_api(aws: Any, ctx: AwsConte
     assert apigw.get_vpc_links()["items"] == []
     assert apigw.get_usage_plans()["items"] == []
     assert len(aws.client("apigatewayv2").get_apis()["Items"]) == 1
+
+
+def test_default_stage_is_served_at_the_url_root(aws: Any, ctx: AwsContext):
+    """`stageName: "$default"` (issue 15): the `$default` stage is created and the status
+    endpoint is the API's base URL, with no stage prefix (AWS: "a $default stage that is served
+    from the base of your API's URL", developerguide/http-api-stages.html)."""
+    from controller.reconcile import status
+
+    ps = spec(orders(spec__api=API | {"stageName": "$default"}))
+    result = apply(ps, ctx)
+    assert result.converged, result.reason
+    v2 = aws.client("apigatewayv2")
+    api_id = _api_id(aws)
+    assert v2.get_stage(ApiId=api_id, StageName="$default")["AutoDeploy"] is True
+    st = status.compute(ps, Reconciler(ps, ctx).plan(), ctx.region)
+    assert status.document(ps, st)["status"]["endpoint"] == (
+        f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/"
+    )

@@ -1,0 +1,49 @@
+"""What a new user trips over (issue 15), through `psctl` in a subprocess as a user runs it:
+`$default` HTTP stages, every problem in one validate, duplicate specs, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from chain import orders
+
+ROOT = Path(__file__).parents[2]
+
+
+def psctl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`psctl ARGS` in a subprocess (python -m controller), text output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "controller", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def write(tmp_path: Path, doc: dict[str, Any], name: str = "svc.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return str(path)
+
+
+def test_http_api_default_stage_is_valid(tmp_path: Path):
+    """`stageName: "$default"` on an HTTP API validates (exit 0)."""
+    api = {"type": "HTTP", "stageName": "$default"}
+    done = psctl("validate", "-f", write(tmp_path, orders(spec__api=api)))
+    assert done.returncode == 0, done.stderr
+    assert "shop/orders: valid" in done.stdout
+
+
+def test_rest_api_default_stage_is_refused_naming_the_field(tmp_path: Path):
+    """A REST API has no `$default` stage: exit 1 naming spec.api.stageName."""
+    doc = orders()
+    doc["spec"]["api"]["stageName"] = "$default"
+    done = psctl("validate", "-f", write(tmp_path, doc))
+    assert done.returncode == 1
+    assert "spec.api.stageName: $default is the HTTP API stage" in done.stderr
