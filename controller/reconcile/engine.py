@@ -12,6 +12,7 @@ Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ from controller.model.stack import (
 )
 
 log = structlog.get_logger(__name__)
+
+REPLACE_GUARD_SECONDS = 600.0
+"""A resource replaced again within this many seconds of its last replacement (same engine: one
+spec generation) is not replaced a second time: the replaced field did not read back as written
+(a fidelity problem or a concurrent writer), and looping would destroy a load balancer whose
+DNS name and addresses clients depend on (issue 14: an NLB replaced 18 times in 40 s)."""
 
 
 class Action(enum.StrEnum):
@@ -70,6 +77,7 @@ class Change:
     props: Mapping[str, Any] | None = None  # desired props, for a create in a plan
     pending: bool = False  # exists but still provisioning: dependents wait
     foreign: list[tuple[str, str]] = field(default_factory=list)  # report-only drift
+    replace_loop: bool = False  # a second replacement refused by the guard: alert high
 
     @property
     def holds_dependents(self) -> bool:
@@ -143,6 +151,9 @@ class Engine:
         self.ignore_fields = set(ignore_fields)
         # (resource key, prop path) pairs left alone: contested fields (see controller.alerts)
         self.ignored_props: set[tuple[str, str]] = set()
+        # resource key -> monotonic time of its last replacement (REPLACE_GUARD_SECONDS)
+        self.replaced: dict[str, float] = {}
+        self.clock = time.monotonic
 
     # -- apply ---------------------------------------------------------------------------
     def apply(self, stack: Stack, *, dry_run: bool = False, sweep: bool = True) -> Outcome:
@@ -246,6 +257,8 @@ class Engine:
                 change.action = Action.REPLACE if replace else Action.UPDATE
                 if not dry_run:
                     if replace:
+                        if self._replace_loop(change):
+                            return change
                         handler.delete(have)
                         have = handler.create(want)
                     else:
@@ -265,6 +278,26 @@ class Engine:
             out.wait(5.0)
         return change
 
+    def _replace_loop(self, change: Change) -> bool:
+        """Record a replacement; refuse it (FAILED, `replace_loop`) when the same resource was
+        already replaced within REPLACE_GUARD_SECONDS by this engine."""
+        now = self.clock()
+        last = self.replaced.get(change.key)
+        if last is not None and now - last < REPLACE_GUARD_SECONDS:
+            fields = ", ".join(
+                f"{d.path} (wrote {d.desired!r}, reads back {d.actual!r})" for d in change.deltas
+            )
+            change.action, change.replace_loop = Action.FAILED, True
+            change.message = (
+                f"not replacing {change.id} again: replaced {now - last:.0f} s ago and {fields} "
+                "still differs, so it does not read back as written (a fidelity problem or a "
+                "concurrent writer); fix that, or change the spec to try once more"
+            )
+            log.error("replacement loop stopped", key=change.key, fields=fields)
+            return True
+        self.replaced[change.key] = now
+        return False
+
     def _ignored(self, res: Resource, delta: Delta) -> bool:
         if (res.key, delta.path) in self.ignored_props:
             return True
@@ -274,13 +307,42 @@ class Engine:
         )
 
     def _sweep(
-        self, stack: Stack, out: Outcome, *, dry_run: bool, keep: Collection[str] | None = None
+        self,
+        stack: Stack,
+        out: Outcome,
+        *,
+        dry_run: bool,
+        keep: Mapping[str, str | None] | None = None,
     ) -> None:
-        """Delete owned resources the stack no longer wants, in reverse kind order."""
-        wanted = set(stack.resources) if keep is None else set(keep)
+        """Delete owned resources the stack no longer wants, in reverse kind order.
+
+        `keep` maps the stack keys to keep to the id in use (None: unknown). A second owned
+        resource at a kept key of a `single_instance` handler (a create whose answer was lost,
+        resent by an older version) is reported and deleted; the one in use stays.
+        """
+        if keep is None:
+            keep = dict.fromkeys(stack.resources)
+            keep.update(
+                {
+                    c.key: c.id
+                    for c in out.changes
+                    if c.id and c.key in stack.resources and c not in out.errors
+                }
+            )
         for handler in reversed(list(self.handlers.values())):
             for have in handler.list_owned(stack.owner):
-                if have.key in wanted or not have.owned_by(stack.owner):
+                if not have.owned_by(stack.owner):
+                    continue
+                if have.key in keep:
+                    in_use = keep[have.key]
+                    if not handler.single_instance or in_use is None or have.id == in_use:
+                        continue
+                    log.warning("second instance", key=have.key, id=have.id, in_use=in_use)
+                    change = self._delete_one(handler, have, out, dry_run)
+                    change.message = change.message or (
+                        f"second owned instance of {have.key} ({in_use} is in use)"
+                    )
+                    out.changes.append(change)
                     continue
                 out.changes.append(self._delete_one(handler, have, out, dry_run))
 
@@ -325,7 +387,7 @@ class Engine:
             else:
                 out.changes.append(self._delete_one(self.handlers[res.kind], have, out, dry_run))
         if not retain:
-            self._sweep(stack, out, dry_run=dry_run, keep=set(observed))
+            self._sweep(stack, out, dry_run=dry_run, keep={k: h.id for k, h in observed.items()})
         return out
 
     def _delete_one(self, handler: Handler, have: Observed, out: Outcome, dry_run: bool) -> Change:

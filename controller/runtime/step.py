@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from controller.alerts import Alert, drift_alert
+from controller.alerts.model import RESOURCE_FIELD
 from controller.aws.errors import AWS_ERRORS
 from controller.aws.session import AwsContext
 from controller.errors import ControllerError, PermanentError
@@ -153,6 +154,8 @@ def run_pass(
     report = PassReport(outcome=outcome)
     if settled:
         _find_drift(state, outcome, rec.last_stack, dry, report)
+    loops = [c for c in outcome.changes if c.replace_loop]
+    report.alerts += [_replace_loop_alert(state.owner, c) for c in loops]
     if outcome.errors:  # a conflict or a permanent failure of one resource
         first = outcome.errors[0]
         report.error, report.permanent = f"{first.key}: {first.message}", True
@@ -201,6 +204,23 @@ def _find_drift(
     if report.alerts:
         state.last_drift = status_doc.now()
         state.corrections += sum(a.action == "corrected" for a in report.alerts)
+
+
+def _replace_loop_alert(owner: str, change: Change) -> Alert:
+    """High: the engine refused to replace a resource a second time (issue 14's guard)."""
+    first = change.deltas[0] if change.deltas else None
+    return Alert(
+        kind="failure",
+        service=owner,
+        component=change.component,
+        resource=change.id or change.key,
+        field=first.path if first else RESOURCE_FIELD,
+        expected=first.desired if first else None,
+        actual=first.actual if first else None,
+        action="none",
+        severity="high",
+        message=change.message or "",
+    )
 
 
 def _write_status(

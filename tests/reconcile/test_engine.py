@@ -8,6 +8,7 @@ from fakes import Cloud, FakeHandler, temporary
 from controller.aws import tags as ownership
 from controller.errors import PermanentError
 from controller.model.stack import Ref, Resource, Stack
+from controller.reconcile import engine as engine_module
 from controller.reconcile.engine import Action, Engine
 
 OWNER = "shop/orders"
@@ -183,6 +184,43 @@ def test_update_replace_and_ignored_fields(cloud, engine):
     cloud.calls.clear()
     out = engine(ignore_fields=["loadBalancer.listener"]).apply(make_stack(port=99))
     assert ("update", "sg", "sg") not in cloud.calls
+
+
+def _internet_facing(stack: Stack) -> Stack:
+    stack.resources["lb"] = Resource(
+        "lb", "lb", "nlb", {"name": "lb", "sg": Ref("sg"), "scheme": "internet-facing"}
+    )
+    return stack
+
+
+def test_a_field_that_never_reads_back_is_replaced_once_not_in_a_loop(cloud, engine):
+    """Issue 14's guard: the load balancer is replaced, its scheme reads back as before, and
+    the next pass refuses a second replacement (FAILED, `replace_loop`, the field named) instead
+    of destroying it again; after REPLACE_GUARD_SECONDS, or with a new engine (a new spec
+    generation), one more replacement is allowed."""
+    engine().apply(make_stack())
+    eng = engine()
+    now = [1000.0]
+    eng.clock = lambda: now[0]
+    assert {c.key: c.action for c in eng.apply(_internet_facing(make_stack())).changes}[
+        "lb"
+    ] is Action.REPLACE
+    cloud.items[("lb", "lb")]["props"]["scheme"] = "x"  # reads back as it was
+    cloud.calls.clear()
+    now[0] += 30
+    lb = {c.key: c for c in eng.apply(_internet_facing(make_stack())).changes}["lb"]
+    assert lb.action is Action.FAILED
+    assert lb.replace_loop
+    assert "scheme (wrote 'internet-facing', reads back 'x')" in (lb.message or "")
+    assert not any(name == "lb" for _, _, name in cloud.calls)
+    now[0] += engine_module.REPLACE_GUARD_SECONDS
+    assert {c.key: c.action for c in eng.apply(_internet_facing(make_stack())).changes}[
+        "lb"
+    ] is Action.REPLACE
+    cloud.items[("lb", "lb")]["props"]["scheme"] = "x"
+    assert {c.key: c.action for c in engine().apply(_internet_facing(make_stack())).changes}[
+        "lb"
+    ] is Action.REPLACE
 
 
 def test_sweep_deletes_owned_orphans_only(cloud, engine):
