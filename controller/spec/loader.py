@@ -3,9 +3,10 @@
 Each document becomes a `LoadedDocument`: the validated `PrivateService` (or None) and every
 problem found, each with its file and line (`examples/x.yaml:12: spec.container.memory: ...`).
 Structural problems come from the models (`models`, one per pydantic error, named by camelCase
-path); the cross-field rules (`rules.check`) run only on a structurally valid document. A
-document is valid when it has no error (warnings are fine). Neighbours: `models`, `rules`, the
-CLI (`psctl validate` prints these problems) and the spec sources (directory, S3, Kubernetes).
+path); the cross-field rules (`rules.check`) run on the valid document, or on a repaired copy
+(`salvage`) when it is structurally invalid. A document is valid when it has no error
+(warnings are fine). Neighbours: `models`, `rules`, `salvage`, the CLI (`psctl validate` prints
+these problems) and the spec sources (directory, S3, Kubernetes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from controller.spec import salvage
 from controller.spec.models import API_VERSION, KIND, PrivateService
 from controller.spec.names import (
     Loc,
@@ -200,6 +202,10 @@ def _validate(data: object, doc: _Document) -> LoadedDocument:
         for error in exc.errors(include_url=False):
             loc = tuple(s for s in error["loc"] if s != "[key]")
             problems.append(_problem(doc, loc, _message(error)))
+        # the rules reading no field in error still run: every problem in one validate
+        rest = salvage.rule_problems(data, exc.errors(include_url=False))
+        problems.extend(_problem(doc, parse_path(p.path), p.message, p.severity) for p in rest)
+        problems.sort(key=lambda p: p.severity != "error")
         return result
     result.spec = ps
     problems.extend(_problem(doc, parse_path(p.path), p.message, p.severity) for p in check(ps))

@@ -10,7 +10,7 @@ structure), `loader` (adds file and line to each problem), `names` (field paths,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -272,19 +272,44 @@ def _drift(ps: PrivateService) -> Iterator[Problem]:
             yield Problem(f"spec.drift.ignoreFields[{i}]", why)
 
 
-RULES: tuple[Rule, ...] = (
-    _network,
-    _load_balancer,
-    _launch_type,
-    _service,
-    _api,
-    _stage,
-    _target_group,
-    _drift,
-)
+RULES: dict[Rule, tuple[str, ...]] = {
+    _network: ("spec.network", "spec.loadBalancer.scheme"),
+    _load_balancer: ("spec.loadBalancer",),
+    _launch_type: (
+        "spec.container.cpu",
+        "spec.container.memory",
+        "spec.container.hostPort",
+        "spec.service.launchType",
+        "spec.service.instanceSecurityGroupIds",
+    ),
+    _service: (
+        "spec.service.serviceConnect",
+        "spec.service.deployment",
+        "spec.service.desiredCount",
+        "spec.container.port",
+    ),
+    _api: ("spec.api",),
+    _stage: ("spec.api.type", "spec.api.stageName"),
+    _target_group: ("spec.loadBalancer.targetGroup", "spec.container.stopTimeoutSeconds"),
+    _drift: ("spec.drift.ignoreFields",),
+}
+"""Every rule and the fields it reads (a rule that reads `spec.api` only to see whether there is
+one need not list it: a repaired document keeps or drops `api` as a whole)."""
 
 
-def check(ps: PrivateService) -> list[Problem]:
-    """Every broken cross-field rule of `ps`, errors first, then warnings."""
-    problems = [problem for rule in RULES for problem in rule(ps)]
+def _overlaps(path: str, field: str) -> bool:
+    """Whether `path` is `field`, inside it, or holds it (dotted paths with [index])."""
+    short, long = sorted((path, field), key=len)
+    return long == short or long.startswith((f"{short}.", f"{short}["))
+
+
+def check(ps: PrivateService, skip: Collection[str] = ()) -> list[Problem]:
+    """Every broken cross-field rule of `ps`, errors first, then warnings; the rules that read
+    a field of `skip` (repaired by `salvage`, so not the user's value) do not run."""
+    problems = [
+        problem
+        for rule, reads in RULES.items()
+        if not any(_overlaps(path, field) for path in skip for field in reads)
+        for problem in rule(ps)
+    ]
     return sorted(problems, key=lambda p: p.severity != "error")

@@ -47,3 +47,28 @@ def test_rest_api_default_stage_is_refused_naming_the_field(tmp_path: Path):
     done = psctl("validate", "-f", write(tmp_path, doc))
     assert done.returncode == 1
     assert "spec.api.stageName: $default is the HTTP API stage" in done.stderr
+
+
+def test_validate_reports_every_problem_at_once(tmp_path: Path):
+    """A bad name, port and drift mode no longer hide the rule problems: bad cpu, TLS without a
+    certificate, an HTTP API with usage plans and a bad ignoreFields path all print together."""
+    doc = orders(
+        metadata__name="Orders_X",
+        spec__container__port=70000,
+        spec__container__cpu=300,
+        spec__loadBalancer__listener={"port": 443, "protocol": "TLS"},
+        spec__drift={"mode": "Fix", "ignoreFields": ["container.imag"]},
+    )
+    doc["spec"]["api"]["type"] = "HTTP"
+    done = psctl("validate", "-f", write(tmp_path, doc))
+    assert done.returncode == 1
+    for field in (
+        "metadata.name",
+        "spec.container.port",
+        "spec.drift.mode",
+        "spec.container.cpu",
+        "spec.loadBalancer.listener.certificateArn",
+        "spec.api.usagePlans",
+        "spec.drift.ignoreFields[0]",
+    ):
+        assert f": {field}: " in done.stderr, (field, done.stderr)

@@ -187,8 +187,8 @@ def test_rule_problem_on_a_defaulted_field_uses_the_nearest_line() -> None:
     assert (problem.path, problem.line) == ("spec.container.hostPort", line_of("container:"))
 
 
-def test_structural_errors_skip_the_rules() -> None:
-    """Cross-field rules run only once the document is structurally valid."""
+def test_structural_errors_skip_the_rules_reading_their_field() -> None:
+    """A misspelt `memroy` makes `memory` unreliable: the rule reading it does not run."""
     text = DOC.replace("memory: 512", "memory: 3000\n    memroy: 1")
     assert [p.path for p in only(load_text(text)).problems] == ["spec.container.memroy"]
 
