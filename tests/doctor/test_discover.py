@@ -1,0 +1,121 @@
+"""Discovery of a chain built without psctl (plain boto3, tests/doctor/boto3_chain.py) from each
+starting point the contract names: every hop present, the facts the checks need filled, within
+the call budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from boto3_chain import Chain, build
+
+from controller.aws.session import AwsContext, AwsSettings
+from controller.doctor.discover import ChainUnreadableError, Discovery
+from controller.doctor.facts import Facts
+
+DOWNSTREAM = ["vpc-link", "nlb", "nlb-listener", "nlb-target-group", "service", "tasks", "network"]
+
+
+def _discovery(aws: Any) -> Discovery:
+    return Discovery(AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url)))
+
+
+def _kinds(facts: Facts) -> list[str]:
+    return list(dict.fromkeys(h.hop for h in facts.hops))
+
+
+def _assert_downstream(facts: Facts, chain: Chain) -> None:
+    hops = {(h.hop, h.resource) for h in facts.hops}
+    assert ("vpc-link", chain.vpc_link_id) in hops
+    assert ("nlb", chain.nlb_arn) in hops
+    assert ("nlb-listener", chain.listener_arn) in hops
+    assert ("nlb-target-group", chain.tg_arn) in hops
+    assert ("service", chain.service_arn) in hops
+    assert chain.task_sg in facts.security_groups
+    assert facts.security_groups[chain.task_sg]["IpPermissions"] == []
+    svc = facts.services[chain.service_arn]
+    assert svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [chain.task_sg]
+    assert facts.tg_attributes[chain.tg_arn]
+    assert chain.tg_arn in facts.target_health
+    assert facts.lb_attributes[chain.nlb_arn]
+    assert set(facts.task_definitions) == {svc["taskDefinition"]}
+    assert facts.vpcs
+    assert facts.subnets
+    assert facts.route_tables
+    assert facts.network_acls
+    assert facts.unknown == []
+
+
+def test_a_rest_api_chain_is_found_hop_by_hop(aws: Any) -> None:
+    """--rest-api: API, stage, VPC link, NLB, listener, target group, service, tasks, network,
+    in request order, in at most 60 reads."""
+    chain = build(aws)
+    facts = _discovery(aws).rest_api(chain.api_id)
+    assert _kinds(facts) == ["api", "stage", *DOWNSTREAM]
+    assert facts.target == f"rest-api/{chain.api_id}"
+    assert not facts.owned
+    _assert_downstream(facts, chain)
+    assert [s["stageName"] for s in facts.stages[chain.api_id]] == ["prod"]
+    methods = facts.resources[chain.api_id][0]["resourceMethods"]
+    assert methods["ANY"]["methodIntegration"]["connectionId"] == chain.vpc_link_id
+    assert 0 < sum(facts.calls.values()) <= 60
+    assert all(call.split(":")[1].startswith(("Get", "Describe", "List")) for call in facts.calls)
+
+
+@pytest.mark.parametrize("by", ["arn", "name"])
+def test_a_load_balancer_leads_up_to_its_vpc_link_and_down_to_the_service(
+    aws: Any, by: str
+) -> None:
+    """--load-balancer ARN or NAME: the VPC link targeting it upstream, the service downstream."""
+    chain = build(aws)
+    facts = _discovery(aws).load_balancer(chain.nlb_arn if by == "arn" else chain.nlb_name)
+    assert _kinds(facts) == DOWNSTREAM
+    _assert_downstream(facts, chain)
+
+
+def test_an_ecs_service_leads_up_to_the_vpc_link(aws: Any) -> None:
+    """--ecs-service CLUSTER/SERVICE: up through its target group and NLB to the VPC link."""
+    chain = build(aws)
+    facts = _discovery(aws).ecs_service(f"{chain.cluster}/{chain.service}")
+    assert _kinds(facts) == DOWNSTREAM
+    _assert_downstream(facts, chain)
+
+
+def test_two_stages_are_two_branches(aws: Any) -> None:
+    """A second stage is a second `stage` hop, not an error; --stage picks one."""
+    chain = build(aws)
+    aws.client("apigateway").create_deployment(restApiId=chain.api_id, stageName="beta")
+    both = _discovery(aws).rest_api(chain.api_id)
+    assert sorted(h.resource for h in both.hops if h.hop == "stage") == ["beta", "prod"]
+    one = _discovery(aws).rest_api(chain.api_id, "beta")
+    assert [h.resource for h in one.hops if h.hop == "stage"] == ["beta"]
+
+
+@pytest.mark.parametrize(
+    ("form", "arg", "says"),
+    [
+        ("rest_api", "nope123456", "REST API nope123456 not found"),
+        ("http_api", "nope123", "HTTP API nope123 not found"),
+        ("load_balancer", "no-such-nlb", "load balancer no-such-nlb not found"),
+        ("ecs_service", "nocluster/nosvc", "ECS service nosvc in cluster nocluster not found"),
+        ("ecs_service", "just-a-name", "CLUSTER/SERVICE"),
+        (
+            "load_balancer",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/gwy/g/1",
+            "not a network or application load balancer",
+        ),
+    ],
+)
+def test_a_missing_first_hop_is_one_clear_line(aws: Any, form: str, arg: str, says: str) -> None:
+    """Unknown ids, wrong shapes and other load balancer types stop discovery with one line."""
+    with pytest.raises(ChainUnreadableError) as err:
+        getattr(_discovery(aws), form)(arg)
+    assert says in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_an_unknown_stage_is_one_clear_line(aws: Any) -> None:
+    """--stage naming no stage of the API stops with the API and the stage named."""
+    chain = build(aws)
+    with pytest.raises(ChainUnreadableError, match=f"REST API {chain.api_id} has no stage 'x'"):
+        _discovery(aws).rest_api(chain.api_id, "x")
