@@ -30,6 +30,7 @@ from controller.cli_aws import (
 )
 from controller.cli_run import cmd_run
 from controller.errors import ControllerError
+from controller.spec.duplicates import mark_duplicates
 from controller.spec.loader import load_paths
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """validate: offline, every problem printed."""
-    docs = load_paths(args.paths)
+    docs = mark_duplicates(load_paths(args.paths))
     errors = sum(p.severity == "error" for d in docs for p in d.problems) + sum(
         d.spec is None and not d.problems for d in docs
     )

@@ -27,6 +27,7 @@ from controller.model.support import unsupported
 from controller.reconcile import render, status
 from controller.reconcile.engine import Change, Outcome
 from controller.reconcile.runner import Reconciler, Result
+from controller.spec.duplicates import mark_duplicates
 from controller.spec.loader import load_paths
 from controller.spec.models import PrivateService
 
@@ -35,11 +36,12 @@ SPEC_ERRORS: tuple[type[Exception], ...] = (ControllerError, *AWS_ERRORS)
 
 
 def load_specs(paths: Sequence[str]) -> list[PrivateService] | None:
-    """Load, validate and check support; print every problem; None when any is found.
+    """Load, validate and check support; print every problem (a second document of one
+    namespace/name is one); None when any is found.
 
     Runs before any AWS context exists, so bad input never reaches AWS.
     """
-    docs = load_paths(paths)
+    docs = mark_duplicates(load_paths(paths))
     if not docs:
         print(f"no PrivateService documents in {', '.join(paths)}", file=sys.stderr)
         return None

@@ -72,3 +72,41 @@ def test_validate_reports_every_problem_at_once(tmp_path: Path):
         "spec.drift.ignoreFields[0]",
     ):
         assert f": {field}: " in done.stderr, (field, done.stderr)
+
+
+def _two_files_one_owner(tmp_path: Path) -> tuple[str, str]:
+    first = write(tmp_path, orders(), "a.yaml")
+    second = write(tmp_path, orders(spec__container__image="nginx:1.28"), "b.yaml")
+    return first, second
+
+
+def test_validate_refuses_two_files_declaring_one_owner_naming_both(tmp_path: Path):
+    """Two documents of shop/orders: validate exits 1 naming both files."""
+    first, second = _two_files_one_owner(tmp_path)
+    done = psctl("validate", "-f", str(tmp_path))
+    assert done.returncode == 1
+    line = next(x for x in done.stderr.splitlines() if "already declared" in x)
+    assert line.startswith(f"{second}:")
+    assert f"shop/orders is already declared in {first}" in line
+
+
+def test_plan_and_apply_refuse_two_files_declaring_one_owner(tmp_path: Path):
+    """plan and apply refuse before any AWS call (the endpoint is nowhere: an AWS call would
+    fail differently)."""
+    first, second = _two_files_one_owner(tmp_path)
+    for command in ("plan", "apply"):
+        done = psctl(
+            command,
+            "-f",
+            first,
+            "-f",
+            second,
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+            timeout=60,
+        )
+        assert done.returncode == 1, (command, done.stderr)
+        assert "shop/orders is already declared in" in done.stderr
+        assert "AWS" not in done.stderr
