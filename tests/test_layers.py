@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = "Layers: cli -> runtime | kube | sources -> reconcile -> handlers -> aws -> model -> spec"
+LAYERS = (
+    "Layers: cli -> runtime | kube | sources -> doctor -> reconcile -> handlers -> aws -> model"
+    " -> spec"
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
