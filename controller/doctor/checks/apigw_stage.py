@@ -194,10 +194,9 @@ def _stranded_plans(facts: Facts, api: str, stage: str) -> list[Shape]:
 
 
 def _key_state(facts: Facts) -> bool:
-    """Whether the key facts can be trusted (read, and every plan's keys read)."""
-    if facts.unknown_on("stage") or facts.unknown_on("api"):
-        return False
-    return all(_plan_keys(facts, p) is not None for p in facts.usage_plans)
+    """Whether the stage's plans and keys were read (a plan whose keys were not read, e.g. one
+    naming another API, is left out of every key check)."""
+    return not (facts.unknown_on("stage") or facts.unknown_on("api"))
 
 
 def plan_not_on_stage(facts: Facts) -> list[Finding]:
@@ -282,13 +281,16 @@ def api_key_not_in_plan(facts: Facts) -> list[Finding]:
         name = str(stage.get("stageName", ""))
         required = _keys_required(facts, api)
         on = _plans_on(facts, api, name)
-        if not required or not on:
+        naming = [
+            p
+            for p in facts.usage_plans
+            if any(s.get("apiId") == api for s in p.get("apiStages") or [])
+        ]
+        if not required or not on or any(_plan_keys(facts, p) is None for p in naming):
             continue
         covered: set[str] = set()
-        for plan in facts.usage_plans:
-            names_api = any(s.get("apiId") == api for s in plan.get("apiStages") or [])
-            if names_api or plan in _stranded_plans(facts, api, name):
-                covered |= _plan_keys(facts, plan) or set()
+        for plan in naming + _stranded_plans(facts, api, name):
+            covered |= _plan_keys(facts, plan) or set()
         plan_id = str(on[0].get("id", ""))
         plans = ", ".join(str(p.get("id")) for p in on)
         for key_id, key in sorted(facts.api_keys.items()):
