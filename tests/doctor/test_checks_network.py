@@ -162,6 +162,13 @@ def _public_image(facts: Facts) -> None:
     container["image"] = "public.ecr.aws/nginx/nginx:1.27"
 
 
+def _other_region_ecr(facts: Facts) -> None:
+    without_nat(facts)
+    add_endpoints(facts, "ecr.api", "ecr.dkr", "logs")
+    container = facts.task_definitions[TASKDEF_ARN]["containerDefinitions"][0]
+    container["image"] = "123456789012.dkr.ecr.us-west-2.amazonaws.com/orders:1"
+
+
 def _main_table_only(facts: Facts) -> None:
     facts.route_tables[1]["Associations"] = []
 
@@ -271,6 +278,9 @@ FOUND = [
         id="public-registry-image-without-nat",
     ),
     pytest.param(_main_table_only, ["no-route-to-ecr"], id="falls-back-to-main-table-without-nat"),
+    pytest.param(
+        _other_region_ecr, ["no-route-to-ecr"], id="another-regions-ecr-is-not-served-by-endpoints"
+    ),
     pytest.param(
         _both(lambda f: add_endpoints(f, "ecr.dkr"), _vpce_closed),
         ["no-route-to-ecr"],

@@ -40,7 +40,9 @@ from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, finding
 
 Shape = dict[str, Any]
-_PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+_PRIVATE_ECR = re.compile(
+    r"^\d{12}\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+)
 _READS = ("DescribeRouteTables", "DescribeSubnets", "DescribeServices")
 _ENDPOINT_READS = (*_READS, "DescribeVpcEndpoints", "DescribeTaskDefinition")
 
@@ -108,14 +110,16 @@ def public_ip_on_tasks(facts: Facts) -> list[Finding]:
     return out
 
 
-def _needs(service: Shape, taskdef: Shape) -> tuple[list[str], list[str]]:
+def _needs(service: Shape, taskdef: Shape, region: str) -> tuple[list[str], list[str]]:
     """(endpoint service suffixes the tasks need without internet, images only the internet
-    serves)."""
+    serves: other registries, and private ECR registries of another region, since an interface
+    endpoint serves its own region's registry)."""
     needs: list[str] = []
     internet: list[str] = []
     for c in taskdef.get("containerDefinitions", []):
         image = str(c.get("image", ""))
-        if _PRIVATE_ECR.match(image):
+        ecr = _PRIVATE_ECR.match(image)
+        if ecr and (not region or ecr.group("region") == region):
             needs += ["ecr.api", "ecr.dkr", "s3"]
         elif image:
             internet.append(image)
@@ -224,7 +228,7 @@ def no_route_to_ecr(facts: Facts) -> list[Finding]:
         taskdef = facts.task_definitions.get(str(service.get("taskDefinition", "")))
         if not subnets or taskdef is None or blind(facts, _ENDPOINT_READS, arn, *subnets):
             continue
-        needs, internet_images = _needs(service, taskdef)
+        needs, internet_images = _needs(service, taskdef, facts.region)
         cfg = service.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
         public_ip = cfg.get("assignPublicIp") == "ENABLED"
         problems: dict[str, list[Problem]] = {}
