@@ -28,6 +28,7 @@ from controller.cli_aws import (
     reconcile_specs,
     statuses,
 )
+from controller.cli_doctor import cmd_doctor
 from controller.cli_run import cmd_run
 from controller.errors import ControllerError
 from controller.spec.duplicates import mark_duplicates
@@ -119,6 +120,7 @@ COMMANDS = {
     "apply": cmd_apply,
     "delete": lambda a: cmd_apply(a, deleting=True),
     "status": cmd_status,
+    "doctor": cmd_doctor,
     "crd": cmd_crd,
     "run": cmd_run,
     "sandbox": cmd_sandbox,

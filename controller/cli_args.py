@@ -9,6 +9,8 @@ but the version and `controller.aws.budget` (standard library only), which check
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from controller import __version__
 from controller.aws.budget import FAMILIES, OFF, parse_budget
@@ -108,6 +110,8 @@ def parser() -> argparse.ArgumentParser:
     aws_opts(st)
     output(st)
 
+    _doctor_parser(sub, aws_opts, output)
+
     run = sub.add_parser("run", help="the long-running controller")
     run.add_argument(
         "--source", required=True, help="a directory, s3://bucket/prefix, or kubernetes"
@@ -154,6 +158,33 @@ def parser() -> argparse.ArgumentParser:
         sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
     )
     return p
+
+
+def _doctor_parser(sub: Any, *common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """`psctl doctor`: its starting points (one per run), -v, and the `common` options."""
+    doc = sub.add_parser(
+        "doctor", help="why a request through the chain fails, hop by hop, with the fix"
+    )
+    for add in common:
+        add(doc)
+    doc.add_argument(
+        "-f",
+        "--filename",
+        dest="paths",
+        action="append",
+        metavar="PATH",
+        help="the chain each spec owns (repeatable)",
+    )
+    doc.add_argument("--rest-api", metavar="ID", help="a chain discovered from a REST API")
+    doc.add_argument("--stage", metavar="NAME", help="with --rest-api: only this stage")
+    doc.add_argument("--http-api", metavar="ID", help="a chain discovered from an HTTP API")
+    doc.add_argument(
+        "--load-balancer", metavar="ARN|NAME", help="from a load balancer, up and down"
+    )
+    doc.add_argument(
+        "--ecs-service", metavar="CLUSTER/SERVICE", help="from an ECS service, up and down"
+    )
+    doc.add_argument("-v", "--verbose", action="store_true", help="print the AWS calls made")
 
 
 def _sandbox_options(sb: argparse.ArgumentParser) -> None:
