@@ -336,8 +336,9 @@ def announce(sandbox: Sandbox) -> None:
     network = sandbox.network
     print(
         f"# psctl sandbox at {sandbox.endpoint_url}: VPC {network.vpc_id} ({network.cidr}),"
-        f" private subnets {','.join(network.private_subnet_ids)},"
-        f" public subnets {','.join(network.public_subnet_ids)}; Ctrl-C stops it",
+        f" private subnets {','.join(network.private_subnet_ids)} (0.0.0.0/0 via"
+        f" {network.nat_gateway_id}), public subnets {','.join(network.public_subnet_ids)};"
+        " Ctrl-C stops it",
         flush=True,
     )
     print(f"# {quotas_banner(sandbox)}", flush=True)

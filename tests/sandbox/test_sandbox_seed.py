@@ -56,6 +56,28 @@ def test_internet_gateway_routes_public_subnets(aws):
     )
 
 
+def test_private_subnets_route_to_a_nat_gateway_in_a_public_subnet(aws):
+    """Tasks in the private subnets reach their registries as on AWS: the private subnets share a
+    route table whose 0.0.0.0/0 goes to an available NAT gateway, which sits in a public subnet
+    (routed to the internet gateway) on an Elastic IP."""
+    ec2 = aws.client("ec2")
+    private = list(aws.network.private_subnet_ids)
+    tables = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": private}]
+    )["RouteTables"]
+    assert [t["RouteTableId"] for t in tables] == [aws.network.private_route_table_id]
+    assert sorted(a["SubnetId"] for a in tables[0]["Associations"] if "SubnetId" in a) == sorted(
+        private
+    )
+    default = [r for r in tables[0]["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    assert [r.get("NatGatewayId") for r in default] == [aws.network.nat_gateway_id]
+    nat = ec2.describe_nat_gateways(NatGatewayIds=[aws.network.nat_gateway_id])["NatGateways"][0]
+    assert (nat["State"], nat["VpcId"]) == ("available", aws.network.vpc_id)
+    assert nat["SubnetId"] in aws.network.public_subnet_ids
+    assert nat["NatGatewayAddresses"][0]["AllocationId"]
+    assert nat["NatGatewayAddresses"][0]["PublicIp"]
+
+
 def test_other_vpc_exists_with_its_own_private_subnet(aws):
     """A second VPC (Name=other, 10.1.0.0/16) with a tier=private subnet catches selectors
     that match subnets by tag without scoping them to the sandbox VPC."""
@@ -70,17 +92,18 @@ def test_other_vpc_exists_with_its_own_private_subnet(aws):
 def test_seeding_twice_changes_nothing(aws):
     """Seeding looks up before it creates: a second seed finds the same network."""
     ec2 = aws.client("ec2")
-    count = {
-        "vpcs": len(ec2.describe_vpcs()["Vpcs"]),
-        "subnets": len(ec2.describe_subnets()["Subnets"]),
-        "igws": len(ec2.describe_internet_gateways()["InternetGateways"]),
-        "tables": len(ec2.describe_route_tables()["RouteTables"]),
-    }
+    count = _counts(ec2)
     again = seed_network(ec2, aws.region)
     assert again == aws.network
-    assert count == {
+    assert count == _counts(ec2)
+
+
+def _counts(ec2) -> dict[str, int]:
+    return {
         "vpcs": len(ec2.describe_vpcs()["Vpcs"]),
         "subnets": len(ec2.describe_subnets()["Subnets"]),
         "igws": len(ec2.describe_internet_gateways()["InternetGateways"]),
         "tables": len(ec2.describe_route_tables()["RouteTables"]),
+        "nats": len(ec2.describe_nat_gateways()["NatGateways"]),
+        "addresses": len(ec2.describe_addresses()["Addresses"]),
     }
