@@ -553,3 +553,67 @@ def test_iam_role_actions_are_limited_to_ps_roles() -> None:
         actions = [a for a in _list(st["Action"]) if a.startswith("iam:")]
         if actions and "iam:CreateServiceLinkedRole" not in actions:
             assert _list(st["Resource"]) == ["arn:aws:iam::*:role/ps-*"], st["Sid"]
+
+
+# ------------------------------------------------------------------------ psctl doctor
+
+DOCTOR_POLICY_PATH = POLICY_PATH.with_name("doctor-readonly.json")
+DOCTOR_READER = PACKAGE / "aws" / "doctor_reads.py"
+
+
+def _module_operations(path: Path) -> frozenset[tuple[str, str]]:
+    module = _Module(path)
+    module.collect()
+    module.collect_calls()
+    assert module.problems == []
+    return frozenset(module.operations)
+
+
+@cache
+def doctor_operations() -> frozenset[tuple[str, str]]:
+    """What `psctl doctor` can call: every operation of its reader, and the reads of the
+    handlers (`doctor -f` finds a spec's chain with the engine's dry pass, as plan does)."""
+    handler_reads = {
+        (service, op)
+        for path in sorted((PACKAGE / "handlers").glob("*.py"))
+        for service, op in _module_operations(path)
+        if not is_mutating(iam_request(service, op)[0])
+    }
+    return _module_operations(DOCTOR_READER) | frozenset(handler_reads)
+
+
+def doctor_policy() -> dict[str, Any]:
+    return dict(json.loads(DOCTOR_POLICY_PATH.read_text()))
+
+
+def test_the_doctor_reader_only_reads() -> None:
+    """Every operation the reader names is a read (its `_call` refuses any other at run time)."""
+    operations = _module_operations(DOCTOR_READER)
+    assert len(operations) >= 40
+    assert [op for op in operations if is_mutating(iam_request(*op)[0])] == []
+
+
+def test_the_doctor_readonly_policy_allows_every_call_of_doctor() -> None:
+    """doctor-readonly.json allows every operation doctor can call (reader and -f's dry pass)."""
+    missing = sorted(
+        f"{service}:{op} -> {' on '.join(filter(None, iam_request(service, op)))}"
+        for service, op in doctor_operations()
+        if not allows(doctor_policy(), *iam_request(service, op))
+    )
+    assert missing == []
+
+
+def test_the_doctor_readonly_policy_grants_only_what_doctor_reads() -> None:
+    """No mutating action, and no action doctor never calls (API Gateway's GET aside)."""
+    called = {iam_request(s, op)[0].lower() for s, op in doctor_operations()}
+    granted = {a for st in doctor_policy()["Statement"] for a in _list(st["Action"])}
+    assert [a for a in granted if is_mutating(a)] == []
+    assert {a for a in granted if a.lower() not in called} == set()
+
+
+def test_the_doctor_statements_of_the_policy_are_the_readonly_policy() -> None:
+    """policy.json carries doctor's reads as separate DoctorRead* statements, exactly those of
+    doctor-readonly.json, so a diagnosis-only role can be made from either."""
+    doctor = [st for st in statements() if st["Sid"].startswith("DoctorRead")]
+    assert doctor == doctor_policy()["Statement"]
+    assert doctor_policy()["Version"] == "2012-10-17"
