@@ -25,7 +25,7 @@ from controller.aws.session import AwsContext, AwsSettings
 from controller.errors import ControllerError
 from controller.model.support import unsupported
 from controller.reconcile import render, status
-from controller.reconcile.engine import Change, Outcome
+from controller.reconcile.engine import Action, Change, Outcome
 from controller.reconcile.runner import Reconciler, Result
 from controller.spec.duplicates import mark_duplicates
 from controller.spec.loader import load_paths
@@ -139,7 +139,7 @@ def reconcile_specs(
     for ps, result in zip(specs, results, strict=True):
         verb = "deleted" if deleting else "converged"
         if result.converged:
-            print(f"{ps.owner}: {verb} in {result.passes} pass(es)", file=sys.stderr)
+            print(f"{ps.owner}: {_finished(result, deleting)}", file=sys.stderr)
         else:
             code = 1
             print(f"{ps.owner}: not {verb}: {result.reason}", file=sys.stderr)
@@ -150,10 +150,22 @@ def reconcile_specs(
                 "converged": result.converged,
                 "passes": result.passes,
                 "reason": result.reason,
-                "changes": [render.change_json(c) for c in result.outcome.changes],
+                "changes": [render.change_json(c) for c in result.done],
             }
         )
     return items, code
+
+
+def _finished(result: Result, deleting: bool) -> str:
+    """The line of a spec that is done: what was deleted, or kept (deletionPolicy Retain)."""
+    passes = f"{result.passes} pass(es)"
+    if not deleting:
+        return f"converged in {passes}"
+    deleted = sum(c.action is Action.DELETE for c in result.done)
+    kept = sum(c.action is Action.RETAIN for c in result.done)
+    if kept and not deleted:
+        return f"kept {kept} resource(s) (deletionPolicy Retain), nothing deleted"
+    return f"deleted {deleted} resource(s) in {passes}"
 
 
 def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:

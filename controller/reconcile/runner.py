@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -38,6 +38,9 @@ class Result:
     passes: int
     converged: bool
     reason: str | None = None
+    done: list[Change] = field(default_factory=list)
+    """Every change made over all passes (creates, updates, deletes; what Retain kept): the
+    last pass's `outcome` of a finished delete has nothing left to show."""
 
 
 class Reconciler:
@@ -84,13 +87,30 @@ class Reconciler:
         return self._loop(self.engine.apply, timeout, progress, tolerate=False)
 
     def delete(self, timeout: float, progress: Progress | None = None) -> Result:
-        """Passes until nothing owned is left (or everything is retained)."""
-        retain = self.ps.spec.deletion_policy == "Retain"
+        """Passes until nothing owned is left; with deletionPolicy Retain, `retain`."""
+        if self.ps.spec.deletion_policy == "Retain":
+            return self.retain(progress)
 
         def one(stack: Stack) -> Outcome:
-            return self.engine.delete(stack, retain=retain)
+            return self.engine.delete(stack)
 
         return self._loop(one, timeout, progress, tolerate=True, deleting=True)
+
+    def retain(self, progress: Progress | None = None) -> Result:
+        """deletionPolicy Retain: nothing to delete, so one read-only pass naming what is kept
+        and no waiting. A resource that cannot be read (its authorizer function gone, a VPC
+        link FAILED) is kept all the same: it is reported, never waited on."""
+        outcome = self.engine.delete(
+            self.stack(tolerate_missing_network=True), dry_run=True, retain=True
+        )
+        outcome.requeue_after = None
+        for change in outcome.changes:
+            if change.action is Action.WAIT:
+                change.action = Action.RETAIN
+                change.message = f"kept (not readable: {change.message})"
+            if progress:
+                progress(self.ps, change)
+        return Result(outcome, 1, True, done=list(outcome.changes))
 
     def _loop(
         self,
@@ -102,7 +122,7 @@ class Reconciler:
         deleting: bool = False,
     ) -> Result:
         deadline = time.monotonic() + timeout
-        passes = 0
+        passes, done_changes = 0, list[Change]()
         stack = self.stack(tolerate_missing_network=tolerate)
         while True:
             passes += 1
@@ -110,9 +130,11 @@ class Reconciler:
             for change in outcome.changes:
                 if progress and change.action is not Action.NOOP:
                     progress(self.ps, change)
+            done_changes += [c for c in outcome.changes if c.action.mutates]
             if outcome.errors:
                 failed = outcome.errors[0]
-                return Result(outcome, passes, False, f"{failed.key}: {failed.message}")
+                why = f"{failed.key}: {failed.message}"
+                return Result(outcome, passes, False, why, done_changes)
             done = (
                 (
                     not any(c.action is Action.WAIT for c in outcome.changes)
@@ -122,9 +144,9 @@ class Reconciler:
                 else outcome.converged
             )
             if deleting and not outcome.mutated and done:
-                return Result(outcome, passes, True)
+                return Result(outcome, passes, True, done=done_changes)
             if not deleting and done:
-                return Result(outcome, passes, True)
+                return Result(outcome, passes, True, done=done_changes)
             delay = (
                 0.0
                 if outcome.mutated and outcome.requeue_after is None
@@ -133,7 +155,7 @@ class Reconciler:
             if time.monotonic() + delay > deadline:
                 waiting = [c for c in outcome.changes if c.action in (Action.WAIT, Action.BLOCKED)]
                 why = "; ".join(f"{c.key}: {c.message}" for c in waiting[:3]) or "still changing"
-                return Result(outcome, passes, False, f"timed out: {why}")
+                return Result(outcome, passes, False, f"timed out: {why}", done_changes)
             if self.max_requeue is not None:
                 delay = min(delay, self.max_requeue)
             if delay:

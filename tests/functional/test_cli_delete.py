@@ -1,0 +1,96 @@
+"""`psctl delete` as a user runs it (issue 15, item 4), in a subprocess against the sandbox: a
+Retain delete returns at once saying what it kept, even with its authorizer function gone, and
+`delete -o json` lists what was deleted."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from chain import EXAMPLES, apply, orders, spec
+
+from controller.aws.session import AwsContext
+
+ROOT = Path(__file__).parents[2]
+
+
+def psctl(aws: Any, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`psctl ARGS` in a subprocess pointed at the sandbox."""
+    return subprocess.run(
+        [sys.executable, "-m", "controller", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=os.environ | aws.env,
+        check=False,
+    )
+
+
+def _function(aws: Any) -> None:
+    """The ledger's authorizer function (not ours: deployed by the platform team)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("index.js", "exports.handler = async () => ({});")
+    role = aws.client("iam").create_role(
+        RoleName="ledger-authorizer", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )["Role"]["Arn"]
+    aws.client("lambda").create_function(
+        FunctionName="ledger-authorizer",
+        Runtime="nodejs20.x",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": buf.getvalue()},
+    )
+
+
+def test_retain_delete_returns_at_once_even_without_its_authorizer(
+    aws: Any, ctx: AwsContext, tmp_path: Path
+):
+    """The ledger example (deletionPolicy Retain) applied, then its authorizer function deleted
+    by someone else: delete exits 0 within seconds (it looped on "function ... does not exist"
+    for the whole 900 s timeout), says what it kept, and deletes nothing."""
+    _function(aws)
+    doc = yaml.safe_load((EXAMPLES / "ledger-private-api.yaml").read_text())
+    assert apply(spec(doc), ctx).converged
+    aws.client("lambda").delete_function(FunctionName="ledger-authorizer")
+    before = ctx.counter.mutating()
+
+    started = time.monotonic()
+    done = psctl(aws, "delete", "-f", str(EXAMPLES / "ledger-private-api.yaml"), "-o", "json")
+    elapsed = time.monotonic() - started
+
+    assert done.returncode == 0, done.stderr
+    assert elapsed < 30, elapsed
+    (item,) = json.loads(done.stdout)["items"]
+    kept = item["changes"]
+    assert kept
+    assert {c["action"] for c in kept} == {"retain"}
+    assert f"finance/ledger: kept {len(kept)} resource(s) (deletionPolicy Retain)" in done.stderr
+    assert "nothing deleted" in done.stderr
+    assert ctx.counter.mutating() - before == {}
+
+
+def test_delete_json_lists_what_was_deleted(aws: Any, ctx: AwsContext, tmp_path: Path):
+    """`delete -o json` lists every resource it deleted (it printed "changes": [])."""
+    doc = orders()
+    assert apply(spec(doc), ctx).converged
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(doc))
+
+    done = psctl(aws, "delete", "-f", str(path), "-o", "json", "--timeout", "120")
+
+    assert done.returncode == 0, done.stderr
+    (item,) = json.loads(done.stdout)["items"]
+    deleted = [c for c in item["changes"] if c["action"] == "delete"]
+    assert len(deleted) >= 15
+    assert {"nlb", "target-group", "rest-api"} <= {c["key"] for c in deleted}
+    assert f"shop/orders: deleted {len(deleted)} resource(s) in" in done.stderr
