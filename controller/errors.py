@@ -29,6 +29,11 @@ class FencedError(TemporaryError):
     """A mutating AWS call refused locally: this replica no longer holds the leader lease."""
 
 
+class OutcomeUnknownError(TemporaryError):
+    """A create that AWS may have carried out although its answer was lost (the connection
+    broke after the request was sent). It is not resent: the next pass looks the resource up."""
+
+
 class PermanentError(ControllerError):
     """Retrying the same thing will fail the same way."""
 

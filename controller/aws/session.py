@@ -6,7 +6,10 @@ command line's `--region`, `--profile` and `--endpoint-url` on top. Retries use 
 calls apart, so that tests can prove "no mutating call" and benchmarks can print call budgets.
 Every HTTP attempt (retries too) first waits for the client-side budget (`controller.aws.budget`,
 one per context, shared with its `for_region` siblings), and every throttled attempt is counted
-(`CallCounter.throttles`), also when botocore's retry then succeeded.
+(`CallCounter.throttles`), also when botocore's retry then succeeded. A create in
+`UNSAFE_TO_RESEND` whose connection broke after the request went out is not resent by botocore
+(a second request would make a second resource): it fails with `OutcomeUnknownError`, and the
+handler's look-up by name and owner tag on the next pass finds what the first request made.
 Neighbours: `controller.handlers` (the only users of the clients), `controller.aws.budget`.
 """
 
@@ -22,10 +25,11 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import HTTPClientError
 
 from controller.aws.budget import Budget, BudgetSpec, make_budget
 from controller.aws.cache import HIT, ReadCache
-from controller.errors import FencedError
+from controller.errors import FencedError, OutcomeUnknownError
 
 MUTATING_PREFIXES = (
     "Create",
@@ -56,6 +60,27 @@ MUTATING_PREFIXES = (
     "Apply",
 )
 
+
+UNSAFE_TO_RESEND: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("apigateway", "CreateRestApi"),
+        ("apigateway", "CreateApiKey"),
+        ("apigateway", "CreateUsagePlan"),
+        ("apigateway", "CreateVpcLink"),
+        ("apigateway", "CreateDeployment"),
+        ("apigatewayv2", "CreateApi"),
+        ("apigatewayv2", "CreateVpcLink"),
+        ("apigatewayv2", "CreateIntegration"),
+        ("ecs", "RegisterTaskDefinition"),
+        ("ec2", "AllocateAddress"),
+    }
+)
+"""Creates that take no client token and no unique name, so the same request sent twice makes
+two resources (none of these operations has an idempotency token in its service model; EC2 and
+ECS list the operations that do: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html,
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html). The creates
+that have one (ECS CreateService, EC2 CreateVpcEndpoint, Cloud Map namespaces) pass a
+deterministic token; the rest fail on a repeat with an "already exists" that handlers adopt."""
 
 THROTTLE_CODES = frozenset(
     {
@@ -136,6 +161,22 @@ class AwsSettings:
     else `parse_budget`'s string or mapping, which applies to every endpoint."""
 
 
+def _no_resend(caught_exception: Any, operation: Any, **_: Any) -> None:
+    """Stop botocore from resending a create of `UNSAFE_TO_RESEND` whose answer was lost.
+
+    An `HTTPClientError` (connection closed, read timeout) comes after the request went out, so
+    AWS may have acted on it; a connection that was never made (`EndpointConnectionError`,
+    `ConnectTimeoutError`) is retried as usual. Raising here ends the call (botocore emits
+    needs-retry once per attempt and lets the exception through).
+    """
+    if not isinstance(caught_exception, HTTPClientError):
+        return
+    service, name = operation.service_model.service_name, operation.name
+    if (service, name) in UNSAFE_TO_RESEND:
+        msg = f"{service}:{name}: the answer was lost ({caught_exception}); not resent"
+        raise OutcomeUnknownError(msg, 1.0) from caught_exception
+
+
 class AwsContext:
     """One boto3 session for one region, with cached, counted clients."""
 
@@ -210,6 +251,7 @@ class AwsContext:
                 if self._budgeted(client.meta.endpoint_url):  # once per HTTP attempt
                     events.register("before-send.*.*", partial(self._spend, service))
                 events.register("needs-retry.*.*", self._attempt)  # once per HTTP attempt
+                events.register("needs-retry.*.*", _no_resend)
                 self._clients[service] = client
             return client
 
@@ -240,6 +282,11 @@ class AwsContext:
         status = getattr(http_response, "status_code", 200)
         outcome = "throttled" if code in THROTTLE_CODES else "error" if status >= 400 else "ok"
         self.counter.record_outcome(model.service_model.service_name, model.name, outcome)
+
+    def access_key_id(self) -> str | None:
+        """The access key id this context's calls are signed with (None without credentials)."""
+        credentials = self._session.get_credentials()
+        return None if credentials is None else credentials.get_frozen_credentials().access_key
 
     def forget(self, service: str) -> None:
         """Drop the stored reads of `service`: the next read of it goes to AWS."""

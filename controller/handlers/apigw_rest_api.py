@@ -154,6 +154,7 @@ class RestApiHandler(Handler):
     kind = "apigw.rest_api"
     service = "apigateway"
     identity = ("name",)
+    single_instance = True
     client: APIGatewayClient
 
     def _all(self) -> Iterator[RestApiTypeDef]:
@@ -198,7 +199,7 @@ class RestApiHandler(Handler):
         extra: dict[str, Any] = (
             {"policy": json.dumps(p["policy"])} if p.get("policy") is not None else {}
         )
-        with throttle_is_temporary("CreateRestApi", 3):
+        with self.creating(want), throttle_is_temporary("CreateRestApi", 3):
             api = self.client.create_rest_api(
                 name=p["name"],
                 description=p["description"],

@@ -145,6 +145,7 @@ class UsagePlanHandler(Handler):
     kind = "apigw.usage_plan"
     service = "apigateway"
     identity = ("name",)  # the stage may not exist yet
+    single_instance = True
     client: APIGatewayClient
 
     def _observed(self, key: str, plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> Observed:
@@ -179,13 +180,14 @@ class UsagePlanHandler(Handler):
         if p["quota"] is not None:
             extra["quota"] = dict(p["quota"])
         self.log_call("creating", want, name=p["name"])
-        plan = self.client.create_usage_plan(
-            name=p["name"],
-            description=f"privateservice {want.owner}",
-            apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
-            tags=dict(want.tags),
-            **extra,
-        )
+        with self.creating(want):
+            plan = self.client.create_usage_plan(
+                name=p["name"],
+                description=f"privateservice {want.owner}",
+                apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
+                tags=dict(want.tags),
+                **extra,
+            )
         self.log_call("created", want, id=plan["id"])
         return self._observed(want.key, plan)
 
@@ -248,6 +250,7 @@ class ApiKeyHandler(Handler):
     kind = "apigw.api_key"
     service = "apigateway"
     identity = ("name",)
+    single_instance = True
     client: APIGatewayClient
 
     @staticmethod
@@ -274,12 +277,13 @@ class ApiKeyHandler(Handler):
             return have
         p = want.props
         self.log_call("creating", want, name=p["name"])
-        made = self.client.create_api_key(
-            name=p["name"],
-            description=f"privateservice {want.owner}",
-            enabled=p["enabled"],
-            tags=dict(want.tags),
-        )
+        with self.creating(want):
+            made = self.client.create_api_key(
+                name=p["name"],
+                description=f"privateservice {want.owner}",
+                enabled=p["enabled"],
+                tags=dict(want.tags),
+            )
         have = self._observed(want.key, made)
         self.log_call("created", want, id=have.id)
         return have

@@ -33,6 +33,7 @@ class VpcLinkHandler(Handler):
     service = "apigateway"
     replace_on = ("targetArns",)
     identity = ("name",)  # the NLB (targetArns) may not exist yet
+    single_instance = True
     client: APIGatewayClient
 
     def _live(self) -> Iterator[VpcLinkTypeDef]:
@@ -73,7 +74,7 @@ class VpcLinkHandler(Handler):
             return have
         p = want.props
         self.log_call("creating", want, name=p["name"], targets=p["targetArns"])
-        with throttle_is_temporary("CreateVpcLink", 15):
+        with self.creating(want), throttle_is_temporary("CreateVpcLink", 15):
             link = self.client.create_vpc_link(
                 name=p["name"],
                 description=f"privateservice {want.owner}",

@@ -73,6 +73,7 @@ class HttpApiHandler(Handler):
     service = "apigatewayv2"
     replace_on = ("protocolType",)
     identity = ("name",)
+    single_instance = True
 
     def _all(self) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_apis").paginate():
@@ -106,7 +107,7 @@ class HttpApiHandler(Handler):
             return have
         p = want.props
         self.log_call("creating", want, name=p["name"])
-        with throttle_is_temporary("CreateApi"):
+        with self.creating(want), throttle_is_temporary("CreateApi"):
             api = self.client.create_api(
                 Name=p["name"],
                 Description=p["description"],

@@ -32,6 +32,7 @@ class VpcLinkV2Handler(Handler):
     service = "apigatewayv2"
     replace_on = ("subnetIds", "securityGroupIds")
     identity = ("name",)  # its security group may not exist yet
+    single_instance = True
 
     def _live(self) -> Iterator[dict[str, Any]]:
         for link in paged(self.client.get_vpc_links):
@@ -83,7 +84,7 @@ class VpcLinkV2Handler(Handler):
             return have
         p = want.props
         self.log_call("creating", want, name=p["name"], subnets=p["subnetIds"])
-        with throttle_is_temporary("CreateVpcLink", 15):
+        with self.creating(want), throttle_is_temporary("CreateVpcLink", 15):
             link = self.client.create_vpc_link(
                 Name=p["name"],
                 SubnetIds=list(p["subnetIds"]),

@@ -4,7 +4,13 @@ Rules every handler keeps:
 - `observe` never modifies; it finds the resource by deterministic name or owner tag and reports
   its fields in the same shape as the desired props, plus whether it carries our owner tag.
 - `create` looks up first and uses client tokens where the API has them, so a retry after a
-  crash creates nothing twice.
+  crash creates nothing twice. A create without either sends its request inside `creating`: a
+  lost answer (`OutcomeUnknownError`, see `controller.aws.session`) leaves a create-pending
+  marker, and until the look-up finds the resource (or `PENDING_CREATE_SECONDS` pass) the
+  create is a wait, never a second request.
+- `single_instance` handlers' `list_owned` keys each resource by its stack key, so that the
+  sweep can find a second owned instance of one key (made by a create whose answer was lost in
+  an earlier run) and delete it, keeping the one in use.
 - `update` is a series of one-aspect steps, each starting with "if nothing differs here, skip".
 - fields AWS cannot modify are listed in `replace_on`; the engine deletes and recreates instead.
 - `delete` treats NotFound as success.
@@ -15,6 +21,7 @@ Handlers are the only code that calls boto3. Neighbours: `controller.reconcile.e
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -26,10 +33,14 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
-from controller.errors import TemporaryError
+from controller.errors import OutcomeUnknownError, TemporaryError
 from controller.model.stack import Resource
 
 log = structlog.get_logger(__name__)
+
+PENDING_CREATE_SECONDS = 30.0
+"""How long a create whose answer was lost is waited for before it is sent again: AWS reads can
+lag writes by seconds (eventual consistency), and a resend of these creates makes a duplicate."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,10 @@ class Observed:
     outputs: dict[str, Any] = field(default_factory=dict)
     pending: str | None = None
     foreign: list[tuple[str, str]] = field(default_factory=list)
+    settling: str | None = None
+    """Usable as it is, but not yet where the spec wants it, for a reason that needs time and
+    must not hold dependents back (an old port kept open while the service's old tasks still
+    serve on it): the engine asks for another pass, dependents go on."""
 
     def owned_by(self, owner: str) -> bool:
         """True when the resource carries `owner`'s owner tag."""
@@ -141,10 +156,35 @@ class Handler(ABC):
     shared: ClassVar[bool] = False
     # An update gives the resource new outputs (a task definition revision has a new ARN).
     update_changes_outputs: ClassVar[bool] = False
+    # One resource per stack key: a second owned one with the same key is deleted by the sweep.
+    single_instance: ClassVar[bool] = False
 
     def __init__(self, aws: AwsContext) -> None:
         self.aws = aws
         self.client = aws.client(self.service)
+        self._pending: dict[str, float] = {}  # stack key -> when a create's answer was lost
+
+    @contextmanager
+    def creating(self, want: Desired) -> Iterator[None]:
+        """Send one create that AWS cannot deduplicate (call it after the look-up missed).
+
+        While a create of this key whose answer was lost may still become visible, this is a
+        wait instead; a lost answer records the marker and is a short wait (the next pass's
+        look-up adopts what the request made).
+        """
+        since = self._pending.get(want.key)
+        if since is not None:
+            waited = time.monotonic() - since
+            if waited < PENDING_CREATE_SECONDS:
+                msg = f"{want.key}: created {waited:.0f}s ago, answer lost; not visible yet"
+                raise TemporaryError(msg, 2.0)
+        try:
+            yield
+        except OutcomeUnknownError:
+            self._pending[want.key] = time.monotonic()
+            self.refresh()
+            raise
+        self._pending.pop(want.key, None)
 
     @abstractmethod
     def observe(self, want: Desired) -> Observed | None:

@@ -47,6 +47,7 @@ class ElasticIpHandler(Handler):
     service = "ec2"
     identity = ("name",)
     not_found_codes = ("InvalidAllocationID.NotFound",)
+    single_instance = True
 
     def _all(self) -> list[dict[str, Any]]:
         """Every address of the region: one unpaged call that every spec shares (a region
@@ -86,12 +87,13 @@ class ElasticIpHandler(Handler):
         if have is not None and have.owned_by(want.owner):
             return have
         self.log_call("allocating", want, name=want.props["name"])
-        address = self.client.allocate_address(
-            Domain="vpc",
-            TagSpecifications=[
-                {"ResourceType": "elastic-ip", "Tags": ownership.to_list(self._tags(want))}
-            ],
-        )
+        with self.creating(want):
+            address = self.client.allocate_address(
+                Domain="vpc",
+                TagSpecifications=[
+                    {"ResourceType": "elastic-ip", "Tags": ownership.to_list(self._tags(want))}
+                ],
+            )
         self.log_call("allocated", want, id=address["AllocationId"], ip=address.get("PublicIp"))
         return self.reobserve(want)
 

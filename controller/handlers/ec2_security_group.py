@@ -8,6 +8,7 @@ Neighbours: `controller.handlers.base` (contract), `controller.model.build` (rul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -41,6 +42,37 @@ def permission(rule: dict[str, Any]) -> dict[str, Any]:
     else:
         perm["IpRanges"] = [{"CidrIp": rule["cidr"], **desc}]
     return perm
+
+
+DUPLICATE_RULE = "InvalidPermission.Duplicate"
+
+
+def authorize_all(
+    authorize: Callable[..., Any], group_id: str, perms: list[dict[str, Any]], **kw: Any
+) -> None:
+    """Authorize `perms` in one call; if one is there already (AWS refuses the whole call with
+    InvalidPermission.Duplicate, e.g. botocore resent a request whose answer was lost), one
+    call per rule, each rule already there being success."""
+    try:
+        authorize(GroupId=group_id, IpPermissions=perms, **kw)
+    except ClientError as exc:
+        if error_code(exc) != DUPLICATE_RULE:
+            raise
+        for perm in perms:
+            try:
+                authorize(GroupId=group_id, IpPermissions=[perm], **kw)
+            except ClientError as again:
+                if error_code(again) != DUPLICATE_RULE:
+                    raise
+
+
+def _covers(rule: dict[str, Any], ports: set[int]) -> bool:
+    """Whether a TCP (or all-traffic) rule admits one of `ports`."""
+    if rule.get("protocol") not in ("tcp", "-1"):
+        return False
+    if rule.get("protocol") == "-1":
+        return bool(ports)
+    return any(int(rule.get("fromPort", -1)) <= p <= int(rule.get("toPort", -1)) for p in ports)
 
 
 def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
@@ -168,39 +200,52 @@ class SecurityGroupHandler(Handler):
             self._sync_rules(want, have.id)
             return self.reobserve(want)
         self.log_call("creating", want)
-        group_id = self.client.create_security_group(
-            GroupName=want.props["name"],
-            Description=want.props["description"],
-            VpcId=want.props["vpcId"],
-            TagSpecifications=[
-                {"ResourceType": "security-group", "Tags": ownership.to_list(want.tags)}
-            ],
-        )["GroupId"]
+        try:
+            group_id = self.client.create_security_group(
+                GroupName=want.props["name"],
+                Description=want.props["description"],
+                VpcId=want.props["vpcId"],
+                TagSpecifications=[
+                    {"ResourceType": "security-group", "Tags": ownership.to_list(want.tags)}
+                ],
+            )["GroupId"]
+        except ClientError as exc:
+            # botocore resent a request whose answer was lost: the first made the group
+            if error_code(exc) != "InvalidGroup.Duplicate":
+                raise
+            self.refresh()
+            have = self.observe(want)
+            if have is None or not have.owned_by(want.owner):
+                raise
+            self.log_call("adopted", want, id=have.id)
+            group_id = have.id
         self._sync_rules(want, group_id)
         self.log_call("created", want, id=group_id)
         return self.reobserve(want)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
-        """Authorize missing rules and revoke extra ones (by rule id)."""
+        """Authorize missing rules, then revoke extra ones (by rule id), except ingress still
+        serving targets (see `_still_served`): those wait, and the group reads back `settling`."""
         del deltas
-        self._sync_rules(want, have.id)
-        return self.reobserve(want)
+        kept = self._sync_rules(want, have.id)
+        after = self.reobserve(want)
+        if kept:
+            after.settling = (
+                f"keeping ingress to port(s) {', '.join(map(str, kept))} open while targets "
+                "still serve on them (revoked once the service's old tasks are deregistered)"
+            )
+        return after
 
-    def _sync_rules(self, want: Desired, group_id: str) -> None:
+    def _sync_rules(self, want: Desired, group_id: str) -> list[int]:
+        """Authorize before revoking (a port change never leaves a moment with neither port
+        open); returns the ports of ingress rules kept because targets still serve on them."""
         existing = self._rules(group_id)
+        kept: list[int] = []
         for direction, egress in (("ingress", False), ("egress", True)):
             desired = {rule_key(r): r for r in want.props[direction]}
-            have = {rule_key(r): rid for r, rid in existing if r["egress"] is egress}
-            extra = [rid for k, rid in have.items() if k not in desired]
+            have = {rule_key(r): (r, rid) for r, rid in existing if r["egress"] is egress}
             missing = [r for k, r in desired.items() if k not in have]
-            if extra:
-                self.log_call("revoking rules", want, direction=direction, rule_ids=extra)
-                revoke = (
-                    self.client.revoke_security_group_egress
-                    if egress
-                    else self.client.revoke_security_group_ingress
-                )
-                revoke(GroupId=group_id, SecurityGroupRuleIds=extra)
+            extra = [(r, rid) for k, (r, rid) in have.items() if k not in desired]
             if missing:
                 self.log_call(
                     "authorizing rules",
@@ -213,7 +258,44 @@ class SecurityGroupHandler(Handler):
                     if egress
                     else self.client.authorize_security_group_ingress
                 )
-                authorize(GroupId=group_id, IpPermissions=[permission(r) for r in missing])
+                authorize_all(authorize, group_id, [permission(r) for r in missing])
+            if not egress and extra:
+                served = self._still_served(want.props.get("keepPortsServedBy"))
+                held = [(r, rid) for r, rid in extra if _covers(r, served)]
+                kept += sorted({p for r, _ in held for p in served if _covers(r, {p})})
+                extra = [x for x in extra if x not in held]
+            if extra:
+                rule_ids = [rid for _, rid in extra]
+                self.log_call("revoking rules", want, direction=direction, rule_ids=rule_ids)
+                revoke = (
+                    self.client.revoke_security_group_egress
+                    if egress
+                    else self.client.revoke_security_group_ingress
+                )
+                revoke(GroupId=group_id, SecurityGroupRuleIds=rule_ids)
+        return sorted(set(kept))
+
+    def _still_served(self, target_group_arn: Any) -> set[int]:
+        """Ports on which targets are still registered in the service's target group (any state
+        but `unused`: `draining` targets finish their connections). A rolling deployment to a
+        new container port registers the new tasks before the old ones deregister ("Amazon ECS
+        deregisters the old tasks ... after the new tasks are healthy", ECS Developer Guide,
+        "Rolling update deployments"); revoking the old port before that would cut the old tasks'
+        traffic and health checks while they still serve."""
+        if not isinstance(target_group_arn, str) or not target_group_arn.startswith("arn:"):
+            return set()
+        elb = self.aws.client("elbv2")
+        try:
+            found = elb.describe_target_health(TargetGroupArn=target_group_arn)
+        except ClientError as exc:
+            if error_code(exc) == "TargetGroupNotFound":
+                return set()
+            raise
+        return {
+            int(d["Target"]["Port"])
+            for d in found["TargetHealthDescriptions"]
+            if "Port" in d["Target"] and d.get("TargetHealth", {}).get("State") != "unused"
+        }
 
     def delete(self, have: Observed) -> None:
         """Delete the group; a group still in use is a wait, not an error."""

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
-from controller.handlers.ec2_security_group import permission, rule_key
+from controller.handlers.ec2_security_group import authorize_all, permission, rule_key
 
 NO_INSTANCES = (
     "no container instances in cluster {cluster}: register instances or set "
@@ -203,9 +203,10 @@ class SecurityGroupRulesHandler(Handler):
             self.log_call(
                 "authorizing rules", want, group=group_id, rules=[rule_key(r) for r in rules]
             )
-            self.client.authorize_security_group_ingress(
-                GroupId=group_id,
-                IpPermissions=[permission(r) for r in rules],
+            authorize_all(
+                self.client.authorize_security_group_ingress,
+                group_id,
+                [permission(r) for r in rules],
                 TagSpecifications=[
                     {"ResourceType": "security-group-rule", "Tags": ownership.to_list(want.tags)}
                 ],

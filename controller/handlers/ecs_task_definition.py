@@ -126,7 +126,8 @@ class TaskDefinitionHandler(Handler):
             if p.get(role):
                 args[role] = p[role]
         self.log_call("registering revision", want, family=p["family"])
-        td = self.client.register_task_definition(**args)["taskDefinition"]
+        with self.creating(want):
+            td = self.client.register_task_definition(**args)["taskDefinition"]
         self.log_call("registered revision", want, id=td["taskDefinitionArn"])
         return self.reobserve(want)
 

@@ -170,13 +170,22 @@ class ListenerRulesHandler(Handler):
             )
         for rule in creates:
             self.log_call("creating rule", want, priority=rule["priority"])
-            self.client.create_rule(
-                ListenerArn=want.props["listenerArn"],
-                Priority=rule["priority"],
-                Conditions=_conditions(rule),
-                Actions=_actions(rule),
-                Tags=ownership.to_list(want.tags),
-            )
+            try:
+                self.client.create_rule(
+                    ListenerArn=want.props["listenerArn"],
+                    Priority=rule["priority"],
+                    Conditions=_conditions(rule),
+                    Actions=_actions(rule),
+                    Tags=ownership.to_list(want.tags),
+                )
+            except ClientError as exc:
+                # botocore resent a request whose answer was lost: the first made our rule
+                if error_code(exc) != "PriorityInUse":
+                    raise
+                self.refresh()
+                if rule not in [held for held, _ in self._read(want)[0]]:
+                    raise
+                self.log_call("adopted rule", want, priority=rule["priority"])
 
     def delete(self, have: Observed) -> None:
         """Delete our rules; NotFound is success."""

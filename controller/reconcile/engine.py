@@ -267,16 +267,24 @@ class Engine:
                     return change  # dependents see "(known after apply)"
         if have is None:
             return change  # dry-run create: outputs unknown
+        self._record(handler, have, change, out)
+        return change
+
+    def _record(self, handler: Handler, have: Observed, change: Change, out: Outcome) -> None:
+        """What a pass learnt of one resource: its outputs, and whether to come back."""
         change.id = have.id
         change.foreign = list(have.foreign)
-        out.outputs[res.key] = have.outputs
+        out.outputs[change.key] = have.outputs
         if have.pending:
             handler.refresh()  # the next pass must see it progress, not a stored read
             change.message, change.pending = have.pending, True
             if change.action is Action.NOOP:
                 change.action = Action.WAIT
             out.wait(5.0)
-        return change
+        elif have.settling:
+            handler.refresh()
+            change.message = have.settling
+            out.wait(5.0)
 
     def _replace_loop(self, change: Change) -> bool:
         """Record a replacement; refuse it (FAILED, `replace_loop`) when the same resource was
