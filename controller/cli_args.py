@@ -149,6 +149,19 @@ def parser() -> argparse.ArgumentParser:
         "or a coordination.k8s.io Lease (default: privateservice-controller in the pod's "
         "namespace)",
     )
+    run.add_argument(
+        "--events",
+        metavar="sqs://QUEUE_URL",
+        help="CloudTrail events from this SQS queue (see `psctl events install`) route drift "
+        "to the spec at once; polling becomes the --full-resync backstop",
+    )
+    run.add_argument(
+        "--full-resync",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="with --events: read each spec in full this often, jittered (default 600)",
+    )
     aws_opts(run)
     run.set_defaults(log_format="json", log_level="info")
 

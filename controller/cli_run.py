@@ -29,6 +29,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.namespace is not None and args.source != "kubernetes":
         print("--namespace applies to --source kubernetes only", file=sys.stderr)
         return 1
+    if args.events is not None:
+        from controller.sources.sqs_events import parse_events_url
+
+        try:
+            parse_events_url(args.events)
+        except ValueError as exc:
+            print(f"--events: {exc}", file=sys.stderr)
+            return 1
+    if args.full_resync <= 0:
+        print("--full-resync: expected a positive number of seconds", file=sys.stderr)
+        return 1
     settings = RuntimeSettings(
         listen_host=listen[0],
         listen_port=listen[1],
@@ -40,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         lease_table=table,
         kube_lease=lease,
         namespace=args.namespace,
+        events_url=args.events,
+        full_resync_seconds=args.full_resync,
     )
     aws = aws_context(args, read_cache_seconds=settings.read_cache_seconds)
     return run_controller(args.source, aws, settings)

@@ -3,7 +3,8 @@
 The runtime, Kubernetes and the sources are independent of each other (an import-linter contract
 in pyproject); this module, at the command line's level, is the one place that knows all three:
 `--source` becomes a directory, S3 or Kubernetes source, `--leader-election` a DynamoDB or
-Kubernetes lease. Neighbours: `controller.cli_run` and `controller.sandbox.cli` (callers),
+Kubernetes lease, `--events` an SQS event source (`controller.sources.sqs_events`).
+Neighbours: `controller.cli_run` and `controller.sandbox.cli` (callers),
 `controller.runtime.main` (dispatcher, serving), `controller.sources`, `controller.kube`.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from controller.aws.session import AwsContext
+from controller.ports.events import EventSource
 from controller.ports.lease import LeaseBase, default_holder
 from controller.ports.source import Source
 from controller.runtime.controller import Controller
@@ -21,6 +23,7 @@ from controller.runtime.lease import DynamoLease
 from controller.runtime.main import make_dispatcher, serve
 from controller.runtime.settings import RuntimeSettings
 from controller.sources import DirectorySource, S3Source, parse_source_url
+from controller.sources.sqs_events import SqsEventSource, parse_events_url
 
 
 def make_source(
@@ -71,11 +74,21 @@ def make_lease(aws: AwsContext, settings: RuntimeSettings, holder: str) -> Lease
     return None
 
 
+def make_events(aws: AwsContext, settings: RuntimeSettings) -> EventSource | None:
+    """The `--events` source, or None. Its own context: its long polls are not the
+    controller's reconcile calls (same credentials: its identity is the controller's)."""
+    if settings.events_url is None:
+        return None
+    url = parse_events_url(settings.events_url)
+    return SqsEventSource(url, AwsContext(aws.settings), settings.events_wait_seconds)
+
+
 def run_controller(source: str, aws: AwsContext, settings: RuntimeSettings) -> int:
     """Build everything and run; 0 after a clean stop."""
     holder = default_holder()
     src = make_source(source, lambda: aws, namespace=settings.namespace, holder=holder)
     lease = make_lease(aws, settings, holder)
-    controller = Controller(src, aws, settings, make_dispatcher(aws, settings), lease)
+    events = make_events(aws, settings)
+    controller = Controller(src, aws, settings, make_dispatcher(aws, settings), lease, events)
     asyncio.run(serve(controller))
     return 0

@@ -114,6 +114,14 @@ class Alert:
     time: str = dataclasses.field(default_factory=utc_now)
     count: int = 1
     message: str = ""
+    changed_by: str | None = None
+    """Who made the change, when a CloudTrail event announced it (`userIdentity.arn`)."""
+    source_ip: str | None = None
+    """The event's `sourceIPAddress`."""
+    event_name: str | None = None
+    """The API call that made the change (`AuthorizeSecurityGroupIngress`)."""
+    event_time: str | None = None
+    """When it was made (the event's `eventTime`, RFC 3339 UTC)."""
 
     def dedupe_key(self) -> tuple[str, str, str, str, str]:
         """Alerts with the same key within a window are one alert with a count."""
@@ -141,7 +149,21 @@ class Alert:
             line += f" ({self.count} times)"
         if self.message:
             line += f"; {self.message}"
+        if self.changed_by or self.event_name:
+            line += "; " + self.who()
         return " ".join(line.split())
+
+    def who(self) -> str:
+        """`changed by <arn> at 12:03:07 via <EventName> from <ip>` (the parts known)."""
+        words = ["changed by", self.changed_by or "an unknown principal"]
+        if self.event_time:
+            clock = self.event_time[11:19] if len(self.event_time) >= 19 else self.event_time
+            words += ["at", clock]
+        if self.event_name:
+            words += ["via", self.event_name]
+        if self.source_ip:
+            words += ["from", self.source_ip]
+        return " ".join(words)
 
     def to_json(self) -> dict[str, Any]:
         """The alert as sent everywhere: camelCase keys, clipped values, plus `text`."""
@@ -160,6 +182,17 @@ class Alert:
             "count": self.count,
             "message": self.message,
             "text": self.text(),
+        } | self._event_fields()
+
+    def _event_fields(self) -> dict[str, Any]:
+        """The CloudTrail event behind a drift, when one announced it (else nothing)."""
+        if not (self.changed_by or self.event_name):
+            return {}
+        return {
+            "changedBy": self.changed_by,
+            "sourceIPAddress": self.source_ip,
+            "eventName": self.event_name,
+            "eventTime": self.event_time,
         }
 
 

@@ -33,9 +33,11 @@ import structlog
 from controller.alerts import Alert, AlertDispatcher, ContestTracker, contested_alert
 from controller.aws.session import AwsContext
 from controller.errors import TemporaryError
+from controller.ports.events import ChangeEvent, EventSource
 from controller.ports.lease import LeaseBase
 from controller.ports.source import Feedback, Snapshot, Source, fingerprint
 from controller.reconcile import status as status_doc
+from controller.runtime.events import EventRouter, services_of
 from controller.runtime.metrics import Metrics
 from controller.runtime.pacing import ResyncPacer, apigateway_calls
 from controller.runtime.server import StatusServer
@@ -102,6 +104,7 @@ class Controller:
         settings: RuntimeSettings,
         dispatcher: AlertDispatcher,
         lease: LeaseBase | None = None,
+        events: EventSource | None = None,
     ) -> None:
         self.source, self.aws, self.settings, self.dispatcher = source, aws, settings, dispatcher
         self.lease = lease
@@ -120,6 +123,13 @@ class Controller:
         )
         self.pacer.register(self.metrics.registry)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="reconcile")
+        self.router = (  # with an event source: events route passes, polling is the backstop
+            None
+            if events is None
+            else EventRouter(
+                events, self.metrics.registry, self._event_wake, self.leader, settings.events_retry
+            )
+        )
         self._first_round: set[str] | None = None
         self._in_flight = 0
         self.server = StatusServer(
@@ -138,9 +148,13 @@ class Controller:
         log.info("controller started", source=self.source.name, port=self.server.bound_port)
         poller = asyncio.create_task(self._poll_forever())
         leasing = [] if self.lease is None else [asyncio.create_task(self._follow_lease())]
+        router = self.router
+        events = [] if router is None else [asyncio.create_task(router.run(self.stopping))]
         await self.stopping.wait()
         log.info("stopping: finishing in-flight passes", in_flight=self._in_flight)
         poller.cancel()
+        for task in events:
+            task.cancel()
         for w in self.workers.values():
             w.wake.set()  # no reason: the worker sees `stopping`
         tasks = [w.task for w in self.workers.values() if w.task is not None]
@@ -308,7 +322,20 @@ class Controller:
                 worker.deleting = True
                 worker.poke(Wake.DELETE)
 
+    def _event_wake(self, owner: str, event: ChangeEvent) -> bool:
+        """An event names a resource of `owner`: forget the reads it made stale, queue a pass."""
+        worker, state = self.workers.get(owner), self.states.get(owner)
+        if worker is None or state is None:
+            return False
+        aws = state.reconciler.aws if state.reconciler is not None else self.aws
+        for service in services_of(event):
+            aws.forget(service)
+        worker.poke(Wake.EVENT)
+        return True
+
     def _forget(self, owner: str) -> None:
+        if self.router is not None:
+            self.router.forget(owner)
         worker = self.workers.pop(owner, None)
         self.states.pop(owner, None)
         self.pacer.unsettle(owner)
@@ -379,6 +406,8 @@ class Controller:
             state = self.states[owner]
             deleting = w.deleting  # it may change during the pass: what ran is what counts
             routine = reason is Wake.RESYNC and not deleting
+            if reason is Wake.EVENT and self.router is not None:
+                self.router.metrics.passes.inc()
             self.pacer.started(routine)
             try:
                 report = await self._pass(owner, state, deleting)
@@ -480,6 +509,11 @@ class Controller:
         m.duration.observe(report.duration)
         m.sync_aws_calls(self.aws.counter.outcomes)
         m.sync_aws_budget(self.aws.counter.throttled(), self.aws.budget_waits())
+        if self.router is not None:  # who made the drift (events), and what each pass saw
+            events = self.router.take(owner)
+            report.alerts = self.router.attribute(owner, events, report.alerts)
+            stack = state.reconciler.last_stack if state.reconciler is not None else None
+            self.router.observed(owner, report.outcome, stack)
         for alert in report.alerts:
             self._raise(alert, state)
             report.raised.append(alert)
@@ -494,7 +528,7 @@ class Controller:
         m.set_phases(Counter(s.status.get("phase", "Pending") for s in self.states.values()))
         if report.skipped:
             m.reconciles.labels("skipped").inc()
-            return float(state.spec.spec.drift.resync_seconds)
+            return self._resync(state)
         if report.error:
             state.failures += 1
             m.reconciles.labels("permanent_error" if report.permanent else "error").inc()
@@ -511,8 +545,15 @@ class Controller:
         state.failures = 0
         requeue = report.requeue_after
         m.reconciles.labels("requeue" if requeue is not None else "ok").inc()
-        resync = float(state.spec.spec.drift.resync_seconds)
+        resync = self._resync(state)
         return resync if requeue is None else min(requeue, resync)
+
+    def _resync(self, state: SpecState) -> float:
+        """A spec's full read: `drift.resyncSeconds`, or with an event source the backstop's
+        `--full-resync`, jittered by up to 10 % so that specs do not resync in step."""
+        if self.router is None:
+            return float(state.spec.spec.drift.resync_seconds)
+        return self.settings.full_resync_seconds * random.uniform(0.9, 1.1)  # noqa: S311
 
     def _raise(self, alert: Alert, state: SpecState) -> None:
         self.metrics.alerts.labels(alert.kind).inc()
@@ -549,8 +590,8 @@ class Controller:
             st = dict(state.status) or {"phase": "Pending"}
             if state.problem:
                 st["problem"] = state.problem
-            items.append(status_doc.document(state.spec, st) | {"source": state.origin})
-            del owner
+            doc = status_doc.document(state.spec, st) | {"source": state.origin}
+            items.append(doc | (self.router.spec_status(owner) if self.router else {}))
         for location, problems in sorted(self.invalid.items()):
             items.append(
                 {"source": location, "status": {"phase": "Failed", "problems": list(problems)}}
@@ -562,7 +603,7 @@ class Controller:
             "leader": self.leader(),
             "effectiveResyncSeconds": self.pacer.effective(),
             "items": items,
-        }
+        } | ({"events": self.router.status()} if self.router is not None else {})
 
     def _render_metrics(self) -> bytes:
         self.metrics.sync_aws_calls(self.aws.counter.outcomes)

@@ -48,3 +48,12 @@ class RuntimeSettings:
     """Leader election: a coordination.k8s.io/v1 Lease (namespace, name); see `kube.lease`."""
     namespace: str | None = None
     """The Kubernetes source watches this namespace only (None: every namespace)."""
+    events_url: str | None = None
+    """`--events sqs://QUEUE_URL`: CloudTrail events route passes (`runtime.events`)."""
+    full_resync_seconds: float = 600.0
+    """With an event source, each spec is still read in full this often (jittered by 10 %),
+    as a backstop for lost events; without one, `drift.resyncSeconds` as before."""
+    events_retry: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
+    """Delays between attempts while the event source fails (polling goes on meanwhile)."""
+    events_wait_seconds: int = 10
+    """SQS long-poll wait of each receive (0-20 s): also how long a stop may wait for it."""

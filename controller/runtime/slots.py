@@ -3,10 +3,11 @@
 `psctl run` bounds the passes running at once (`RuntimeSettings.concurrency`). A first-come gate
 let 1,000 new specs queue behind routine resyncs of settled ones (issue 9), so the gate has two
 classes: urgent passes (a spec's first pass, a spec change, a requeue the engine asked for, a
-retry after a failure, a deletion, a check after drift) go before routine resyncs (a settled spec
-whose timer expired). Among urgent passes, work in progress (a requeue, a retry, a change, drift,
-a deletion) goes before a spec's first pass: with 1,000 new specs, the first ones finish (their
-VPC Link becomes available, their next pass runs) instead of waiting behind 999 first passes.
+retry after a failure, a deletion, a check after drift, a change an event announced) go
+before routine resyncs (a settled spec whose timer expired). Among urgent passes, work in
+progress (a requeue, a retry, a change, drift, a deletion, an event) goes before a spec's first
+pass: with 1,000 new specs, the first ones finish (their VPC Link becomes available, their next
+pass runs) instead of waiting behind 999 first passes.
 Within a rank, first come first served. Routine passes are never dropped: they run as soon as no
 urgent pass waits, which under a burst of new specs is intended.
 Neighbours: `controller.runtime.controller` (wakes workers, takes slots), `.pacing` (when the
@@ -32,6 +33,7 @@ class Wake(enum.Enum):
     RETRY = "retry"  # the last pass failed
     DRIFT = "drift"  # the last pass found drift
     DELETE = "delete"  # the spec is being deleted
+    EVENT = "event"  # a CloudTrail event says someone changed one of its resources
     RESYNC = "resync"  # a settled spec's resync timer expired: routine
 
     @property
