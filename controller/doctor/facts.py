@@ -31,6 +31,11 @@ class Facts:
     region: str = ""
     hops: list[HopRef] = field(default_factory=list)
     """The chain as discovered, in request order (see `model.HOPS`)."""
+    owned_resources: dict[str, str] = field(default_factory=dict)
+    """For a chain a spec owns (`owned`): the spec's own resources as the engine's dry pass
+    (`Reconciler.plan()` outputs) found them, by stack key ("nlb", "listener", "vpc-link",
+    "rest-api", "stage", ...) -> ARN, else id; empty for any other chain. Filled by
+    `discover.spec`; lets a check tell the spec's NLB from one the chain was re-pointed at."""
 
     # --- API Gateway (REST, v1) -------------------------------------------------------------
     rest_apis: dict[str, Shape] = field(default_factory=dict)
