@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from controller.cli_aws import (
     statuses,
 )
 from controller.cli_doctor import cmd_doctor
+from controller.cli_events import cmd_events
 from controller.cli_run import cmd_run
 from controller.errors import ControllerError
 from controller.spec.duplicates import mark_duplicates
@@ -123,6 +125,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "crd": cmd_crd,
     "run": cmd_run,
+    "events": cmd_events,
     "sandbox": cmd_sandbox,
 }
 
@@ -134,7 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         getattr(args, "log_level", "warning"), getattr(args, "log_format", "console")
     )
     try:
-        return int(COMMANDS[args.command](args))
+        code = int(COMMANDS[args.command](args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:  # `psctl apply -o json | head`: the reader left early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            "error: the output was closed before psctl finished writing it (broken pipe): "
+            "read all of it (e.g. `| less`, or `> file`)",
+            file=sys.stderr,
+        )
+        return 1
     except (ControllerError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -143,3 +155,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    return code

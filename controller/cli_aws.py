@@ -213,9 +213,16 @@ def print_statuses(docs: list[dict[str, Any]]) -> None:
 
 
 def _controller_status(url: str) -> list[dict[str, Any]]:
-    """The items of a running controller's /status."""
-    with urllib.request.urlopen(f"{url.rstrip('/')}/status", timeout=10) as resp:  # noqa: S310
-        items: list[dict[str, Any]] = json.load(resp)["items"]
+    """The items of a running controller's /status (nothing there: one ControllerError)."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/status", timeout=10) as resp:  # noqa: S310
+            items: list[dict[str, Any]] = json.load(resp)["items"]
+    except (OSError, ValueError, KeyError) as exc:  # refused, timed out, not a controller
+        why = getattr(exc, "reason", None) or exc
+        raise ControllerError(
+            f"no controller answers at {url} ({why}): start `psctl run` (or `psctl sandbox "
+            "--run`) and pass its --listen address, e.g. --controller http://127.0.0.1:8080"
+        ) from None
     return [i for i in items if "metadata" in i]
 
 

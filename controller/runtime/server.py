@@ -1,15 +1,20 @@
 """The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status (aiohttp).
 
-Neighbours: `controller.runtime.controller` (the state served), `controller.runtime.metrics`.
+An address that cannot be bound (in use) is a `ControllerError` saying what to do: `psctl`
+prints it as one line. Neighbours: `controller.runtime.controller` (the state served),
+`controller.runtime.metrics`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+
+from controller.errors import ControllerError
 
 
 class StatusServer:
@@ -43,7 +48,17 @@ class StatusServer:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # in use, not ours to bind, no such address
+            await self._runner.cleanup()
+            self._runner = None
+            raise ControllerError(
+                f"cannot listen on {self.host}:{self.port} "
+                f"({os.strerror(exc.errno) if exc.errno else exc}): "
+                f"choose another address with --listen, e.g. --listen {self.host}:0 for any "
+                "free port"
+            ) from None
         server = site._server  # aiohttp exposes the bound sockets only here
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self.port

@@ -120,7 +120,21 @@ def run(
 
 
 def main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
-    """`psctl sandbox` with its options checked: `run` with `--run SOURCE`, else `serve`."""
+    """`psctl sandbox` with its options checked: `run` with `--run SOURCE`, else `serve`; a
+    `--port` that cannot be bound (in use) is one line and exit 1."""
+    try:
+        return _main(args, apply)
+    except OSError as exc:
+        if not str(exc).startswith("cannot listen on"):  # `Sandbox.start`'s own check
+            raise
+        print(
+            f"error: {exc}: choose another with --port, e.g. --port 0 for any free port",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _main(args: argparse.Namespace, apply: ApplySpecs | None) -> int:
     if args.run == "kubernetes":
         print(
             "psctl sandbox --run kubernetes: the sandbox has no Kubernetes API server "

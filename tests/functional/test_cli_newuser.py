@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,77 @@ def test_plan_and_apply_refuse_two_files_declaring_one_owner(tmp_path: Path):
         assert done.returncode == 1, (command, done.stderr)
         assert "shop/orders is already declared in" in done.stderr
         assert "AWS" not in done.stderr
+
+
+def _closed_reader(*args: str) -> subprocess.CompletedProcess[str]:
+    """`psctl ARGS | head -0`: the reader closes the pipe before psctl writes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+
+
+def test_a_closed_output_pipe_is_one_line_not_a_traceback():
+    """`psctl validate -o json | head` and `psctl crd | head`: one line, exit 1."""
+    for args in (("validate", "-f", "examples", "-o", "json"), ("crd",)):
+        done = _closed_reader(*args)
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert "broken pipe" in line
+
+
+def test_status_of_a_controller_that_is_not_there_is_one_line():
+    """`psctl status --controller URL` with nothing listening: one line saying what to do."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = psctl("status", "--controller", f"http://127.0.0.1:{port}")
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: no controller answers at http://127.0.0.1:{port}")
+    assert "psctl run" in line
+
+
+def test_run_on_a_listen_port_in_use_is_one_line(tmp_path: Path):
+    """`psctl run --listen` on a port in use: one line suggesting --listen HOST:0, exit 1."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = psctl(
+            "run",
+            "--source",
+            str(tmp_path),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+            timeout=60,
+        )
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in line
+    assert "--listen 127.0.0.1:0" in line
+
+
+def test_sandbox_on_a_port_in_use_is_one_line():
+    """`psctl sandbox --port` on a port in use: one line suggesting --port 0, exit 1."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = psctl("sandbox", "--port", str(port), timeout=60)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+    assert "--port 0" in line
