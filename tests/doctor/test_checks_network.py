@@ -129,6 +129,7 @@ def _ec2_fixed_port(facts: Facts) -> None:
     facts.instances["i-1"] = {
         "InstanceId": "i-1",
         "SubnetId": "subnet-a",
+        "PrivateIpAddress": "10.0.1.50",
         "SecurityGroups": [{"GroupId": "sg-inst"}],
     }
     facts.security_groups["sg-inst"] = group("sg-inst", [tcp(22, cidr="10.0.0.0/16")])
@@ -249,6 +250,17 @@ FOUND = [
     pytest.param(_alb_tier, ["alb-blocks-nlb"], id="alb-group-closed-to-the-nlb"),
     pytest.param(_nlb_no_egress, ["lb-egress-blocked"], id="nlb-group-without-egress"),
     pytest.param(_ec2_fixed_port, ["host-port-blocked"], id="seed-004-instances-without-host-port"),
+    pytest.param(
+        _both(
+            _ec2_fixed_port,
+            lambda f: f.security_groups["sg-inst"]["IpPermissions"].append(
+                tcp(10000, group="sg-nlb")
+            ),
+            _nlb_no_egress,
+        ),
+        ["lb-egress-blocked"],
+        id="nlb-group-without-egress-to-container-instances",
+    ),
     pytest.param(_public_ip, ["public-ip-on-tasks"], id="assign-public-ip-enabled"),
     pytest.param(
         _public_subnet,
@@ -389,4 +401,26 @@ def test_absent_facts_report_nothing(breaks: Break, expected: list[str]) -> None
     facts.route_tables.clear()
     facts.network_acls.clear()
     facts.instances.clear()
+    assert codes(facts) == []
+
+
+def test_preservation_unknown_keeps_traffic_check_silent() -> None:
+    """Whether the NLB preserves client addresses decides where requests come from: when the
+    target group's attributes could not be read, traffic-blocked says nothing."""
+    facts = healthy()
+    _both(
+        _nlb_without_groups,
+        _preserve,
+        _no_vpc_link,
+        _task_ingress(tcp(8000, cidr="10.0.1.0/24"), tcp(8000, cidr="10.0.2.0/24")),
+    )(facts)
+    assert codes(facts) == ["traffic-blocked"]
+    facts.unknown.append(
+        Unknown(
+            "nlb-target-group",
+            TG_ARN,
+            "elbv2:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+        )
+    )
     assert codes(facts) == []

@@ -32,7 +32,7 @@ from controller.doctor.checks.network_chain import (
     vpc_link_peer,
     vpc_peer,
 )
-from controller.doctor.checks.network_reach import Peer, sg_verdict
+from controller.doctor.checks.network_reach import Peer, network, sg_verdict
 from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, finding
 
@@ -194,6 +194,21 @@ def _destination(facts: Facts, leg: Leg) -> Peer | None:
         albs = _albs_behind(facts, leg)
         if len(albs) == 1:
             return lb_peer(facts, albs[0])
+    if leg.tg.get("TargetType") == "instance":
+        ids = [
+            str(d.get("Target", {}).get("Id"))
+            for d in facts.target_health.get(str(leg.tg.get("TargetGroupArn")), [])
+        ]
+        found = [facts.instances[i] for i in ids if i in facts.instances]
+        if found and len(found) == len(ids):
+            groups = tuple(
+                dict.fromkeys(str(g["GroupId"]) for i in found for g in i.get("SecurityGroups", []))
+            )
+            nets = tuple(network(str(i.get("PrivateIpAddress", ""))) for i in found)
+            ok = all(n is not None for n in nets)
+            return Peer(
+                "the container instances", groups, tuple(n for n in nets if n) if ok else None
+            )
     return None
 
 

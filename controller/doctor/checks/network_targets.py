@@ -39,6 +39,8 @@ _READS = (
     "DescribeTargetGroups",
     "DescribeServices",
 )
+_SOURCE_READS = ("DescribeTargetGroupAttributes", "GetVpcLinks", "GetIntegrations")
+"""What decides where requests come from: client IP preservation, and a VPC Link in front."""
 _OWNED_TASK_RULES = (
     "no spec field to change: psctl owns the task group's rules (contract rule 2); "
     "`psctl apply` puts back the rule admitting spec.container.port ({port}) from {peer}"
@@ -90,6 +92,8 @@ def traffic_blocked(facts: Facts) -> list[Finding]:
     Not reported where `health-check-blocked` already names the same port and source."""
     out = []
     for leg, groups in _ip_targets(facts):
+        if blind(facts, _SOURCE_READS, str(leg.tg.get("TargetGroupArn"))):
+            continue  # whether the clients' addresses are preserved is not known
         source = traffic_peer(facts, leg)
         if sg_verdict(facts, groups, leg.port, source) != "deny":
             continue
@@ -151,7 +155,8 @@ def host_port_blocked(facts: Facts) -> list[Finding]:
         if leg.tg.get("TargetType") != "instance":
             continue
         groups = _instance_groups(facts, leg)
-        if not groups or blind(facts, (*_READS, "DescribeInstances"), *groups):
+        reads = (*_READS, *_SOURCE_READS, "DescribeInstances")
+        if not groups or blind(facts, reads, *groups, str(leg.tg.get("TargetGroupArn"))):
             continue
         nodes, source = lb_peer(facts, leg.lb), traffic_peer(facts, leg)
         blocked = [
