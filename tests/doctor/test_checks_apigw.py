@@ -28,11 +28,8 @@ from apigw_shapes import (
 )
 
 from controller.doctor.checks import apigw, run_checks
-from controller.doctor.checks.apigw_links import (
-    listener_port_mismatch,
-    vpc_link_not_available,
-    vpc_link_wrong_target,
-)
+from controller.doctor.checks.apigw_links import vpc_link_not_available, vpc_link_wrong_target
+from controller.doctor.checks.apigw_ports import listener_port_mismatch
 from controller.doctor.checks.apigw_stage import (
     api_key_not_in_plan,
     no_plan_for_required_key,
@@ -122,6 +119,23 @@ CASES = [
         _set(lambda f: f.vpc_links[LINK], "targetArns", [OTHER_NLB]),
         [LINK, OTHER_NLB, "not the chain's NLB", "create-vpc-link", "--target-arns " + NLB],
         id="link-targets-other-nlb",
+    ),
+    pytest.param(
+        vpc_link_wrong_target,
+        rest,
+        lambda f: (
+            f.owned_resources.update(nlb=OTHER_NLB),
+            f.load_balancers.__setitem__(OTHER_NLB, {"LoadBalancerArn": OTHER_NLB}),
+        ),
+        [LINK, NLB, "not the chain's NLB", "--target-arns " + OTHER_NLB],
+        id="link-not-to-the-spec-nlb",
+    ),
+    pytest.param(
+        vpc_link_wrong_target,
+        http,
+        lambda f: f.owned_resources.update(listener=LISTENER.replace("orders-nlb", "new-nlb")),
+        ["int0", "not of new-nlb"],
+        id="link-v2-not-to-the-spec-listener",
     ),
     pytest.param(
         vpc_link_wrong_target,

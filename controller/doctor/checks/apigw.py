@@ -2,8 +2,9 @@
 chain, from the custom domain to the VPC link and the NLB listener it reaches. Each check is a
 pure function of `Facts` returning the findings of one code; `CHECKS` lists them in request
 order. The checks live in `apigw_private` (domain, PRIVATE API), `apigw_stage` (stage, keys,
-plans), `apigw_auth` (Lambda authorizers) and `apigw_links` (VPC links, listener ports), on the
-shared reading in `apigw_common`. Neighbours: `controller.doctor.facts`, `controller.doctor.model`.
+plans), `apigw_auth` (Lambda authorizers), `apigw_links` (VPC links) and `apigw_ports`
+(listener ports), on the shared reading in `apigw_common`.
+Neighbours: `controller.doctor.facts`, `controller.doctor.model`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ from controller.doctor.checks.apigw_auth import (
     authorizer_not_invokable,
     authorizer_runtime_deprecated,
 )
-from controller.doctor.checks.apigw_links import (
-    listener_port_mismatch,
-    vpc_link_not_available,
-    vpc_link_wrong_target,
-)
+from controller.doctor.checks.apigw_links import vpc_link_not_available, vpc_link_wrong_target
+from controller.doctor.checks.apigw_ports import listener_port_mismatch
 from controller.doctor.checks.apigw_private import domain_mapping_missing, private_api_unreachable
 from controller.doctor.checks.apigw_stage import (
     api_key_not_in_plan,

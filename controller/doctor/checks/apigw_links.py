@@ -1,6 +1,7 @@
-"""Doctor checks on the API -> VPC Link -> NLB listener hops: `vpc-link-not-available`,
-`vpc-link-wrong-target`, `listener-port-mismatch` (REST APIs over VPC links v1, HTTP APIs over
-VPC links v2). Pure functions of `Facts`.
+"""Doctor checks on the API -> VPC Link hops: `vpc-link-not-available` and
+`vpc-link-wrong-target` (REST APIs over VPC links v1, HTTP APIs over VPC links v2), and which
+REST methods go through which link (`rest_link_uses`, shared with `apigw_ports`). Pure
+functions of `Facts`.
 
 AWS rules they follow:
 - VPC link v1 `status` is AVAILABLE, PENDING, DELETING or FAILED; "Deploying an API will wait if
@@ -15,7 +16,8 @@ AWS rules they follow:
   integrations (legacy)", https://docs.aws.amazon.com/apigateway/latest/developerguide/vpc-links-v1.html).
 - An HTTP API private integration names the listener itself (`IntegrationUri` = listener ARN)
   and reaches it from the VPC link v2's subnets ("Create private integrations for HTTP APIs").
-Neighbours: `apigw_common` (reading), `controller.doctor.checks.apigw` (CHECKS).
+Neighbours: `apigw_common` (reading), `apigw_ports` (listener ports),
+`controller.doctor.checks.apigw` (CHECKS).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from controller.doctor.checks.apigw_common import (
     resolve,
     rest_methods,
     rest_stages,
-    uri_port,
 )
 from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, finding
@@ -52,7 +53,7 @@ class LinkUse:
     uri: str | None
 
 
-def _rest_link_uses(facts: Facts) -> Iterator[LinkUse]:
+def rest_link_uses(facts: Facts) -> Iterator[LinkUse]:
     """Every (stage, method) whose integration is VPC_LINK, with its link id resolved."""
     for api, stage in rest_stages(facts):
         name = str(stage.get("stageName", ""))
@@ -67,7 +68,7 @@ def _rest_link_uses(facts: Facts) -> Iterator[LinkUse]:
             yield LinkUse(api, name, m.resource_id, m.path, m.method, link, uri)
 
 
-def _redeploy(api: str, stage: str) -> str:
+def redeploy(api: str, stage: str) -> str:
     return f"aws apigateway create-deployment --rest-api-id {api} --stage-name {stage}"
 
 
@@ -155,9 +156,10 @@ def _why(status: str) -> str:
 
 def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
     """`vpc-link-wrong-target`: a REST integration's VPC link targets an NLB that is not the
-    chain's (the `nlb` hop), or one that no longer exists; an HTTP API integration names a
-    listener of a load balancer that is not the chain's front one (`nlb`/`alb` hop) or no
-    longer exists, or its VPC link v2 sits in another VPC than that load balancer.
+    chain's (the spec's own NLB for a chain a spec owns, else the `nlb` hop), or one that no
+    longer exists; an HTTP API integration names a listener of a load balancer that is not the
+    chain's front one (the spec's listener's, else the `nlb`/`alb` hop) or no longer exists, or
+    its VPC link v2 sits in another VPC than that load balancer.
 
     "No longer exists" relies on discovery having described every target it met: a target
     that could not be read is an Unknown on the `nlb` hop, and then this check says nothing.
@@ -165,9 +167,10 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
     if facts.unknown_on("vpc-link") or facts.unknown_on("nlb"):
         return []
     found: list[Finding] = []
-    chain_nlbs = hop_resources(facts, "nlb")
+    own = facts.owned_resources.get("nlb")
+    chain_nlbs = [own] if own else hop_resources(facts, "nlb")
     uses: dict[str, list[LinkUse]] = {}
-    for use in _rest_link_uses(facts):
+    for use in rest_link_uses(facts):
         uses.setdefault(use.link, []).append(use)
     for link_id, link in sorted(facts.vpc_links.items()):
         targets = [str(t) for t in link.get("targetArns") or []]
@@ -214,7 +217,7 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
                 ),
                 fix_cli=(
                     f"aws apigateway create-vpc-link --name {link.get('name') or link_id}-fixed "
-                    f"--target-arns {want} && {repoint} && {_redeploy(api, stage)}"
+                    f"--target-arns {want} && {repoint} && {redeploy(api, stage)}"
                 ),
             )
         )
@@ -225,7 +228,9 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
 def _v2_wrong_target(facts: Facts) -> list[Finding]:
     """HTTP API integrations whose listener belongs to the wrong (or a missing) load balancer."""
     found: list[Finding] = []
-    front = hop_resources(facts, "nlb", "alb")
+    own = facts.owned_resources
+    expected = listener_lb_arn(own.get("alb-listener") or own.get("listener") or "")
+    front = [expected] if expected else hop_resources(facts, "nlb", "alb")
     for api, integrations in sorted(facts.integrations.items()):
         for integ in integrations:
             if integ.get("ConnectionType") != "VPC_LINK":
@@ -291,107 +296,3 @@ def _v2_link_vpc_mismatch(facts: Facts, link_id: str, lb: str) -> str:
         f"uses a VPC link whose subnets are in {', '.join(sorted(vpcs))}, while "
         f"{lb_name(facts, lb)} is in {shape['VpcId']}"
     )
-
-
-def listener_port_mismatch(facts: Facts) -> list[Finding]:
-    """`listener-port-mismatch`: a REST integration's URI port is not a listener port of the
-    NLB its VPC link targets, or an HTTP API integration names a listener its load balancer no
-    longer has. The NLB refuses the connection: API Gateway answers 500 (REST) / 503 (HTTP)."""
-    if facts.unknown_on("nlb-listener") or facts.unknown_on("nlb"):
-        return []
-    found: list[Finding] = []
-    seen: set[tuple[str, str, str]] = set()
-    for use in _rest_link_uses(facts):
-        link = facts.vpc_links.get(use.link)
-        port = uri_port(use.uri) if use.uri else None
-        if link is None or port is None:
-            continue
-        for nlb in link.get("targetArns") or []:
-            if nlb not in facts.load_balancers or nlb not in facts.listeners:
-                continue
-            ports = sorted({int(lst["Port"]) for lst in facts.listeners[nlb] if "Port" in lst})
-            key = (use.api, use.resource_id + use.method, nlb)
-            if port in ports or key in seen:
-                continue
-            seen.add(key)
-            want = ports[0] if ports else None
-            new_uri = _with_port(use.uri or "", want) if want else "URI_WITH_LISTENER_PORT"
-            found.append(
-                finding(
-                    "listener-port-mismatch",
-                    "nlb-listener",
-                    nlb,
-                    f"{use.method} {use.path} of API {use.api} connects to port {port} "
-                    f"({use.uri}), but NLB {lb_name(facts, nlb)} listens on "
-                    f"{', '.join(map(str, ports)) or 'no port'}",
-                    why=(
-                        "The VPC link hands the connection to the NLB on the URI's port; with "
-                        "no listener there the NLB refuses it and API Gateway returns 500."
-                    ),
-                    fix_spec=(
-                        "no spec field: `psctl apply -f` puts the integration URI back on "
-                        "spec.loadBalancer.listener.port (or change that port to the one the "
-                        "integration uses)"
-                    ),
-                    fix_cli=(
-                        f"aws apigateway update-integration --rest-api-id {use.api} "
-                        f"--resource-id {use.resource_id} --http-method {use.method} "
-                        f"--patch-operations op=replace,path=/uri,value={new_uri} && "
-                        f"{_redeploy(use.api, use.stage)}"
-                    ),
-                )
-            )
-    found.extend(_v2_listener_missing(facts))
-    return found
-
-
-def _v2_listener_missing(facts: Facts) -> list[Finding]:
-    """HTTP API integrations naming a listener their (existing) load balancer does not have."""
-    found: list[Finding] = []
-    for api, integrations in sorted(facts.integrations.items()):
-        for integ in integrations:
-            if integ.get("ConnectionType") != "VPC_LINK":
-                continue
-            listener = str(integ.get("IntegrationUri") or "")
-            lb = listener_lb_arn(listener)
-            if lb is None or lb not in facts.load_balancers or lb not in facts.listeners:
-                continue
-            have = facts.listeners[lb]
-            if any(lst.get("ListenerArn") == listener for lst in have):
-                continue
-            integ_id = str(integ.get("IntegrationId", ""))
-            ports = ", ".join(str(lst.get("Port")) for lst in have) or "no port"
-            target = str(have[0]["ListenerArn"]) if have else "LISTENER_ARN"
-            found.append(
-                finding(
-                    "listener-port-mismatch",
-                    "nlb-listener",
-                    lb,
-                    f"HTTP API {api} integration {integ_id} names listener {listener}, which "
-                    f"{lb_name(facts, lb)} does not have (its listeners: {ports})",
-                    why=(
-                        "An HTTP API private integration connects to the listener it names; "
-                        "a deleted listener leaves nothing to connect to and API Gateway "
-                        "returns 503."
-                    ),
-                    fix_spec=(
-                        "no spec field: `psctl apply -f` recreates the listener on "
-                        "spec.loadBalancer.listener.port and points the integration at it"
-                    ),
-                    fix_cli=(
-                        f"aws apigatewayv2 update-integration --api-id {api} --integration-id "
-                        f"{integ_id} --integration-uri {target}"
-                    ),
-                )
-            )
-    return found
-
-
-def _with_port(uri: str, port: int) -> str:
-    """The URI with its port replaced (or added)."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep:
-        return uri
-    host, slash, path = rest.partition("/")
-    hostname = host.rsplit(":", 1)[0] if ":" in host else host
-    return f"{scheme}://{hostname}:{port}{slash}{path}"
