@@ -24,6 +24,7 @@ from controller.ports.source import (
     source_problem,
 )
 from controller.spec import LoadedDocument, load_text
+from controller.spec.guard import DEFAULT_LIMITS, Limits
 from controller.spec.loader import YAML_SUFFIXES
 
 log = structlog.get_logger(__name__)
@@ -35,8 +36,9 @@ Content = Sequence[LoadedDocument] | Invalid
 class DirectorySource:
     """The `*.yaml` / `*.yml` files of one directory (or one file)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
         self.path = Path(path)
+        self.limits = limits  # a file over them is an invalid document, never an exception
         self.name = f"dir:{self.path}"
         self.feedback: Feedback | None = None
         self._cache: dict[str, tuple[Stamp, Content]] = {}
@@ -93,11 +95,18 @@ class DirectorySource:
 
     def _read(self, file: Path, location: str) -> Content:
         try:
+            if file.stat().st_size > self.limits.max_bytes:
+                size = file.stat().st_size
+                return source_problem(
+                    location, f"too large: {size} bytes (at most {self.limits.max_bytes})"
+                )
             text = file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return []
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            return source_problem(location, f"cannot read: not UTF-8 at byte {exc.start}")
+        except OSError as exc:
             return source_problem(location, f"cannot read: {exc}")
-        docs = load_text(text, location)
+        docs = load_text(text, location, self.limits)
         log.debug("spec file read", source=self.name, file=location, documents=len(docs))
         return docs

@@ -28,6 +28,7 @@ from controller.ports.source import (
     source_problem,
 )
 from controller.spec import LoadedDocument, load_text
+from controller.spec.guard import DEFAULT_LIMITS, Limits
 from controller.spec.loader import YAML_SUFFIXES
 
 if TYPE_CHECKING:
@@ -68,8 +69,9 @@ def parse_source_url(text: str) -> tuple[str, str]:
 class S3Source:
     """The `*.yaml` / `*.yml` objects under one S3 prefix."""
 
-    def __init__(self, url: str, aws: AwsContext) -> None:
+    def __init__(self, url: str, aws: AwsContext, limits: Limits = DEFAULT_LIMITS) -> None:
         self.bucket, self.prefix = parse_source_url(url)
+        self.limits = limits  # an object over them is an invalid document (issue 15, item 6)
         self.name = f"s3://{self.bucket}/{self.prefix}"
         self.feedback: Feedback | None = None
         self._aws = aws
@@ -123,9 +125,10 @@ class S3Source:
         self, client: S3Client, key: str, location: str, etag: str, size: int
     ) -> tuple[str, Content] | None:
         """(ETag, content) of one object, or None when it is gone."""
-        if size > MAX_OBJECT_BYTES:
+        if size > min(MAX_OBJECT_BYTES, self.limits.max_bytes):
+            most = min(MAX_OBJECT_BYTES, self.limits.max_bytes)
             return etag, source_problem(
-                location, f"too large: {size} bytes (a spec file holds at most {MAX_OBJECT_BYTES})"
+                location, f"too large: {size} bytes (a spec file holds at most {most})"
             )
         try:
             read = get_object(client, self.bucket, key, f"{location}: GetObject")
@@ -138,7 +141,7 @@ class S3Source:
         try:
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            return etag, source_problem(location, f"cannot read: not UTF-8: {exc}")
-        docs = load_text(text, location)
+            return etag, source_problem(location, f"cannot read: not UTF-8 at byte {exc.start}")
+        docs = load_text(text, location, self.limits)
         log.debug("spec object read", source=self.name, object=location, documents=len(docs))
         return etag, docs

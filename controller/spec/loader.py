@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from controller.spec import salvage
+from controller.spec.guard import DEFAULT_LIMITS, Limits, bracket_depth, scan, size_problem
 from controller.spec.models import API_VERSION, KIND, PrivateService
 from controller.spec.names import (
     Loc,
@@ -109,10 +110,10 @@ class _Document:
         if node is not None:
             self._walk(node, (), set())
 
-    def _walk(self, node: yaml.Node, loc: Loc, active: set[int]) -> None:
-        if id(node) in active:  # a recursive alias
+    def _walk(self, node: yaml.Node, loc: Loc, visited: set[int]) -> None:
+        if id(node) in visited:  # an alias: its lines are where its anchor is (never expanded)
             return
-        active = active | {id(node)}
+        visited.add(id(node))
         if not loc:
             self.lines[loc] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
@@ -126,11 +127,11 @@ class _Document:
                     self.duplicates.append(((*loc, key), line))
                 seen.add(key)
                 self.lines[(*loc, key)] = line
-                self._walk(value_node, (*loc, key), active)
+                self._walk(value_node, (*loc, key), visited)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self.lines[(*loc, i)] = item.start_mark.line + 1
-                self._walk(item, (*loc, i), active)
+                self._walk(item, (*loc, i), visited)
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of `loc`, or of its nearest ancestor that is in the document."""
@@ -224,27 +225,77 @@ def _syntax_problem(source: str, index: int, exc: yaml.YAMLError) -> LoadedDocum
     )
 
 
-def _documents(text: str, source: str) -> Iterator[LoadedDocument]:
+def _unreadable(source: str, index: int, line: int | None, exc: BaseException) -> LoadedDocument:
+    """A document that could not be built or checked: a problem, never an exception."""
+    if isinstance(exc, RecursionError):
+        why = "nested too deeply to read"
+    elif isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        why = "an integer with too many digits"
+    else:
+        why = f"{type(exc).__name__}: {exc}"
+    problem = LocatedProblem("", f"cannot read this document: {why}", "error", source, line)
+    return LoadedDocument(source, index, None, [problem], line)
+
+
+def _compose(text: str, source: str, first: int = 0) -> Iterator[LoadedDocument]:
     loader = yaml.SafeLoader(text)
-    index = 0
+    index = first
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                doc = _Document(source, index, node)
-                data = loader.construct_document(node)
-                if data is not None:
-                    yield _validate(data, doc)
+                line = node.start_mark.line + 1
+                try:
+                    doc = _Document(source, index, node)
+                    data = loader.construct_document(node)
+                    checked = None if data is None else _validate(data, doc)
+                except yaml.YAMLError:
+                    raise
+                except (RecursionError, ValueError, TypeError, ArithmeticError) as exc:
+                    checked = _unreadable(source, index, line, exc)
+                if checked is not None:
+                    yield checked
             index += 1
     except yaml.YAMLError as exc:
         yield _syntax_problem(source, index, exc)
+    except RecursionError as exc:  # composing: the guard's depth limit was raised too high
+        yield _unreadable(source, index, None, exc)
     finally:
         loader.dispose()
 
 
-def load_text(text: str, source: str = "<string>") -> list[LoadedDocument]:
-    """Every non-empty document of a YAML stream (`---` separates documents)."""
-    return list(_documents(text, source))
+def _documents(text: str, source: str, limits: Limits) -> Iterator[LoadedDocument]:
+    too_large = size_problem(text, limits)
+    if too_large is not None:
+        yield _file_problem(source, too_large)
+        return
+    too_deep = bracket_depth(text, limits)
+    if too_deep is not None:
+        problem = LocatedProblem("", too_deep[0], "error", source, too_deep[1])
+        yield LoadedDocument(source, 0, None, [problem], too_deep[1])
+        return
+    try:
+        spans = scan(text, limits)
+    except yaml.YAMLError:
+        spans = []  # the loader reports it, with its line
+    if not any(span.problem for span in spans):
+        yield from _compose(text, source)
+        return
+    for span in spans:  # build each document alone, on its own lines, except those over a limit
+        if span.problem is not None:
+            problem = LocatedProblem("", span.problem, "error", source, span.problem_line)
+            yield LoadedDocument(source, span.index, None, [problem], span.line)
+        else:
+            alone = "\n" * (span.line - 1) + text[span.start : span.end]
+            yield from _compose(alone, source, span.index)
+
+
+def load_text(
+    text: str, source: str = "<string>", limits: Limits = DEFAULT_LIMITS
+) -> list[LoadedDocument]:
+    """Every non-empty document of a YAML stream (`---` separates documents). A document that
+    cannot be read (over a limit of `limits`, a syntax error) is one with a problem."""
+    return list(_documents(text, source, limits))
 
 
 def _file_problem(source: str, message: str) -> LoadedDocument:
@@ -262,8 +313,11 @@ def _files(path: Path) -> list[Path]:
     )
 
 
-def load_paths(paths: Iterable[str | Path]) -> list[LoadedDocument]:
-    """Every document of the given files and directories, in order (unreadable: a problem)."""
+def load_paths(
+    paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
+) -> list[LoadedDocument]:
+    """Every document of the given files and directories, in order (unreadable, empty or over
+    a limit of `limits`: a problem naming the file)."""
     documents: list[LoadedDocument] = []
     for given in paths:
         path = Path(given)
@@ -274,10 +328,17 @@ def load_paths(paths: Iterable[str | Path]) -> list[LoadedDocument]:
             source = str(file)
             try:
                 text = file.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
+            except UnicodeDecodeError as exc:
+                where = f"byte {exc.start}"
+                documents.append(_file_problem(source, f"cannot read: not UTF-8 at {where}"))
+                continue
+            except OSError as exc:
                 documents.append(_file_problem(source, f"cannot read: {exc}"))
                 continue
-            documents.extend(load_text(text, source))
+            loaded = load_text(text, source, limits)
+            if not loaded:
+                loaded = [_file_problem(source, "no document in this file (it is empty)")]
+            documents.extend(loaded)
     return documents
 
 

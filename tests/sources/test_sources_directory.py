@@ -6,6 +6,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,9 +23,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     counts: Counter[str] = Counter()
     real = directory_module.load_text
 
-    def spy(text: str, source: str = "<string>") -> list[LoadedDocument]:
+    def spy(text: str, source: str = "<string>", *limits: Any) -> list[LoadedDocument]:
         counts[Path(source).name] += 1
-        return real(text, source)
+        return real(text, source, *limits)
 
     monkeypatch.setattr(directory_module, "load_text", spy)
     return counts
