@@ -74,6 +74,19 @@ class TargetGroupHandler(Handler):
             outputs={"id": arn, "arn": arn},
         )
 
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """As usual, except the port of an `ip` or `instance` group: it is only the default
+        for targets registered without one ("The port on which the targets receive traffic.
+        This port is used unless you specify a port override when registering the target",
+        ELBv2 API Reference, CreateTargetGroup), and ECS registers every task with the
+        container (or host) port of the service's `loadBalancers`. So a container port change
+        is a rolling deployment into the same group, never a replacement of a group the
+        listener forwards to. An `alb` group's port must match the ALB's listener: replaced."""
+        deltas = super().diff(want, have)
+        if want.props.get("targetType") in ("ip", "instance"):
+            deltas = [d for d in deltas if d.path != "port"]
+        return deltas
+
     @staticmethod
     def _health_args(health: dict[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {

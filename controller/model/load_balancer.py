@@ -123,6 +123,8 @@ def _task_security_group(
             "vpcId": net.vpc_id,
             "ingress": ingress,
             "egress": ALL_TRAFFIC_EGRESS,
+            # an old port stays open while the service's old tasks still serve on it
+            "keepPortsServedBy": Ref(service_target_group_key(ps), "arn"),
         },
         {"ingress": "container.port"},
     )

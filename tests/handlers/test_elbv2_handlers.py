@@ -341,7 +341,6 @@ def test_target_group_drift_is_put_back(
     [
         pytest.param("name", "ps-default-orders-tg2", id="name"),
         pytest.param("protocol", "TLS", id="protocol"),
-        pytest.param("port", 9090, id="port"),
         pytest.param("targetType", "instance", id="target-type"),
         pytest.param("vpcId", "vpc-0other", id="vpc"),
     ],
@@ -349,13 +348,37 @@ def test_target_group_drift_is_put_back(
 def test_target_group_immutable_fields_need_replacement(
     ctx: AwsContext, aws: Any, field: str, value: Any
 ) -> None:
-    """Name, protocol, port, VPC and target type cannot be modified: a change to any of them is
-    a Delta the engine must turn into a replacement."""
+    """Name, protocol, VPC and target type cannot be modified: a change to any of them is a
+    Delta the engine must turn into a replacement."""
     handler = TargetGroupHandler(ctx)
     have = make_tg(ctx, aws)
     other = desired("elbv2.target_group", "target-group", tg_props(aws) | {field: value})
     deltas = handler.diff(other, have)
     assert [d.path for d in deltas] == [field]
+    assert handler.requires_replacement(deltas)
+
+
+def test_an_ip_target_group_port_change_is_no_delta_but_an_alb_one_is_a_replacement(
+    ctx: AwsContext, aws: Any
+) -> None:
+    """Issue 14: an `ip` group's port is only the default for targets registered without one
+    (ECS registers each task with its container port), so a new container port moves the
+    service within the same group; an `alb` group's port must match the ALB's listener, so
+    there it is still a replacement."""
+    handler = TargetGroupHandler(ctx)
+    have = make_tg(ctx, aws)
+    assert (
+        handler.diff(
+            desired("elbv2.target_group", "target-group", tg_props(aws) | {"port": 9090}), have
+        )
+        == []
+    )
+    alb = tg_props(aws) | {"targetType": "alb"}
+    have_alb = Observed(have.key, have.id, dict(have.props) | {"targetType": "alb"}, have.tags)
+    deltas = handler.diff(
+        desired("elbv2.target_group", "target-group", alb | {"port": 9090}), have_alb
+    )
+    assert [d.path for d in deltas] == ["port"]
     assert handler.requires_replacement(deltas)
 
 

@@ -1,0 +1,79 @@
+"""A container port change is a rolling move inside the same target group, and the path never
+breaks on the way (issue 14): sampled every 0.2 s during the apply, the listener always forwards
+to a target group holding registered targets whose port the task security group admits."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chain import apply, orders, spec
+
+from controller.aws.session import AwsContext
+
+TASK_GROUP = "ps-shop-orders-task"
+
+
+def _ingress_ports(ec2: Any) -> set[int]:
+    (group,) = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [TASK_GROUP]}]
+    )["SecurityGroups"]
+    return {
+        port
+        for perm in group["IpPermissions"]
+        if perm.get("IpProtocol") == "tcp"
+        for port in range(perm["FromPort"], perm["ToPort"] + 1)
+    }
+
+
+def _sample(elb: Any, ec2: Any) -> str | None:
+    """None when a request could get through, else what is broken."""
+    (nlb,) = elb.describe_load_balancers(Names=["ps-shop-orders-nlb"])["LoadBalancers"]
+    (listener,) = elb.describe_listeners(LoadBalancerArn=nlb["LoadBalancerArn"])["Listeners"]
+    tg = listener["DefaultActions"][0]["TargetGroupArn"]
+    targets = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    ports = {t["Target"]["Port"] for t in targets if t["TargetHealth"]["State"] == "healthy"}
+    if not ports:
+        return f"no healthy target in {tg}"
+    admitted = _ingress_ports(ec2)
+    if not ports & admitted:
+        return f"targets on {sorted(ports)}, task group admits {sorted(admitted)}"
+    return None
+
+
+def test_a_container_port_change_keeps_the_path_open_and_the_target_group(
+    applied: AwsContext, aws: Any
+) -> None:
+    """8000 -> 9000: the task group admits 9000 before the service moves and keeps 8000 while
+    targets still serve on it; the target group is the same one (no replacement); no sample
+    during the apply finds the path broken; at the end only 9000 is open and served."""
+    elb, ec2 = aws.client("elbv2"), aws.client("ec2")
+    (before,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
+    assert _sample(elb, ec2) is None
+    broken: list[str] = []
+    samples = [0]
+    done = threading.Event()
+
+    def sampler() -> None:
+        while not done.is_set():
+            problem = _sample(elb, ec2)
+            samples[0] += 1
+            if problem is not None:
+                broken.append(problem)
+            done.wait(0.2)
+
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    try:
+        result = apply(spec(orders(spec__container__port=9000)), applied, timeout=120)
+    finally:
+        done.set()
+        thread.join(10)
+    assert result.converged, result.reason
+    assert samples[0] >= 3
+    assert broken == []
+    (after,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
+    assert after["TargetGroupArn"] == before["TargetGroupArn"]
+    targets = elb.describe_target_health(TargetGroupArn=after["TargetGroupArn"])
+    assert {t["Target"]["Port"] for t in targets["TargetHealthDescriptions"]} == {9000}
+    assert _ingress_ports(ec2) == {9000}
