@@ -12,7 +12,11 @@ whose task definition uses the bridge or host network mode (ECS on EC2):
   instance is running and whose host ports are free (a fixed host port admits one task per
   instance, as on AWS: fewer free instances than desiredCount leave tasks unplaced, and the
   service's runningCount says so); a task on an instance that left the cluster stops;
-- mirrors each task as a moto Task (`group` "service:NAME"), so ListTasks/DescribeTasks show it;
+- starts a task only where its images can be pulled (`reachability.pull_failure`: a NAT or
+  internet route, or the region's ECR endpoints); elsewhere the task stops at once with AWS's
+  `CannotPullContainerError` as its stoppedReason, the service's events say it "is unable to
+  consistently start tasks successfully", and that place is tried again after RETRY_SECONDS;
+- mirrors each task as a moto Task (`task_mirror`), so ListTasks/DescribeTasks show it;
 - sets the service's runningCount/pendingCount and its primary deployment's counts and rollout;
 - registers every task in each target group of `loadBalancers`: awsvpc by its IP on the
   containerPort, bridge by its EC2 instance id on the host port its task definition maps that
@@ -20,7 +24,8 @@ whose task definition uses the bridge or host network mode (ECS on EC2):
   (DescribeTargetHealth then reports registered targets `healthy`, moto's behaviour).
 State that moto loses on a reset (`POST /moto-api/reset`) is noticed by object identity and
 dropped; `paused()` lets `Sandbox.reset` hold the agent still while it resets.
-Neighbours: `server` (starts, pauses and stops it), `fidelity.ecs` (CreateService/ListTasks).
+Neighbours: `server` (starts, pauses and stops it), `fidelity.ecs` (CreateService/ListTasks),
+`reachability`, `task_mirror`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,13 +41,17 @@ from typing import Any
 
 import structlog
 from moto.ec2.models import ec2_backends
-from moto.ec2.utils import generate_dns_from_ip
 from moto.ecs import models as ecs_models
 from moto.elbv2.models import elbv2_backends
+
+from controller.sandbox import reachability, task_mirror
 
 log = structlog.get_logger(__name__)
 
 AWS_RESERVED_HOSTS = 3  # .1, .2 and .3 of every subnet (the network and broadcast never count)
+RETRY_SECONDS = 5.0  # a place (subnet, instance) where a launch failed is tried again after this
+MAX_STOPPED = 10  # failed tasks kept per service for DescribeTasks (AWS: at least an hour)
+IMPAIRED = "service {} is unable to consistently start tasks successfully."
 
 Registration = tuple[str, str, int]  # (target group ARN, task IP or instance id, port)
 
@@ -74,6 +84,8 @@ class _ServiceState:
     region: str
     tasks: list[_Task] = field(default_factory=list)
     registered: set[Registration] = field(default_factory=set)
+    failed: dict[str, float] = field(default_factory=dict)  # subnet/instance -> last failure
+    stopped: list[str] = field(default_factory=list)  # ARNs of tasks that failed to start
 
 
 class EcsAgent:
@@ -172,15 +184,63 @@ class EcsAgent:
         if not subnets:
             return self._place_on_instance(state, ecs)
         load = {s: sum(t.subnet_id == s for t in state.tasks) for s in subnets}
-        subnet_id = min(subnets, key=lambda s: load[s])
-        ip = self._free_ip(state, subnet_id)
-        task = _Task(ip=ip, subnet_id=subnet_id, task_definition=service.task_definition)
-        try:
-            _mirror(state, ecs, task)
-        except Exception as error:  # the mirror is cosmetic; the target is not
-            log.debug("ecs agent could not mirror a task", service=service.name, error=repr(error))
-        state.tasks.append(task)
-        return task
+        config = service.network_configuration["awsvpcConfiguration"]
+        for subnet_id in sorted(subnets, key=lambda s: load[s]):
+            if not self._may_try(state, subnet_id):
+                continue
+            ip = self._free_ip(state, subnet_id)
+            failure = self._pull_failure(
+                state,
+                ecs,
+                subnet_id=subnet_id,
+                public_ip=config.get("assignPublicIp") == "ENABLED",
+                groups=list(config.get("securityGroups") or []),
+                ip=ip,
+            )
+            if failure:
+                self._failed(state, ecs, subnet_id, failure, subnet_id=subnet_id)
+                continue
+            task = _Task(ip=ip, subnet_id=subnet_id, task_definition=service.task_definition)
+            try:
+                mirrored = task_mirror.running_awsvpc(
+                    ecs, service, state.account_id, state.region, subnet_id, ip
+                )
+                if mirrored is not None:
+                    task.task_arn, task.eni_id = mirrored
+            except Exception as error:  # the mirror is cosmetic; the target is not
+                log.debug(
+                    "ecs agent could not mirror a task", service=service.name, error=repr(error)
+                )
+            state.tasks.append(task)
+            state.failed.pop(subnet_id, None)
+            return task
+        return None
+
+    def _may_try(self, state: _ServiceState, place: str) -> bool:
+        """Whether a launch in `place` may be tried now (ECS backs off after a failure)."""
+        return time.monotonic() - state.failed.get(place, -RETRY_SECONDS) >= RETRY_SECONDS
+
+    def _pull_failure(self, state: _ServiceState, ecs: Any, **where: Any) -> str | None:
+        """Why the task's images cannot be pulled from where it would run, or None."""
+        definition = ecs.describe_task_definition(state.service.task_definition)
+        images = [str(c.get("image") or "") for c in definition.container_definitions]
+        ec2 = ec2_backends[state.account_id][state.region]
+        return reachability.pull_failure(ec2, state.region, images=images, **where)
+
+    def _failed(
+        self, state: _ServiceState, ecs: Any, place: str, reason: str, **where: Any
+    ) -> None:
+        """A task that stopped before it ran: shown as STOPPED, the service event said once."""
+        state.failed[place] = time.monotonic()
+        service = state.service
+        arn = task_mirror.stopped(ecs, service, state.account_id, state.region, reason, **where)
+        if arn is not None:
+            state.stopped.append(arn)
+        for old in state.stopped[:-MAX_STOPPED]:
+            task_mirror.forget(ecs, old)
+        del state.stopped[:-MAX_STOPPED]
+        task_mirror.service_event(service, IMPAIRED.format(service.name))
+        log.info("ecs agent: task failed to start", service=service.name, reason=reason)
 
     def _place_on_instance(self, state: _ServiceState, ecs: Any) -> _Task | None:
         """A bridge task on the first container instance whose host ports are free."""
@@ -201,6 +261,21 @@ class EcsAgent:
                 continue
             if busy.get(instance.ec2_instance_id, set()) & wanted:
                 continue
+            if not self._may_try(state, instance.ec2_instance_id):
+                continue
+            failure = self._pull_failure(
+                state,
+                ecs,
+                subnet_id=str(getattr(ec2_instance, "subnet_id", "")),
+                public_ip=bool(ec2_instance.public_ip),
+                groups=[g.id for g in ec2_instance.security_groups],
+                ip=str(ec2_instance.private_ip or ""),
+            )
+            if failure:
+                self._failed(
+                    state, ecs, instance.ec2_instance_id, failure, container_instance_arn=arn
+                )
+                continue
             task = _Task(
                 ip="",
                 subnet_id=str(getattr(ec2_instance, "subnet_id", "")),
@@ -210,20 +285,20 @@ class EcsAgent:
                 host_ports=ports,
             )
             try:
-                _mirror_bridge(state, ecs, task)
+                task.task_arn = task_mirror.running_bridge(ecs, service, arn)
             except Exception as error:  # the mirror is cosmetic; the target is not
                 log.debug(
                     "ecs agent could not mirror a task", service=service.name, error=repr(error)
                 )
             state.tasks.append(task)
+            state.failed.pop(instance.ec2_instance_id, None)
             return task
         return None
 
     def _stop_task(self, state: _ServiceState, ecs: Any, task: _Task) -> None:
         if task in state.tasks:
             state.tasks.remove(task)
-        for cluster_tasks in ecs.tasks.values():
-            cluster_tasks.pop(task.task_arn, None)
+        task_mirror.forget(ecs, task.task_arn)
         if task.eni_id is not None:
             ec2_backends[state.account_id][state.region].enis.pop(task.eni_id, None)
 
@@ -266,6 +341,8 @@ class EcsAgent:
         ecs = ecs_models.ecs_backends[state.account_id][state.region]
         for task in list(state.tasks):
             self._stop_task(state, ecs, task)
+        for arn in state.stopped:
+            task_mirror.forget(ecs, arn)
         self._sync_targets(state)
 
 
@@ -319,72 +396,3 @@ def _report_counts(service: Any, running: int, desired: int) -> None:
         deployment["rolloutState"] = "COMPLETED" if done else "IN_PROGRESS"
         verb = "completed" if done else "in progress"
         deployment["rolloutStateReason"] = f"ECS deployment {deployment['id']} {verb}."
-
-
-def _mirror(state: _ServiceState, ecs: Any, task: _Task) -> None:
-    """Show `task` to ListTasks/DescribeTasks as a moto Task whose ENI holds `task.ip`."""
-    service = state.service
-    cluster = ecs.clusters.get(service.cluster_name)
-    if cluster is None:
-        return
-    awsvpc = dict(service.network_configuration["awsvpcConfiguration"])
-    awsvpc["subnets"] = [task.subnet_id]
-    deployment_id = service.deployments[0]["id"] if service.deployments else ""
-    moto_task = ecs_models.Task(
-        cluster,
-        ecs.describe_task_definition(service.task_definition),
-        None,
-        None,
-        ecs,
-        group=f"service:{service.name}",
-        launch_type=service.launch_type or "FARGATE",
-        started_by=deployment_id,
-        networking_configuration={"awsvpcConfiguration": awsvpc},
-        platform_version=service.platform_version,
-    )
-    moto_task._transitions = []  # stays RUNNING when described (moto would walk it to STOPPED)
-    for container in moto_task.containers:
-        container.last_status = "RUNNING"
-    dns_name = generate_dns_from_ip(task.ip)
-    attachments: list[dict[str, Any]] = moto_task.attachments
-    for attachment in attachments:
-        for detail in attachment["details"]:
-            if detail["name"] == "networkInterfaceId":
-                task.eni_id = detail["value"]
-            elif detail["name"] == "privateIPv4Address":
-                detail["value"] = task.ip
-            elif detail["name"] == "privateDnsName":
-                detail["value"] = dns_name
-    if task.eni_id is not None:
-        eni = ec2_backends[state.account_id][state.region].enis[task.eni_id]
-        eni.private_ip_address = task.ip
-        eni.private_dns_name = dns_name
-        eni.private_ip_addresses = [
-            {"Primary": True, "PrivateIpAddress": task.ip, "PrivateDnsName": dns_name}
-        ]
-    ecs.tasks.setdefault(cluster.name, {})[moto_task.task_arn] = moto_task
-    task.task_arn = moto_task.task_arn
-
-
-def _mirror_bridge(state: _ServiceState, ecs: Any, task: _Task) -> None:
-    """Show a bridge `task` to ListTasks/DescribeTasks as a moto Task on its container instance."""
-    service = state.service
-    cluster = ecs.clusters.get(service.cluster_name)
-    if cluster is None:
-        return
-    deployment_id = service.deployments[0]["id"] if service.deployments else ""
-    moto_task = ecs_models.Task(
-        cluster,
-        ecs.describe_task_definition(service.task_definition),
-        task.container_instance_arn,
-        None,
-        ecs,
-        group=f"service:{service.name}",
-        launch_type=service.launch_type or "EC2",
-        started_by=deployment_id,
-    )
-    moto_task._transitions = []  # stays RUNNING when described
-    for container in moto_task.containers:
-        container.last_status = "RUNNING"
-    ecs.tasks.setdefault(cluster.name, {})[moto_task.task_arn] = moto_task
-    task.task_arn = moto_task.task_arn

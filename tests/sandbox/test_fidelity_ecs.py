@@ -101,3 +101,15 @@ def test_update_service_does_not_make_tasks_run_at_once(build, sandbox):
         assert (service["runningCount"], service["pendingCount"]) == (1, 2)
     sandbox.agent.tick()
     assert (_describe(build)["runningCount"], _describe(build)["pendingCount"]) == (3, 0)
+
+
+def test_list_tasks_lists_running_tasks_unless_told_otherwise(build, sandbox):
+    """AWS ListTasks: "The default status filter is RUNNING, which shows tasks that Amazon ECS
+    has set the desired status to RUNNING"; desiredStatus=STOPPED lists the stopped ones."""
+    build.fargate_service(None, desired=1)
+    sandbox.agent.tick()
+    (running,) = build.ecs.list_tasks(cluster="cluster")["taskArns"]
+    build.ecs.stop_task(cluster="cluster", task=running, reason="test")
+    assert build.ecs.list_tasks(cluster="cluster")["taskArns"] == []
+    stopped = build.ecs.list_tasks(cluster="cluster", desiredStatus="STOPPED")["taskArns"]
+    assert stopped == [running]

@@ -1,4 +1,4 @@
-"""ECS CreateService keeps what it is given, refuses a live duplicate; ListTasks filters by service.
+"""ECS CreateService keeps what it is given, refuses a live duplicate; ListTasks filters as AWS.
 
 Restores (ECS API reference):
 - CreateService's deploymentConfiguration ("Optional deployment parameters that control how many
@@ -17,6 +17,8 @@ Restores (ECS API reference):
 - ListTasks(serviceName=...): "The name of the service to use when filtering the ListTasks
   results. Specifying a serviceName limits the results to tasks that belong to that service";
   moto ignores the filter. Tasks started for a service carry `group` "service:NAME" as on AWS.
+- ListTasks without desiredStatus: "The default status filter is RUNNING, which shows tasks that
+  Amazon ECS has set the desired status to RUNNING"; moto lists every task, the stopped ones too.
 Neighbours: `patching`, `controller.sandbox.ecs_agent` (which starts the tasks).
 """
 
@@ -97,8 +99,11 @@ def _list_tasks(
     service_name: str | None = None,
     desiredStatus: str | None = None,  # noqa: N803 - moto's parameter name
 ) -> list[Any]:
+    # The API call always names a cluster ("default" when not given); moto's own lookups of a
+    # task by ARN (tagging) pass nothing and must still see stopped tasks.
+    status = desiredStatus or ("RUNNING" if cluster_str else None)
     tasks: list[Any] = original(
-        self, cluster_str, container_instance, family, started_by, service_name, desiredStatus
+        self, cluster_str, container_instance, family, started_by, service_name, status
     )
     if not service_name:
         return tasks
