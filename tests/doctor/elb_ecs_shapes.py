@@ -223,7 +223,7 @@ def healthy_chain() -> Facts:
             HopRef("nlb-listener", LISTENER),
             HopRef("nlb-target-group", TG),
             HopRef("service", SERVICE),
-            HopRef("tasks", SERVICE),
+            HopRef("tasks", TASK_DEF),
         ],
         load_balancers={NLB: nlb()},
         listeners={

@@ -131,7 +131,9 @@ def _events(*events: dict[str, object]) -> Change:
         pytest.param(
             lambda f: (
                 _stopped(stopped_task("a1", PULL))(f),
-                f.unknown.append(Unknown("service", SERVICE, "DescribeServices", "ecs:x")),
+                f.unknown.append(
+                    Unknown("tasks", SERVICE, "ecs:DescribeTasks", "ecs:DescribeTasks")
+                ),
             ),
             None,
             id="service-unknown",
@@ -142,7 +144,8 @@ def _events(*events: dict[str, object]) -> Change:
 def test_tasks_failing(change: Change, expected: list[str] | None) -> None:
     """Stopped tasks that failed (pull, initialisation, exit, health checks) since the primary
     deployment, or unhealthy events since the last steady state, make one error on the `tasks`
-    hop quoting AWS's reason; tasks stopped on purpose and old history give nothing."""
+    hop (its task definition) quoting AWS's reason; tasks stopped on purpose and old history
+    give nothing."""
     facts = healthy_chain()
     change(facts)
     found = tasks_failing(facts)
@@ -154,7 +157,7 @@ def test_tasks_failing(change: Change, expected: list[str] | None) -> None:
         "tasks-failing",
         "error",
         "tasks",
-        SERVICE,
+        TASK_DEF,
     )
     for text in expected:
         assert text in only.message
@@ -283,7 +286,9 @@ def _ec2(
         pytest.param(
             lambda f: (
                 _ec2({"containerPort": 8080, "hostPort": 0})(f),
-                f.unknown.append(Unknown("nlb-target-group", TG, "DescribeTargetGroups", "x")),
+                f.unknown.append(
+                    Unknown("nlb-target-group", TG, "elbv2:DescribeTargetGroups", "x")
+                ),
             ),
             False,
             id="target-group-unknown",
@@ -292,7 +297,7 @@ def _ec2(
 )
 def test_dynamic_host_port(change: Change, found_it: bool) -> None:
     """ECS on EC2 in bridge mode whose container port maps to host port 0 (or none) behind an
-    instance group on a fixed port is an error on the service hop naming the task definition."""
+    instance group on a fixed port is an error on the tasks hop naming the task definition."""
     facts = healthy_chain()
     change(facts)
     found = dynamic_host_port(facts)
@@ -303,7 +308,7 @@ def test_dynamic_host_port(change: Change, found_it: bool) -> None:
     assert (only.code, only.severity, only.hop, only.resource) == (
         "dynamic-host-port",
         "error",
-        "service",
+        "tasks",
         TASK_DEF,
     )
     assert "fixed port 10000" in only.message
@@ -343,7 +348,7 @@ def test_hop_summaries_give_the_service_and_tasks_lines() -> None:
         "ACTIVE FARGATE, desired 2 running 0 pending 0, task definition shop-orders:3,"
         " rollout COMPLETED"
     )
-    assert lines[HopRef("tasks", SERVICE)] == (
+    assert lines[HopRef("tasks", TASK_DEF)] == (
         "awsvpc, subnets subnet-0a, subnet-0b, groups sg-0task, public IP DISABLED,"
         " 1 stopped recently"
     )

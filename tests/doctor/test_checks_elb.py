@@ -42,7 +42,7 @@ Change = Callable[[Facts], None]
 def _unknown(resource: str, call: str) -> Change:
     def change(facts: Facts) -> None:
         facts.unknown.append(
-            Unknown("nlb-target-group", resource, call, f"elasticloadbalancing:{call}")
+            Unknown("nlb-target-group", resource, f"elbv2:{call}", f"elasticloadbalancing:{call}")
         )
 
     return change

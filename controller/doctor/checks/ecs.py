@@ -63,7 +63,7 @@ def _failing(facts: Facts, arn: str, service: Shape, failures: list[Failure]) ->
     return finding(
         "tasks-failing",
         "tasks",
-        arn,
+        str(service.get("taskDefinition") or arn),
         f"service {name} (desired {service.get('desiredCount', '?')}, running"
         f" {service.get('runningCount', '?')}): {listed}",
         why=first.why,
@@ -183,7 +183,7 @@ def _dynamic(facts: Facts, service: Shape, td: Shape, lb: Shape, tg: Shape) -> F
     )
     return finding(
         "dynamic-host-port",
-        "service",
+        "tasks",
         td_arn,
         f"task definition {short(td_arn)} maps container {name} port {lb.get('containerPort')}"
         f" to host port 0 (dynamic) in bridge mode, behind target group"

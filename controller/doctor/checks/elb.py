@@ -245,7 +245,11 @@ def deregistration_delay_long(facts: Facts) -> list[Finding]:
         for lb in service.get("loadBalancers", []):
             tg_arn = str(lb.get("targetGroupArn", ""))
             attributes = facts.tg_attributes.get(tg_arn)
-            if tg_arn in seen or attributes is None or unknown(facts, tg_arn):
+            if (
+                tg_arn in seen
+                or attributes is None
+                or unknown(facts, tg_arn, "DescribeTargetGroupAttributes")
+            ):
                 continue
             raw = attributes.get("deregistration_delay.timeout_seconds")
             if raw is None or int(raw) <= stop + 30:

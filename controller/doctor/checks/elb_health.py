@@ -65,7 +65,7 @@ def no_healthy_targets(facts: Facts) -> list[Finding]:
     out: list[Finding] = []
     for tg_arn, tg in facts.target_groups.items():
         descriptions = facts.target_health.get(tg_arn)
-        if descriptions is None or unknown(facts, tg_arn):
+        if descriptions is None or unknown(facts, tg_arn, "DescribeTargetHealth"):
             continue
         states = [d.get("TargetHealth", {}).get("State", "") for d in descriptions]
         if any(s in SERVING or s == "initial" for s in states):

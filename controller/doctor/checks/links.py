@@ -18,10 +18,13 @@ Fargate default, and the ECS agent's ECS_CONTAINER_STOP_TIMEOUT default on EC2 (
 reference, ContainerDefinition.stopTimeout)."""
 
 
-def unknown(facts: Facts, *resources: str) -> bool:
-    """Whether doctor could not read one of `resources` (an `Unknown` names it)."""
-    wanted = {r for r in resources if r}
-    return any(u.resource in wanted for u in facts.unknown)
+def unknown(facts: Facts, resource: str, operation: str = "") -> bool:
+    """Whether doctor could not read `resource` (an `Unknown` names it), or only its
+    `operation` when given (e.g. "DescribeTargetHealth": the call is "elbv2:Operation")."""
+    return any(
+        u.resource == resource and (not operation or u.call.endswith(f":{operation}"))
+        for u in facts.unknown
+    )
 
 
 def short(arn: str) -> str:
