@@ -149,23 +149,12 @@ def parser() -> argparse.ArgumentParser:
         "or a coordination.k8s.io Lease (default: privateservice-controller in the pod's "
         "namespace)",
     )
-    run.add_argument(
-        "--events",
-        metavar="sqs://QUEUE_URL",
-        help="CloudTrail events from this SQS queue (see `psctl events install`) route drift "
-        "to the spec at once; polling becomes the --full-resync backstop",
-    )
-    run.add_argument(
-        "--full-resync",
-        type=float,
-        default=600.0,
-        metavar="SECONDS",
-        help="with --events: read each spec in full this often, jittered (default 600)",
-    )
+    _run_event_options(run)
     aws_opts(run)
     run.set_defaults(log_format="json", log_level="info")
 
     sub.add_parser("crd", help="print the CustomResourceDefinition")
+    _events_parser(sub, aws_opts, output)
 
     _sandbox_options(
         sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
@@ -198,6 +187,37 @@ def _doctor_parser(sub: Any, *common: Callable[[argparse.ArgumentParser], None])
         "--ecs-service", metavar="CLUSTER/SERVICE", help="from an ECS service, up and down"
     )
     doc.add_argument("-v", "--verbose", action="store_true", help="print the AWS calls made")
+
+
+def _run_event_options(run: argparse.ArgumentParser) -> None:
+    """`psctl run --events sqs://QUEUE_URL --full-resync SECONDS`."""
+    run.add_argument(
+        "--events",
+        metavar="sqs://QUEUE_URL",
+        help="CloudTrail events from this SQS queue (see `psctl events install`) route drift "
+        "to the spec at once; polling becomes the --full-resync backstop",
+    )
+    run.add_argument(
+        "--full-resync",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="with --events: read each spec in full this often, jittered (default 600)",
+    )
+
+
+def _events_parser(sub: Any, *common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """`psctl events install|uninstall [--queue NAME]`, with the `common` options."""
+    ev = sub.add_parser("events", help="the EventBridge rule and SQS queue of run --events")
+    for add in common:
+        add(ev)
+    ev.add_argument("action", choices=["install", "uninstall"])
+    ev.add_argument(
+        "--queue",
+        default="privateservice-controller-events",
+        metavar="NAME",
+        help="queue and rule name (default privateservice-controller-events; DLQ NAME-dlq)",
+    )
 
 
 def _sandbox_options(sb: argparse.ArgumentParser) -> None:

@@ -31,15 +31,12 @@ def queue_region(url: str) -> str | None:
     return None
 
 
-def _client(aws: AwsContext, url: str) -> Any:
-    return aws.for_region(queue_region(url)).client("sqs")
-
-
 def receive(
     aws: AwsContext, url: str, wait_seconds: int = LONG_POLL_SECONDS
 ) -> list[dict[str, Any]]:
     """Up to 10 messages (`MessageId`, `ReceiptHandle`, `Body`), after a long poll."""
-    answer = _client(aws, url).receive_message(
+    client = aws.for_region(queue_region(url)).client("sqs")
+    answer = client.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=MAX_MESSAGES,
         WaitTimeSeconds=wait_seconds,
@@ -50,7 +47,8 @@ def receive(
 
 def delete(aws: AwsContext, url: str, receipts: Sequence[str]) -> int:
     """Delete messages by receipt handle; returns how many SQS reported as failed."""
-    client, failed = _client(aws, url), 0
+    client = aws.for_region(queue_region(url)).client("sqs")
+    failed = 0
     for start in range(0, len(receipts), MAX_MESSAGES):
         batch = receipts[start : start + MAX_MESSAGES]
         answer = client.delete_message_batch(
@@ -63,7 +61,8 @@ def delete(aws: AwsContext, url: str, receipts: Sequence[str]) -> int:
 
 def backlog(aws: AwsContext, url: str) -> int:
     """`ApproximateNumberOfMessages` of the queue."""
-    answer = _client(aws, url).get_queue_attributes(
+    client = aws.for_region(queue_region(url)).client("sqs")
+    answer = client.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
     )
     return int(answer.get("Attributes", {}).get("ApproximateNumberOfMessages", 0))

@@ -11,6 +11,8 @@ Tag keys:
   `vpc-link-sg`, `http-api` (`usage-plan-key` and `alb-targets` name things that take no tags
   and are owned through their parent).
 - every key of `spec.tags`.
+The event source's rule and queues (`controller.aws.events_setup`) belong to no spec: their
+owner tag is `EVENTS_OWNER`, their components `events-rule`, `events-queue`, `events-dlq`.
 
 A resource is ours iff its owner tag equals our owner. The engine never modifies or deletes a
 resource that is not ours, and adopts one that is. AWS services spell tags three ways; the
@@ -23,6 +25,7 @@ from collections.abc import Iterable, Mapping
 
 OWNER = "privateservice.io/owner"
 COMPONENT = "privateservice.io/component"
+EVENTS_OWNER = "privateservice-controller/events"
 
 
 def owner_tags(owner: str, component: str, extra: Mapping[str, str]) -> dict[str, str]:

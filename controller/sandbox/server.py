@@ -11,7 +11,9 @@ logs the calls clients make (`call_log()`, `GET /_psctl/calls`); the sandbox's o
 carry `traffic.INTERNAL_HEADER` and are not counted.
 `serve_forever` is what `psctl sandbox` runs (`controller.sandbox.cli` runs the controller
 instead with `--run`). Neighbours: `seed`, `ecs_agent`, `fidelity`, `traffic`, `quotas`,
-`calls`, `tests/conftest.py` (the `sandbox` and `aws` fixtures).
+`calls`, `cloudtrail` (other principals' writes as CloudTrail events on the default bus, after
+`cloudtrail_seconds`; `controller_keys` sign the controller's own calls, which it leaves out),
+`tests/conftest.py` (the `sandbox` and `aws` fixtures).
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from controller.sandbox import fidelity
+from controller.sandbox import cloudtrail, fidelity
 from controller.sandbox.calls import Call
+from controller.sandbox.cloudtrail import CloudTrail
 from controller.sandbox.ecs_agent import EcsAgent
 from controller.sandbox.fidelity import apigateway_vpclink
 from controller.sandbox.quotas import Quotas, parse_quotas
@@ -109,6 +112,8 @@ class Sandbox:
         load_default_amis: bool = False,
         quotas: str | Quotas | None = "off",
         paging: bool | None = None,
+        cloudtrail_seconds: float | None = None,
+        controller_keys: tuple[str, ...] = (ACCESS_KEY_ID,),
     ) -> None:
         self.host = host
         self.port = port
@@ -119,6 +124,11 @@ class Sandbox:
         self.load_default_amis = load_default_amis
         self.agent = EcsAgent(period=agent_period)
         self.traffic = Traffic(_quotas(quotas), paging)
+        self.cloudtrail = CloudTrail(
+            controller_keys,
+            cloudtrail.delay_from_env() if cloudtrail_seconds is None else cloudtrail_seconds,
+        )
+        self.traffic.tap = self.cloudtrail.tap
         self._server: ThreadedMotoServer | None = None
         self._endpoint_url: str | None = None
         self._network: SeededNetwork | None = None
@@ -149,13 +159,16 @@ class Sandbox:
             self._configure()
             self._network = seed_network(self._internal_client("ec2"), self.region)
             self.agent.start()
+            events = self._internal_client("events")
+            self.cloudtrail.start(lambda entries: events.put_events(Entries=entries))
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop the ECS agent and the server."""
+        """Stop the ECS agent, the CloudTrail emulation and the server."""
         self.agent.stop()
+        self.cloudtrail.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -166,6 +179,7 @@ class Sandbox:
         """Wipe every resource (moto's reset), drop the agent's state and reseed the network;
         a fresh account also has full quota buckets and an empty call log."""
         with self.agent.paused():
+            self.cloudtrail.clear()
             self._post("/moto-api/reset", None)
             self.agent.forget()
             self._configure()

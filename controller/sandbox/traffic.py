@@ -12,11 +12,13 @@ backends directly and never reaches this door.
 Paging follows the quotas unless set: AWS always pages, but a page only matters to a client's
 call count and budget, which only quotas make observable, and with quotas off the sandbox keeps
 moto's single page so `--quotas off` (the demo's default) changes nothing of what was served
-before. Neighbours: `server` (installs it), `quotas`, `calls`, `paging`, `operations`.
+before. A `tap` (the sandbox's CloudTrail) sees and serves every call let through.
+Neighbours: `server` (installs it), `quotas`, `calls`, `paging`, `operations`, `cloudtrail`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -39,6 +41,7 @@ _FORM = "application/x-www-form-urlencoded"
 
 WsgiApp = paging.WsgiApp
 Answer = tuple[str, list[tuple[str, str]], bytes]
+Tap = Callable[[WsgiApp, dict[str, Any], Callable[..., Any], Operation], Iterable[bytes]]
 
 
 def throttle_answer(service: str) -> Answer:
@@ -84,6 +87,8 @@ class Traffic:
         self._lock = threading.Lock()
         self._limiter = Limiter(quotas) if quotas is not None else None
         self._paging = paging
+        self.tap: Tap | None = None
+        """Sees every call it lets through, and serves it (`cloudtrail.CloudTrail.tap`)."""
 
     @property
     def quotas(self) -> Quotas | None:
@@ -142,9 +147,13 @@ class Traffic:
         )
         if throttled:
             return _answer(start_response, throttle_answer(operation.service))
+        serve: WsgiApp = app
         if self.paging and _is_paged(operation):
-            return paging.paged(app, environ, start_response)
-        return app(environ, start_response)
+            serve = functools.partial(paging.paged, app)
+        tap = self.tap
+        if tap is not None:  # the sandbox's CloudTrail (`cloudtrail`)
+            return tap(serve, environ, start_response, operation)
+        return serve(environ, start_response)
 
     def _calls_endpoint(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -55,7 +55,10 @@ CLIENT_ATTRS = {"meta", "exceptions", "get_paginator", "get_waiter", "can_pagina
 # IAM prefixes that differ from the botocore service name (API Gateway is handled apart).
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
 # Operations whose IAM action is not `<prefix>:<OperationName>`.
-IAM_ACTION = {("s3", "ListObjectsV2"): "s3:ListBucket"}
+IAM_ACTION = {
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage",  # batch actions use the single's
+}
 APIGW = {"apigateway", "apigatewayv2"}
 
 # Actions AWS evaluates against the caller while serving one of our calls (forward access):
@@ -74,6 +77,8 @@ INDIRECT = {
     "ecs:TagResource": ("ecs", "CreateService"),
     "logs:TagResource": ("logs", "CreateLogGroup"),
     "iam:TagRole": ("iam", "CreateRole"),
+    "sqs:TagQueue": ("sqs", "CreateQueue"),
+    "events:TagResource": ("events", "PutRule"),
     # RegisterTaskDefinition with an execution role passes it to ECS tasks.
     "iam:PassRole": ("ecs", "RegisterTaskDefinition"),
     # First VPC link v2 / NLB / ECS service of an account creates the service-linked role.
@@ -101,6 +106,10 @@ UNTAGGED = {
     "SnsAlerts": "the alert topic is the user's; limited to this account",
     "LeaderElectionLease": "the lease table is the deployment's (deploy/ecs), not a resource "
     "of a PrivateService; limited to the table name and item writes",
+    "EventsConsume": "the events queue is the deployment's (psctl events install), not a "
+    "resource of a PrivateService; limited to its name",
+    "EventsInstall": "psctl events install/uninstall: the rule and queues are the "
+    "deployment's; limited to their names (uninstall also checks the owner tag)",
 }
 READ_VERBS = ("Describe", "Get", "List")
 
