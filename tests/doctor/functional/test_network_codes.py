@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from controller import cli
+from controller.aws.session import AwsContext, AwsSettings
 from controller.aws.tags import COMPONENT, OWNER
+from controller.reconcile.runner import Reconciler
 from controller.sandbox import examples
+from controller.spec.loader import parse_object
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 ORDERS = EXAMPLES / "orders-rest-nlb.yaml"
@@ -37,13 +41,18 @@ NETWORK_CODES = {
 }
 
 
-def _apply(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["apply", "-f", str(path), "--timeout", "90"]) == 0
-    capsys.readouterr()
+def _apply(aws: Any, path: Path) -> None:
+    """Apply the example at `path` until converged (short requeues: the sandbox is quick)."""
+    loaded = parse_object(yaml.safe_load(path.read_text()), str(path))
+    assert loaded.spec is not None, [str(p) for p in loaded.problems]
+    ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
+    result = Reconciler(loaded.spec, ctx, max_requeue=0.2).apply(90)
+    assert result.converged, result.reason
 
 
 def _doctor(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, Any]]]:
     """Exit status and every finding of `psctl doctor -f path -o json`."""
+    capsys.readouterr()
     status = cli.main(["doctor", "-f", str(path), "-o", "json"])
     doc = json.loads(capsys.readouterr().out)
     return status, [f for chain in doc["chains"] for f in chain["findings"]]
@@ -191,7 +200,7 @@ CASES: list[Any] = [
 
 def test_orders_chain_is_clean(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Before anything is broken, the applied orders chain has no network finding."""
-    _apply(ORDERS, capsys)
+    _apply(aws, ORDERS)
     status, findings = _doctor(ORDERS, capsys)
     assert _network(findings) == []
     assert status == 0, findings
@@ -203,7 +212,7 @@ def test_orders_chain_broken_shows_the_code(
 ) -> None:
     """One break behind psctl's back on the orders chain: exactly its code among the network
     family, with a fix for the owned chain that names a spec field or says none governs it."""
-    _apply(ORDERS, capsys)
+    _apply(aws, ORDERS)
     breaks(aws)
     status, findings = _doctor(ORDERS, capsys)
     assert _network(findings) == [code], findings
@@ -218,7 +227,7 @@ def test_orders_chain_broken_shows_the_code(
 
 def test_alb_group_closed_to_the_nlb(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Seed 001: the ALB's group stops admitting its listener port from the NLB in front."""
-    _apply(CATALOG, capsys)
+    _apply(aws, CATALOG)
     alb_sg = _group(aws, "shop/catalog", "alb-sg")
     _revoke_all(aws, alb_sg)
     status, findings = _doctor(CATALOG, capsys)
@@ -230,7 +239,7 @@ def test_alb_group_closed_to_the_nlb(aws: Any, capsys: pytest.CaptureFixture[str
 def test_instances_closed_to_the_host_port(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Seed 004: the container instances' group loses the rules admitting the host port."""
     examples.prepare(aws)
-    _apply(BILLING, capsys)
+    _apply(aws, BILLING)
     ec2 = aws.client("ec2")
     instances = ec2.describe_instances()["Reservations"]
     groups = sorted(
