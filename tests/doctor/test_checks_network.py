@@ -424,3 +424,15 @@ def test_preservation_unknown_keeps_traffic_check_silent() -> None:
         )
     )
     assert codes(facts) == []
+
+
+def test_why_names_the_symptom_the_caller_sees() -> None:
+    """Behind API Gateway a blocked health check shows as a 500; without an API, as hanging
+    connections."""
+    facts = healthy()
+    _task_ingress()(facts)
+    [plain] = run_checks(facts, network.CHECKS)
+    assert "hang" in plain.why
+    facts.rest_apis["a1"] = {"id": "a1"}
+    [behind_api] = run_checks(facts, network.CHECKS)
+    assert "API Gateway answers 500" in behind_api.why

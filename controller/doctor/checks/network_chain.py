@@ -228,3 +228,11 @@ def traffic_peer(facts: Facts, leg: Leg) -> Peer:
         return Peer("the NLB's clients", nodes.groups, None)
     clients = vpc_peer(facts, str(lb.get("VpcId", "")), "clients in the VPC (source preserved)")
     return Peer(clients.label, nodes.groups, clients.networks)
+
+
+def symptom(facts: Facts) -> str:
+    """What the caller sees when the targets are unreachable: API Gateway's 500 when an API is in
+    front, else connections that hang or are reset."""
+    if facts.rest_apis or facts.http_apis:
+        return "API Gateway answers 500"
+    return "clients' connections hang or are reset"

@@ -25,6 +25,7 @@ from controller.doctor.checks.network_chain import (
     lb_peer,
     legs,
     permission_cli,
+    symptom,
     traffic_peer,
 )
 from controller.doctor.checks.network_reach import Peer, sg_verdict
@@ -78,7 +79,7 @@ def health_check_blocked(facts: Facts) -> list[Finding]:
                 f"(the health-check port) from {nodes.describe()}",
                 why=f"{kind} health checks come from the load balancer's own nodes, not from the "
                 "clients: dropped by the task group, they time out, every target stays unhealthy "
-                "and no request is forwarded (API Gateway answers 500).",
+                f"and no request is forwarded ({symptom(facts)}).",
                 fix_spec=_OWNED_TASK_RULES.format(port=leg.hc_port, peer=nodes.describe()),
                 fix_cli=permission_cli(facts, groups[0], leg.hc_port, nodes),
             )
@@ -108,7 +109,7 @@ def traffic_blocked(facts: Facts) -> list[Finding]:
             "load balancer: a group admitting only the load balancer's subnets drops them"
             if preserved
             else "the load balancer forwards requests from its own nodes: dropped by the task "
-            "group, requests time out although health checks may pass (API Gateway answers 500)"
+            f"group, requests time out although health checks may pass ({symptom(facts)})"
         )
         fix_peer = Peer(source.label, (), source.networks) if preserved else source
         out.append(
