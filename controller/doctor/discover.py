@@ -75,7 +75,7 @@ class Discovery:
     def _downstream(self, walk: Walk, lb_arns: list[str]) -> None:
         for arn in lb_arns:
             with walk.guard("nlb", arn):
-                for lb in walk.reads.load_balancers(arns=[arn]):
+                for lb in walk.load_balancers_by_arn([arn]):
                     walk.load_balancer(lb)
 
     # ------------------------------------------------------------------ the forms
@@ -154,9 +154,9 @@ class Discovery:
             {b["targetGroupArn"] for b in svc.get("loadBalancers", []) if b.get("targetGroupArn")}
         )
         with walk.guard("service", svc["serviceArn"]):
-            tgs = walk.reads.target_groups(arns=tg_arns) if tg_arns else []
+            tgs = [t for t in walk.every_target_group() if t["TargetGroupArn"] in tg_arns]
             lb_arns = sorted({a for tg in tgs for a in tg.get("LoadBalancerArns", [])})
-            lbs = walk.reads.load_balancers(arns=lb_arns) if lb_arns else []
+            lbs = walk.load_balancers_by_arn(lb_arns)
             self._from_load_balancers(walk, lbs)
         return self._finish(walk, before)
 

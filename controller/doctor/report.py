@@ -147,7 +147,8 @@ def _summary(d: Diagnosis) -> str:
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning")]
     if d.facts.unknown:
         parts.append(f"{len(d.facts.unknown)} unreadable")
-    return "healthy" if d.healthy else ", ".join(p for p in parts if not p.startswith("0 "))
+    said = [p for p in parts if not p.startswith("0 ")]
+    return ", ".join((["healthy"] if d.healthy else []) + said)
 
 
 def to_text(ds: list[Diagnosis], *, colour: bool = False, verbose: bool = False) -> str:

@@ -95,8 +95,9 @@ class Walk:
                             listener["ListenerArn"]
                         )
         with self.guard(f"{kind}-target-group", arn):
-            for tg in self.reads.target_groups(lb_arn=arn):
-                self.target_group(tg, kind)
+            for tg in self.every_target_group():
+                if arn in tg.get("LoadBalancerArns", []):
+                    self.target_group(tg, kind)
 
     def target_group(self, tg: Shape, kind: str) -> None:
         """A target group, its attributes and health; an `alb` one leads to its ALB."""
@@ -117,7 +118,7 @@ class Walk:
                 if d.get("Target", {}).get("Id", "").startswith("arn:")
             ]
             with self.guard("alb", arn):
-                for alb in self.reads.load_balancers(arns=albs) if albs else []:
+                for alb in self.load_balancers_by_arn(albs):
                     self.load_balancer(alb)
 
     def upstream_vpc_links(self, nlb_arn: str) -> None:
@@ -132,14 +133,32 @@ class Walk:
         """The NLBs whose `alb` target groups register this ALB (field report 001)."""
         found: list[Shape] = []
         with self.guard("nlb-target-group", alb_arn):
-            every = self.memo.get(("target_groups",), self.reads.target_groups)
-            for tg in every:
+            for tg in self.every_target_group():
                 if tg.get("TargetType") != "alb" or not tg.get("LoadBalancerArns"):
                     continue
                 health = self.reads.target_health(tg["TargetGroupArn"])
                 if any(d.get("Target", {}).get("Id") == alb_arn for d in health):
-                    found += self.reads.load_balancers(arns=tg["LoadBalancerArns"])
+                    found += self.load_balancers_by_arn(tg["LoadBalancerArns"])
         return found
+
+    def every_target_group(self) -> list[Shape]:
+        """Every target group of the account, one paged list per run (shared with the
+        handlers' list through the read snapshot)."""
+        return self.memo.get(("target_groups",), self.reads.target_groups)
+
+    def load_balancers_by_arn(self, arns: list[str]) -> list[Shape]:
+        """These load balancers, from the run's one list of every load balancer (a newer one
+        than the list is described by ARN); one that does not exist is left out."""
+        if not arns:
+            return []
+        every = self.memo.get(("load_balancers",), self.reads.load_balancers)
+        found = {lb["LoadBalancerArn"]: lb for lb in every if lb["LoadBalancerArn"] in arns}
+        for arn in arns:
+            if arn not in found:
+                found.update(
+                    {lb["LoadBalancerArn"]: lb for lb in self.reads.load_balancers(arns=[arn])}
+                )
+        return [found[a] for a in arns if a in found]
 
     # ------------------------------------------------------------------ ECS
     def services(self) -> None:

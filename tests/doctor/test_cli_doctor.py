@@ -136,7 +136,7 @@ def test_an_applied_example_is_diagnosed_from_its_spec(
     calls = sandbox.call_log()
     assert [c.operation for c in calls if is_mutating(c.operation)] == []
     assert sum(only["calls"].values()) == len(calls)
-    assert len(calls) <= 75
+    assert len(calls) <= 60
 
 
 @pytest.mark.parametrize(
