@@ -116,7 +116,10 @@ CASES = [
     pytest.param(
         vpc_link_wrong_target,
         rest,
-        _set(lambda f: f.vpc_links[LINK], "targetArns", [OTHER_NLB]),
+        lambda f: (
+            f.vpc_links[LINK].update(targetArns=[OTHER_NLB]),
+            f.load_balancers.__setitem__(OTHER_NLB, {"LoadBalancerArn": OTHER_NLB}),
+        ),
         [LINK, OTHER_NLB, "not the chain's NLB", "create-vpc-link", "--target-arns " + NLB],
         id="link-targets-other-nlb",
     ),

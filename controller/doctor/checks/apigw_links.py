@@ -180,12 +180,12 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
         api = where[0].api if where else "API_ID"
         stage = where[0].stage if where else "STAGE"
         gone = [t for t in targets if t not in facts.load_balancers]
-        if chain_nlbs and not set(targets) & set(chain_nlbs):
-            what = f"targets {', '.join(targets)}, not the chain's NLB {chain_nlbs[0]}"
-            want = chain_nlbs[0]
-        elif gone:
+        if gone:
             what = f"targets {', '.join(gone)}, which no longer exists"
             want = chain_nlbs[0] if chain_nlbs and chain_nlbs[0] not in gone else "NLB_ARN"
+        elif chain_nlbs and not set(targets) & set(chain_nlbs):
+            what = f"targets {', '.join(targets)}, not the chain's NLB {chain_nlbs[0]}"
+            want = chain_nlbs[0]
         else:
             continue
         repoint = " && ".join(

@@ -15,7 +15,7 @@ Neighbours: `apigw_links` (`rest_link_uses`, `redeploy`), `apigw_common`, `apigw
 from __future__ import annotations
 
 from controller.doctor.checks.apigw_common import lb_name, listener_lb_arn, uri_port
-from controller.doctor.checks.apigw_links import redeploy, rest_link_uses
+from controller.doctor.checks.apigw_links import LinkUse, redeploy, rest_link_uses
 from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, finding
 
@@ -26,8 +26,7 @@ def listener_port_mismatch(facts: Facts) -> list[Finding]:
     longer has. The NLB refuses the connection: API Gateway answers 500 (REST) / 503 (HTTP)."""
     if facts.unknown_on("nlb-listener") or facts.unknown_on("nlb"):
         return []
-    found: list[Finding] = []
-    seen: set[tuple[str, str, str]] = set()
+    groups: dict[tuple[str, str, str, int], list[LinkUse]] = {}
     for use in rest_link_uses(facts):
         link = facts.vpc_links.get(use.link)
         port = uri_port(use.uri) if use.uri else None
@@ -36,40 +35,43 @@ def listener_port_mismatch(facts: Facts) -> list[Finding]:
         for nlb in link.get("targetArns") or []:
             if nlb not in facts.load_balancers or nlb not in facts.listeners:
                 continue
-            ports = sorted({int(lst["Port"]) for lst in facts.listeners[nlb] if "Port" in lst})
-            key = (use.api, use.resource_id + use.method, nlb)
-            if port in ports or key in seen:
-                continue
-            seen.add(key)
-            want = ports[0] if ports else None
-            new_uri = _with_port(use.uri or "", want) if want else "URI_WITH_LISTENER_PORT"
-            found.append(
-                finding(
-                    "listener-port-mismatch",
-                    "nlb-listener",
-                    nlb,
-                    f"{use.method} {use.path} of API {use.api} connects to port {port} "
-                    f"({use.uri}), but NLB {lb_name(facts, nlb)} listens on "
-                    f"{', '.join(map(str, ports)) or 'no port'}",
-                    why=(
-                        "The VPC link hands the connection to the NLB on the URI's port; with "
-                        "no listener there the NLB refuses it and API Gateway returns 500."
-                    ),
-                    fix_spec=(
-                        "no spec field: `psctl apply -f` puts the integration URI back on "
-                        "spec.loadBalancer.listener.port (or change that port to the one the "
-                        "integration uses)"
-                    ),
-                    fix_cli=(
-                        f"aws apigateway update-integration --rest-api-id {use.api} "
-                        f"--resource-id {use.resource_id} --http-method {use.method} "
-                        f"--patch-operations op=replace,path=/uri,value={new_uri} && "
-                        f"{redeploy(use.api, use.stage)}"
-                    ),
-                )
-            )
+            ports = {int(lst["Port"]) for lst in facts.listeners[nlb] if "Port" in lst}
+            if port not in ports:
+                groups.setdefault((use.api, use.stage, nlb, port), []).append(use)
+    found = [_rest_finding(facts, key, uses) for key, uses in sorted(groups.items())]
     found.extend(_v2_listener_missing(facts))
     return found
+
+
+def _rest_finding(facts: Facts, key: tuple[str, str, str, int], uses: list[LinkUse]) -> Finding:
+    """One finding per (API, stage, NLB, port), naming every method that uses that port."""
+    api, stage, nlb, port = key
+    ports = sorted({int(lst["Port"]) for lst in facts.listeners[nlb] if "Port" in lst})
+    methods = sorted({f"{u.method} {u.path}" for u in uses})
+    updates = " && ".join(
+        f"aws apigateway update-integration --rest-api-id {api} --resource-id {u.resource_id} "
+        f"--http-method {u.method} --patch-operations op=replace,path=/uri,"
+        f"value={_with_port(u.uri or '', ports[0]) if ports else 'URI_WITH_LISTENER_PORT'}"
+        for u in sorted(uses, key=lambda u: (u.path, u.method))
+        if u.stage == stage
+    )
+    return finding(
+        "listener-port-mismatch",
+        "nlb-listener",
+        nlb,
+        f"{', '.join(methods)} of API {api} connect to port {port} ({uses[0].uri}), but NLB "
+        f"{lb_name(facts, nlb)} listens on {', '.join(map(str, ports)) or 'no port'}",
+        why=(
+            "The VPC link hands the connection to the NLB on the URI's port; with no listener "
+            "there the NLB refuses it and API Gateway returns 500."
+        ),
+        fix_spec=(
+            "no spec field: `psctl apply -f` puts the integration URI back on "
+            "spec.loadBalancer.listener.port (or change that port to the one the integration "
+            "uses)"
+        ),
+        fix_cli=f"{updates} && {redeploy(api, stage)}",
+    )
 
 
 def _v2_listener_missing(facts: Facts) -> list[Finding]:

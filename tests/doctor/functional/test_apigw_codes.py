@@ -1,0 +1,352 @@
+"""Functional tests of the `apigw` doctor checks on the sandbox: apply an example with psctl, break
+one API Gateway or Lambda thing behind psctl's back with boto3, and expect exactly that finding
+code from `psctl doctor ... -o json` (`controller.cli.main`): a spec change as the fix for the
+chain a spec owns (`-f`), an AWS CLI command for the same chain seen from `--rest-api`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from controller.aws.session import AwsContext, AwsSettings
+from controller.cli import main
+from controller.reconcile.runner import Reconciler
+from controller.sandbox import examples as sandbox_examples
+from controller.sandbox.fidelity import apigateway_vpclink
+from controller.spec.loader import parse_object
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+APIGW_CODES = {
+    "vpc-link-not-available",
+    "vpc-link-wrong-target",
+    "listener-port-mismatch",
+    "stage-stale",
+    "api-key-not-in-plan",
+    "plan-not-on-stage",
+    "no-plan-for-required-key",
+    "authorizer-not-invokable",
+    "authorizer-runtime-deprecated",
+    "private-api-unreachable",
+    "domain-mapping-missing",
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _apply(aws: Any, name: str, tmp_path: Path) -> Path:
+    """Apply examples/`name` until converged on the sandbox; its file for `doctor -f`."""
+    doc = yaml.safe_load((EXAMPLES / name).read_text())
+    loaded = parse_object(doc, "<test>")
+    assert loaded.spec is not None, [str(p) for p in loaded.problems]
+    ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
+    result = Reconciler(loaded.spec, ctx, max_requeue=0.2).apply(90)
+    assert result.converged, result.reason
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _doctor(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    """`psctl doctor ARGV -o json`: the exit status and the JSON document."""
+    capsys.readouterr()
+    status = main(["doctor", *argv, "-o", "json"])
+    out = capsys.readouterr()
+    assert out.out, out.err
+    return status, json.loads(out.out)
+
+
+def _codes(doc: dict[str, Any]) -> list[str]:
+    return sorted(f["code"] for chain in doc["chains"] for f in chain["findings"])
+
+
+def _only(doc: dict[str, Any], code: str) -> dict[str, Any]:
+    """The one finding of the document, which must have `code`."""
+    assert _codes(doc) == [code], json.dumps(doc["chains"][0]["findings"], indent=1)
+    found: dict[str, Any] = doc["chains"][0]["findings"][0]
+    return found
+
+
+def _rest_api(aws: Any, name: str) -> str:
+    apis = aws.client("apigateway").get_rest_apis(limit=500)["items"]
+    return str(next(a["id"] for a in apis if a["name"] == name))
+
+
+def _proxy(aws: Any, api: str) -> dict[str, Any]:
+    """The proxy resource (with its method) psctl made on the API."""
+    items = aws.client("apigateway").get_resources(restApiId=api, embed=["methods"])["items"]
+    found: dict[str, Any] = next(r for r in items if r["path"] == "/{proxy+}")
+    return found
+
+
+def _patch_integration(aws: Any, api: str, path: str, value: str) -> None:
+    """Replace `path` of every method's integration (psctl makes `ANY /` and `ANY /{proxy+}`);
+    a `/uri` value's `{proxy}` is dropped on the root method, as psctl does."""
+    apigw = aws.client("apigateway")
+    for resource in apigw.get_resources(restApiId=api, embed=["methods"])["items"]:
+        for method in resource.get("resourceMethods") or {}:
+            new = value.replace("{proxy}", "") if resource["path"] == "/" else value
+            apigw.update_integration(
+                restApiId=api,
+                resourceId=resource["id"],
+                httpMethod=method,
+                patchOperations=[{"op": "replace", "path": path, "value": new}],
+            )
+
+
+def _orders_plan(aws: Any) -> dict[str, Any]:
+    plans = aws.client("apigateway").get_usage_plans(limit=500)["items"]
+    found: dict[str, Any] = next(p for p in plans if "orders" in p["name"])
+    return found
+
+
+def _nlb(aws: Any, owner: str) -> str:
+    elb = aws.client("elbv2")
+    arns = [lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
+    for desc in elb.describe_tags(ResourceArns=arns)["TagDescriptions"]:
+        tags = {t["Key"]: t["Value"] for t in desc["Tags"]}
+        if (
+            tags.get("privateservice.io/owner") == owner
+            and tags.get("privateservice.io/component") == "nlb"
+        ):
+            return str(desc["ResourceArn"])
+    raise AssertionError(f"no NLB of {owner}")
+
+
+def _wait_link(aws: Any, link: str, status: str) -> None:
+    deadline = time.monotonic() + 10
+    while aws.client("apigateway").get_vpc_link(vpcLinkId=link)["status"] != status:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def orders(aws: Any, tmp_path: Path) -> Path:
+    """examples/orders-rest-nlb.yaml: REST, methods require a key, plan `standard`, two keys."""
+    return _apply(aws, "orders-rest-nlb.yaml", tmp_path)
+
+
+@pytest.fixture
+def ledger(aws: Any, tmp_path: Path) -> Path:
+    """examples/ledger-private-api.yaml (PRIVATE API, Lambda authorizer) with its authorizer
+    function, moved off the example's deprecated runtime so that only a test's break shows."""
+    sandbox_examples.authorizer_function(aws)
+    path = _apply(aws, "ledger-private-api.yaml", tmp_path)
+    aws.client("lambda").update_function_configuration(
+        FunctionName=sandbox_examples.AUTHORIZER, Runtime="python3.13"
+    )
+    return path
+
+
+# --- the applied examples are clean ---------------------------------------------------------
+
+
+def test_applied_orders_and_ledger_have_no_apigw_finding(
+    capsys: pytest.CaptureFixture[str], orders: Path, ledger: Path
+) -> None:
+    """As psctl builds them, doctor finds nothing of the apigw family on either chain."""
+    _, doc = _doctor(capsys, "-f", str(orders), "-f", str(ledger))
+    assert [c for c in _codes(doc) if c in APIGW_CODES] == []
+
+
+# --- keys and usage plans (field report 000) --------------------------------------------------
+
+
+def test_key_removed_from_its_plan_is_api_key_not_in_plan(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """A key taken out of its usage plan: exactly `api-key-not-in-plan`, fixed in the spec."""
+    apigw = aws.client("apigateway")
+    plan = _orders_plan(aws)
+    key = apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"][0]
+    apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+    status, doc = _doctor(capsys, "-f", str(orders))
+    found = _only(doc, "api-key-not-in-plan")
+    assert status == 1
+    assert found["resource"] == key["id"]
+    assert "spec.api.usagePlans" in found["fix"]
+
+
+def test_plan_detached_from_stage_is_plan_not_on_stage(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """The plan's stage removed from it: exactly `plan-not-on-stage`; seen from --rest-api the
+    fix is the update-usage-plan command with the ids filled in."""
+    apigw = aws.client("apigateway")
+    plan = _orders_plan(aws)
+    api = _rest_api(aws, "shop/orders")
+    apigw.update_usage_plan(
+        usagePlanId=plan["id"],
+        patchOperations=[{"op": "remove", "path": "/apiStages", "value": f"{api}:prod"}],
+    )
+    status, doc = _doctor(capsys, "-f", str(orders))
+    assert _only(doc, "plan-not-on-stage")["resource"] == plan["id"]
+    assert status == 1
+    _, doc = _doctor(capsys, "--rest-api", api, "--stage", "prod")
+    assert _codes(doc) == ["no-plan-for-required-key"]
+
+
+def test_plan_deleted_is_no_plan_for_required_key_with_a_cli_fix(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """No plan left on the stage, seen from --rest-api (a chain doctor does not own): exactly
+    `no-plan-for-required-key`, fixed by the create-usage-plan command for this API and stage."""
+    apigw = aws.client("apigateway")
+    plan = _orders_plan(aws)
+    for key in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]:
+        apigw.delete_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"])
+    apigw.delete_usage_plan(usagePlanId=plan["id"])
+    api = _rest_api(aws, "shop/orders")
+    status, doc = _doctor(capsys, "--rest-api", api)
+    found = _only(doc, "no-plan-for-required-key")
+    assert status == 1
+    assert f"--api-stages apiId={api},stage=prod" in found["fix"]
+
+
+# --- VPC link and listener ---------------------------------------------------------------------
+
+
+def test_integration_on_another_port_is_listener_port_mismatch(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """The integration URI moved to port 8080, where the NLB has no listener: exactly
+    `listener-port-mismatch` on the nlb-listener hop."""
+    api = _rest_api(aws, "shop/orders")
+    uri = _proxy(aws, api)["resourceMethods"]["ANY"]["methodIntegration"]["uri"]
+    _patch_integration(aws, api, "/uri", uri.replace(":80/", ":8080/"))
+    status, doc = _doctor(capsys, "-f", str(orders))
+    found = _only(doc, "listener-port-mismatch")
+    assert (status, found["hop"]) == (1, "nlb-listener")
+    assert "port 8080" in found["message"]
+
+
+def test_integration_through_a_pending_link_is_vpc_link_not_available(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The integration switched to a new VPC link to the same NLB that is still PENDING (the
+    sandbox keeps it so for a minute here): exactly `vpc-link-not-available`."""
+    monkeypatch.setattr(apigateway_vpclink.TIMING, "seconds", 60.0)
+    apigw = aws.client("apigateway")
+    link = apigw.create_vpc_link(name="second", targetArns=[_nlb(aws, "shop/orders")])["id"]
+    api = _rest_api(aws, "shop/orders")
+    _patch_integration(aws, api, "/connectionId", link)
+    status, doc = _doctor(capsys, "-f", str(orders))
+    found = _only(doc, "vpc-link-not-available")
+    assert (status, found["resource"]) == (1, link)
+    assert "PENDING" in found["message"]
+
+
+# --- authorizer and PRIVATE API (field report 002) --------------------------------------------
+
+
+def test_example_authorizer_runtime_is_deprecated(
+    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+) -> None:
+    """The ledger example's authorizer back on nodejs12.x (as the sandbox makes it): exactly
+    `authorizer-runtime-deprecated`, a warning (exit 0)."""
+    aws.client("lambda").update_function_configuration(
+        FunctionName=sandbox_examples.AUTHORIZER, Runtime="nodejs12.x"
+    )
+    status, doc = _doctor(capsys, "-f", str(ledger))
+    found = _only(doc, "authorizer-runtime-deprecated")
+    assert (status, found["severity"]) == (0, "warning")
+    assert "nodejs12.x" in found["message"]
+
+
+def test_permission_removed_is_authorizer_not_invokable(
+    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+) -> None:
+    """The statement that lets API Gateway invoke the authorizer removed from the function's
+    policy: exactly `authorizer-not-invokable`; from --rest-api the fix is add-permission."""
+    lam = aws.client("lambda")
+    policy = json.loads(lam.get_policy(FunctionName=sandbox_examples.AUTHORIZER)["Policy"])
+    for statement in policy["Statement"]:
+        lam.remove_permission(
+            FunctionName=sandbox_examples.AUTHORIZER, StatementId=statement["Sid"]
+        )
+    status, doc = _doctor(capsys, "-f", str(ledger))
+    assert _only(doc, "authorizer-not-invokable")["hop"] == "authorizer"
+    assert status == 1
+    api = _rest_api(aws, "finance/ledger")
+    _, doc = _doctor(capsys, "--rest-api", api)
+    fix = _only(doc, "authorizer-not-invokable")["fix"]
+    assert fix.startswith("aws lambda add-permission")
+    assert f":{api}/authorizers/" in fix
+
+
+def test_policy_admitting_another_endpoint_is_private_api_unreachable(
+    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+) -> None:
+    """The PRIVATE API's resource policy rewritten to admit only an endpoint of another VPC:
+    exactly `private-api-unreachable`, fixed through spec.api.vpcEndpointIds."""
+    api = _rest_api(aws, "finance/ledger")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0otheraccount"}},
+            }
+        ],
+    }
+    aws.client("apigateway").update_rest_api(
+        restApiId=api,
+        patchOperations=[{"op": "replace", "path": "/policy", "value": json.dumps(policy)}],
+    )
+    status, doc = _doctor(capsys, "-f", str(ledger))
+    found = _only(doc, "private-api-unreachable")
+    assert status == 1
+    assert "spec.api.vpcEndpointIds" in found["fix"]
+
+
+def test_link_to_a_deleted_nlb_is_vpc_link_wrong_target_from_the_api(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """The integration switched to a VPC link whose NLB was deleted since, seen from --rest-api:
+    exactly `vpc-link-wrong-target` ("no longer exists"), fixed by commands naming the link."""
+    elb, apigw, net = aws.client("elbv2"), aws.client("apigateway"), aws.network
+    gone = elb.create_load_balancer(
+        Name="gone-nlb", Subnets=list(net.private_subnet_ids), Scheme="internal", Type="network"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    link = apigw.create_vpc_link(name="to-gone", targetArns=[gone])["id"]
+    _wait_link(aws, link, "AVAILABLE")
+    elb.delete_load_balancer(LoadBalancerArn=gone)
+    api = _rest_api(aws, "shop/orders")
+    _patch_integration(aws, api, "/connectionId", link)
+    status, doc = _doctor(capsys, "--rest-api", api)
+    found = _only(doc, "vpc-link-wrong-target")
+    assert status == 1
+    assert f"{gone}, which no longer exists" in found["message"]
+    assert found["fix"].startswith("aws apigateway create-vpc-link")
+    assert f"--rest-api-id {api}" in found["fix"]
+
+
+# --- custom domain (field report 004) ---------------------------------------------------------
+
+
+def test_mapping_deleted_is_domain_mapping_missing(
+    aws: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The billing example's custom domain loses its base path mapping: the one new finding is
+    `domain-mapping-missing`, on the domain hop, fixed in the spec's customDomain."""
+    sandbox_examples.ec2_cluster(aws)
+    path = _apply(aws, "billing-ec2-fixed-ports.yaml", tmp_path)
+    _, before = _doctor(capsys, "-f", str(path))
+    apigw = aws.client("apigateway")
+    mapping = apigw.get_base_path_mappings(domainName="api.example.com")["items"][0]
+    apigw.delete_base_path_mapping(domainName="api.example.com", basePath=mapping["basePath"])
+    status, after = _doctor(capsys, "-f", str(path))
+    assert "domain-mapping-missing" not in _codes(before)
+    assert _codes(after) == sorted([*_codes(before), "domain-mapping-missing"])
+    found = next(f for f in after["chains"][0]["findings"] if f["code"] == "domain-mapping-missing")
+    assert (status, found["hop"], found["resource"]) == (1, "domain", "api.example.com")
+    assert "spec.api.customDomain" in found["fix"]
