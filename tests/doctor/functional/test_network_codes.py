@@ -250,3 +250,82 @@ def test_instances_closed_to_the_host_port(aws: Any, capsys: pytest.CaptureFixtu
     status, findings = _doctor(BILLING, capsys)
     assert _network(findings) == ["host-port-blocked"], findings
     assert status == 1
+
+
+def _terraform_chain(aws: Any) -> tuple[str, str]:
+    """NLB without security groups -> ip target group -> Fargate service whose task group admits
+    nothing, built with plain boto3 (as Terraform would): (NLB name, task group id)."""
+    net = aws.network
+    ec2, elb, ecs = aws.client("ec2"), aws.client("elbv2"), aws.client("ecs")
+    subnets = list(net.private_subnet_ids)
+    task_sg = ec2.create_security_group(GroupName="tf-tasks", Description="t", VpcId=net.vpc_id)
+    lb = elb.create_load_balancer(Name="tf-nlb", Subnets=subnets, Scheme="internal", Type="network")
+    tg = elb.create_target_group(
+        Name="tf-tg", Protocol="TCP", Port=8080, VpcId=net.vpc_id, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="TCP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    ecs.create_cluster(clusterName="tf")
+    td = ecs.register_task_definition(
+        family="tf",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "public.ecr.aws/nginx/nginx:1.27",
+                "portMappings": [{"containerPort": 8080}],
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster="tf",
+        serviceName="tf",
+        taskDefinition=td,
+        desiredCount=1,
+        launchType="FARGATE",
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}],
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": subnets,
+                "securityGroups": [task_sg["GroupId"]],
+                "assignPublicIp": "DISABLED",
+            }
+        },
+    )
+    return "tf-nlb", str(task_sg["GroupId"])
+
+
+def test_chain_built_without_psctl_gets_the_cli_fix(
+    aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An NLB without security groups in front of a task group admitting nothing, found from
+    `--load-balancer`: the health checks come from the NLB's subnets, and the fix is the AWS CLI
+    command opening the container port to those subnets on that group."""
+    nlb, task_sg = _terraform_chain(aws)
+    capsys.readouterr()
+    status = cli.main(["doctor", "--load-balancer", nlb, "-o", "json"])
+    findings = [f for c in json.loads(capsys.readouterr().out)["chains"] for f in c["findings"]]
+    assert _network(findings) == ["health-check-blocked"], findings
+    found = next(f for f in findings if f["code"] == "health-check-blocked")
+    assert found["resource"] == task_sg
+    cidrs = {
+        s["CidrBlock"]
+        for s in aws.client("ec2").describe_subnets(SubnetIds=list(aws.network.private_subnet_ids))[
+            "Subnets"
+        ]
+    }
+    prefix = (
+        f"aws ec2 authorize-security-group-ingress --group-id {task_sg} --region {aws.region} "
+        "--ip-permissions 'IpProtocol=tcp,FromPort=8080,ToPort=8080,IpRanges=["
+    )
+    assert found["fix"].startswith(prefix), found["fix"]
+    ranges = found["fix"][len(prefix) :].removesuffix("]'").split(",")
+    assert {r.removeprefix("{CidrIp=").removesuffix("}") for r in ranges} == cidrs
+    assert status == 1
