@@ -23,7 +23,9 @@ DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class SpecModel(BaseModel):
-    """Base of every contract model: camelCase aliases, unknown fields forbidden, frozen."""
+    """Base of every contract model: camelCase aliases, unknown fields forbidden, frozen, and
+    strict scalars: YAML's `true`/`yes` is no integer and `2.0` no count (`port: true` would be
+    port 1 in pydantic's lax mode); only Kubernetes' timestamps are parsed from strings."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -31,6 +33,7 @@ class SpecModel(BaseModel):
         extra="forbid",
         frozen=True,
         validate_default=True,
+        strict=True,
     )
 
 
@@ -53,8 +56,8 @@ class Metadata(SpecModel):
     uid: str | None = None
     resource_version: str | None = None
     annotations: dict[str, str] = Field(default_factory=dict)
-    creation_timestamp: datetime | None = None
-    deletion_timestamp: datetime | None = None
+    creation_timestamp: Annotated[datetime | None, Field(strict=False)] = None
+    deletion_timestamp: Annotated[datetime | None, Field(strict=False)] = None
     deletion_grace_period_seconds: int | None = None
     finalizers: list[str] = Field(default_factory=list)
     generate_name: str | None = None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from controller.spec import limits
 from controller.spec.models import PrivateService
 from controller.spec.names import unknown_spec_path
 
@@ -272,6 +273,11 @@ def _drift(ps: PrivateService) -> Iterator[Problem]:
             yield Problem(f"spec.drift.ignoreFields[{i}]", why)
 
 
+def _aws_limits(ps: PrivateService) -> Iterator[Problem]:
+    for path, message in limits.problems(ps):
+        yield Problem(path, message)
+
+
 RULES: dict[Rule, tuple[str, ...]] = {
     _network: ("spec.network", "spec.loadBalancer.scheme"),
     _load_balancer: ("spec.loadBalancer",),
@@ -292,6 +298,7 @@ RULES: dict[Rule, tuple[str, ...]] = {
     _stage: ("spec.api.type", "spec.api.stageName"),
     _target_group: ("spec.loadBalancer.targetGroup", "spec.container.stopTimeoutSeconds"),
     _drift: ("spec.drift.ignoreFields",),
+    _aws_limits: ("spec.tags", "spec.container"),
 }
 """Every rule and the fields it reads (a rule that reads `spec.api` only to see whether there is
 one need not list it: a repaired document keeps or drops `api` as a whole)."""

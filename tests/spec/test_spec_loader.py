@@ -84,7 +84,7 @@ STRUCTURAL = [
         "desiredCount: 2",
         "    desiredCount: two",
         "spec.service.desiredCount",
-        "must be a valid integer, unable to parse string as an integer (got 'two')",
+        "must be a valid integer (got 'two')",
         id="wrong-type",
     ),
     pytest.param(
