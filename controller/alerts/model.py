@@ -78,12 +78,23 @@ def _open_rules(value: Any, expected: Any) -> bool:
 EXTRA_LISTENER_FIELD = "(extra listener)"
 
 
+def _exposes_or_cuts(field: str, expected: Any, actual: Any) -> bool:
+    """Tasks given a public IP, or PrivateLink enforcement turned on on our NLB."""
+    if field.endswith("assignPublicIp"):
+        return bool(actual == "ENABLED")
+    if field.endswith("enforcePrivateLinkInboundRules"):
+        return bool(actual == "on" and expected != "on")
+    return False
+
+
 def severity_for(component: str, field: str, expected: Any, actual: Any) -> Severity:
     """How bad one drift is.
 
     - high: an ingress rule now admits 0.0.0.0/0 or ::/0 (and the spec did not ask for it), a
-      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`) was deleted, or someone
-      added a listener to our NLB (a new way in);
+      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`) was deleted, someone
+      added a listener to our NLB (a new way in), the tasks got a public IP (`assignPublicIp`
+      ENABLED: exposure), or PrivateLink enforcement was turned on on the NLB behind the VPC
+      link (it then drops API Gateway's traffic: an outage);
     - low: tags;
     - medium: everything else.
     """
@@ -91,7 +102,7 @@ def severity_for(component: str, field: str, expected: Any, actual: Any) -> Seve
         return "high"
     if field == RESOURCE_FIELD and component in CRITICAL_COMPONENTS:
         return "high"
-    if field == EXTRA_LISTENER_FIELD:
+    if field == EXTRA_LISTENER_FIELD or _exposes_or_cuts(field, expected, actual):
         return "high"
     if field == "tags" or field.startswith("tags."):
         return "low"
