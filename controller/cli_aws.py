@@ -84,15 +84,17 @@ def _progress(ps: PrivateService, change: Change) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """plan: one dry pass per service."""
+    """plan: one dry pass per service; exit 1 when it meets a conflict or a failure (with or
+    without --detailed-exitcode), else 0, or 2 for changes with --detailed-exitcode."""
     specs = load_specs(args.paths)
     if specs is None:
         return 1
     aws = aws_context(args)
-    items, changed = [], False
+    items, changed, failed = [], False, False
     for ps in specs:
         outcome = Reconciler(ps, aws).plan()
         changed |= outcome.mutated
+        failed |= bool(outcome.errors)
         if args.output == "json":
             items.append(
                 {
@@ -110,6 +112,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 print(f"{ps.owner}: {c.key}: {c.message}", file=sys.stderr)
     if args.output == "json":
         print(json.dumps({"items": items}, indent=2))
+    if failed:  # a conflict or a failure: apply could not succeed (terraform's plan: 1 too)
+        return 1
     return 2 if (changed and args.detailed_exitcode) else 0
 
 
