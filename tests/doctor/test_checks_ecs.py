@@ -81,7 +81,7 @@ def _events(*events: dict[str, object]) -> Change:
             id="cannot-pull-image",
         ),
         pytest.param(
-            _stopped(stopped_task("c3", INIT)), [INIT, "1 tasks, e.g. c3"], id="resource-init"
+            _stopped(stopped_task("c3", INIT)), [INIT, "1 task, e.g. c3"], id="resource-init"
         ),
         pytest.param(
             _stopped(

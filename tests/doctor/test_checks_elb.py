@@ -275,6 +275,14 @@ def test_no_healthy_targets(change: Change, expected: list[str] | None) -> None:
             " --region eu-west-2",
             id="timeout-nlb-with-group",
         ),
+        # An NLB reports a blocked health check as Target.FailedHealthChecks; the target is
+        # registered on 8081 here, so that is the port to admit.
+        pytest.param(
+            _health(target("10.0.2.11", 8081, "unhealthy", "Target.FailedHealthChecks")),
+            f"aws ec2 authorize-security-group-ingress --group-id {TASK_SG} --protocol tcp"
+            " --port 8081 --cidr 10.0.0.0/16 --region eu-west-2",
+            id="failed-checks-registered-port",
+        ),
         pytest.param(
             _health(target("10.0.1.10", 8080, "unhealthy", "Target.ResponseCodeMismatch")),
             f"aws elbv2 modify-target-group --target-group-arn {TG} --health-check-path"
@@ -371,17 +379,22 @@ def test_static_ip_missing(change: Change, missing: list[str] | None) -> None:
 
 
 def test_static_ip_fix_keeps_the_held_allocations_and_allocates_the_missing_ones() -> None:
-    """The CLI fix allocates one address per subnet lacking one and maps every subnet, keeping
-    the allocations already held (an NLB's addresses cannot change: it is replaced)."""
+    """The CLI fix allocates one address per subnet lacking one, disables those zones (an
+    enabled zone's address cannot change) and enables them again with it, the other subnets
+    keeping their allocations."""
     facts = healthy_chain()
     _public_nlb(["eipalloc-1", None, "eipalloc-3"])(facts)
     (found,) = static_ip_missing(facts)
     lines = found.fix_cli.splitlines()
     assert lines[0].startswith("EIP1=$(aws ec2 allocate-address --domain vpc")
-    assert (
-        "--subnet-mappings SubnetId=subnet-0a,AllocationId=eipalloc-1"
-        " SubnetId=subnet-0b,AllocationId=$EIP1 SubnetId=subnet-0c,AllocationId=eipalloc-3"
-    ) in lines[1]
+    assert lines[1:] == [
+        f"aws elbv2 set-subnets --load-balancer-arn {NLB} --subnet-mappings"
+        " SubnetId=subnet-0a,AllocationId=eipalloc-1 SubnetId=subnet-0c,AllocationId=eipalloc-3"
+        " --region eu-west-2",
+        f"aws elbv2 set-subnets --load-balancer-arn {NLB} --subnet-mappings"
+        " SubnetId=subnet-0a,AllocationId=eipalloc-1 SubnetId=subnet-0b,AllocationId=$EIP1"
+        " SubnetId=subnet-0c,AllocationId=eipalloc-3 --region eu-west-2",
+    ]
     assert found.fix_spec.startswith("spec.loadBalancer.staticIps: true")
 
 

@@ -51,7 +51,7 @@ def _failing(facts: Facts, arn: str, service: Shape, failures: list[Failure]) ->
     first = failures[0]
     name = service.get("serviceName", short(arn))
     listed = "; ".join(
-        f"{f.text}" + (f" ({f.count} tasks, e.g. {f.example})" if f.example else " (event)")
+        f"{f.text}" + (f" ({_tasks(f.count)}, e.g. {f.example})" if f.example else " (event)")
         for f in failures[:4]
     )
     flag = region_flag(facts)
@@ -70,6 +70,10 @@ def _failing(facts: Facts, arn: str, service: Shape, failures: list[Failure]) ->
         fix_spec=fix_spec,
         fix_cli="\n".join([*first_step, redeploy]),
     )
+
+
+def _tasks(count: int) -> str:
+    return f"{count} task" if count == 1 else f"{count} tasks"
 
 
 def _fix_for(facts: Facts, service: Shape, kind: str) -> tuple[str, list[str]]:

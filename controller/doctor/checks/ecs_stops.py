@@ -26,10 +26,11 @@ WHY: dict[str, str] = {
     "pull": "The task cannot fetch its image: its subnets have no route to the registry (no NAT"
     " gateway, nor the ecr.api, ecr.dkr and s3 endpoints), an endpoint's group does not admit"
     " 443 from the tasks, the image or tag does not exist, or the execution role may not pull"
-    " it. No task runs, the target group stays empty and the API answers 5xx (001).",
+    " it. No new task can start there: as the running ones stop, the target group empties and"
+    " the API answers 5xx (001).",
     "init": "The task could not be set up before its containers started: it could not fetch its"
     " secrets, registry credentials or create its log stream, for want of a route to those"
-    " services or of a permission on the execution role. No task runs (001).",
+    " services or of a permission on the execution role. No new task can start (001).",
     "start": "The container cannot start, so ECS starts replacements in a loop and the target"
     " group never keeps a healthy target.",
     "exit": "The container starts and exits (crash, bad command or configuration, out of"

@@ -156,7 +156,11 @@ def static_ip_missing(facts: Facts) -> list[Finding]:
     Elastic Load Balancing provides one Elastic IP address per subnet for you ... You can't
     change these Elastic IP addresses after you create the load balancer" (ELB, "Network Load
     Balancers"); DescribeLoadBalancers reports them as `LoadBalancerAddresses` with their
-    `AllocationId` (API reference, AvailabilityZone). Seed 003.
+    `AllocationId` (API reference, AvailabilityZone). A zone enabled later by SetSubnets without
+    an `AllocationId` is the usual way in: "You can enable or disable the Availability Zones for
+    your Network Load Balancer at any time" (ELB, "Update the Availability Zones for your Network
+    Load Balancer"), so the CLI fix disables the zones lacking one and enables them again with
+    a new Elastic IP, the others keeping theirs. Seed 003.
     """
     out: list[Finding] = []
     for arn, lb in facts.load_balancers.items():
@@ -180,16 +184,11 @@ def static_ip_missing(facts: Facts) -> list[Finding]:
             for i, _ in enumerate(missing, 1)
         ]
         numbered = {z.get("SubnetId"): f"$EIP{i}" for i, z in enumerate(missing, 1)}
-        mappings = " ".join(
+        kept = " ".join(f"SubnetId={s},AllocationId={a}" for s, a in allocation.items() if a)
+        every = " ".join(
             f"SubnetId={s},AllocationId={allocation[s] or numbered[s]}" for s in allocation
         )
-        groups = lb.get("SecurityGroups") or []
-        create = (
-            f"aws elbv2 create-load-balancer --name {short(arn)[:28]}-eip --type network"
-            f" --scheme internet-facing --subnet-mappings {mappings}"
-            + (f" --security-groups {' '.join(groups)}" if groups else "")
-            + flag
-        )
+        set_subnets = f"aws elbv2 set-subnets --load-balancer-arn {arn} --subnet-mappings"
         out.append(
             finding(
                 "static-ip-missing",
@@ -202,14 +201,13 @@ def static_ip_missing(facts: Facts) -> list[Finding]:
                 " recreated), so the connections that DNS sends to that zone are refused by"
                 " their firewalls (003).",
                 fix_spec="spec.loadBalancer.staticIps: true (one Elastic IP per subnet of"
-                " spec.network.publicSubnetIds): `psctl apply` replaces the NLB, whose addresses"
-                " cannot change after creation",
+                " spec.network.publicSubnetIds): `psctl apply` puts the NLB back in those subnets,"
+                " each with its Elastic IP",
                 fix_cli="\n".join(
                     [
                         *allocate,
-                        create,
-                        "# then recreate its listeners on the new NLB, publish its addresses, and"
-                        f" delete {short(arn)}: an NLB's Elastic IPs cannot be changed",
+                        f"{set_subnets} {kept}{flag}",
+                        f"{set_subnets} {every}{flag}",
                     ]
                 ),
             )

@@ -155,9 +155,10 @@ def _fixes(
         )
     if "Target.NotInUse" in reasons or "Target.NotRegistered" in reasons:
         return _not_in_use(facts, tg, services)
-    port = health_check_port(tg)
+    port = _checked_port(tg, descriptions)
     groups = [g for s in services for g in security_groups_of(facts, s.service)]
-    if "Target.Timeout" in reasons and groups and port is not None:
+    blocked = {"Target.Timeout", "Target.FailedHealthChecks"} & set(reasons)
+    if blocked and groups and port is not None:
         return (
             "spec.container.port and spec.loadBalancer.targetGroup.healthCheck: psctl's task"
             " group admits the health-check port from the load balancer (contract rule 2);"
@@ -170,6 +171,17 @@ def _fixes(
         f"aws elbv2 modify-target-group --target-group-arn {tg_arn}"
         f" --health-check-port traffic-port{flag}",
     )
+
+
+def _checked_port(tg: Shape, descriptions: list[Shape]) -> int | None:
+    """The port the health checks went to: a fixed `HealthCheckPort`, else (traffic-port) the
+    port the first target is registered on (ECS on EC2 registers its host port there)."""
+    if str(tg.get("HealthCheckPort") or "traffic-port") == "traffic-port":
+        ports = [d.get("Target", {}).get("Port") for d in descriptions]
+        registered = next((int(p) for p in ports if p), None)
+        if registered is not None:
+            return registered
+    return health_check_port(tg)
 
 
 def _empty_fixes(facts: Facts, tg_arn: str, services: list[_Service]) -> tuple[str, str]:
