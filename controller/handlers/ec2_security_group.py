@@ -75,6 +75,11 @@ def _covers(rule: dict[str, Any], ports: set[int]) -> bool:
     return any(int(rule.get("fromPort", -1)) <= p <= int(rule.get("toPort", -1)) for p in ports)
 
 
+def _source(rule: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Where a rule admits traffic from: its CIDR, IPv6 CIDR or security group."""
+    return rule.get("cidr"), rule.get("cidrv6"), rule.get("sourceGroup")
+
+
 def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
     """The group's rules from its listing (IpPermissions, one rule per source), in the shape of
     DescribeSecurityGroupRules' rules (`SecurityGroupHandler._rules`), without a call per group.
@@ -261,7 +266,9 @@ class SecurityGroupHandler(Handler):
                 authorize_all(authorize, group_id, [permission(r) for r in missing])
             if not egress and extra:
                 served = self._still_served(want.props.get("keepPortsServedBy"))
-                held = [(r, rid) for r, rid in extra if _covers(r, served)]
+                # only our own sources (the old port's rules), never a rule someone added
+                ours = {_source(r) for r in desired.values()}
+                held = [(r, rid) for r, rid in extra if _covers(r, served) and _source(r) in ours]
                 kept += sorted({p for r, _ in held for p in served if _covers(r, {p})})
                 extra = [x for x in extra if x not in held]
             if extra:
