@@ -72,8 +72,8 @@ def _awsvpc_behind_instance(facts: Facts, service: Shape, lb: Shape, tg: Shape) 
         "target-type-mismatch",
         tg_hop(facts, tg_arn),
         tg_arn,
-        f"target group {name} is of type instance, but service {service['serviceName']}'s tasks"
-        " use the awsvpc network mode (Fargate)",
+        f"target group {name} is of type instance, but the tasks of service"
+        f" {service['serviceName']} use the awsvpc network mode (Fargate)",
         why="An awsvpc task has its own network interface and address, not an EC2 instance: it"
         " cannot be registered in an instance target group, so the load balancer has no target"
         " to send the request to (001).",
@@ -261,8 +261,8 @@ def deregistration_delay_long(facts: Facts) -> list[Finding]:
                     tg_hop(facts, tg_arn),
                     tg_arn,
                     f"target group {short(tg_arn)} drains deregistered targets for {delay} s"
-                    f" (deregistration_delay.timeout_seconds), more than service"
-                    f" {service['serviceName']}'s stop timeout {stop} s + 30 s",
+                    f" (deregistration_delay.timeout_seconds), more than the stop timeout of"
+                    f" service {service['serviceName']} ({stop} s) + 30 s",
                     why=f"ECS waits for the target to drain before it stops a task: every deploy"
                     f" and scale-in waits {delay} s per task for connections the task closes"
                     f" within {stop} s anyway (001).",

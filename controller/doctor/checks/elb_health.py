@@ -27,8 +27,9 @@ SERVING = frozenset({"healthy", "unavailable"})
 CAUSES: dict[str, str] = {
     "Target.Timeout": "the health check got no answer in time: the targets' security group or a"
     " network ACL drops it, or nothing listens on the health-check port",
-    "Target.FailedHealthChecks": "the connection to the health-check port failed or the answer"
-    " was malformed: the container does not listen there, or the check's protocol is wrong",
+    "Target.FailedHealthChecks": "the health check could not connect or got a malformed answer:"
+    " the targets' security group or a network ACL drops it (an NLB reports a blocked check"
+    " this way), nothing listens on the health-check port, or the check's protocol is wrong",
     "Target.ResponseCodeMismatch": "the health-check path answers a code outside the matcher",
     "Target.NotRegistered": "the target is not registered",
     "Target.NotInUse": "no listener uses the target group, or the target's Availability Zone is"
