@@ -20,7 +20,7 @@ from controller.handlers.base import (
     changed,
     tolerating,
 )
-from controller.handlers.elbv2_reads import chunk_tags, load_balancers
+from controller.handlers.elbv2_reads import all_tags, chunk_tags, load_balancers
 
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
 
@@ -56,6 +56,7 @@ class LoadBalancerHandler(Handler):
     kind = "elbv2.load_balancer"
     service = "elbv2"
     replace_on = ("name", "type", "scheme", "subnetMappings")
+    single_instance = True  # list_owned keys by component: one owned per stack key
 
     def observe(self, want: Desired) -> Observed | None:
         """By name in the account's list (shared by every spec), with tags and attributes."""
@@ -137,6 +138,23 @@ class LoadBalancerHandler(Handler):
             self.log_call("modifying attributes", want, attributes=attrs)
             self.client.modify_load_balancer_attributes(LoadBalancerArn=have.id, Attributes=attrs)
         return self.reobserve(want)
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every load balancer carrying our owner tag, keyed by its component, so the sweep
+        deletes one left behind by a renamed or replaced spec (its listeners and rules go with
+        it: "Deleting a load balancer also deletes its listeners", ELBv2 API Reference,
+        DeleteLoadBalancer)."""
+        tags = all_tags(self.client)
+        return [
+            Observed(
+                key=tags[lb["LoadBalancerArn"]].get(ownership.COMPONENT, lb["LoadBalancerArn"]),
+                id=lb["LoadBalancerArn"],
+                props={"name": lb["LoadBalancerName"]},
+                tags=tags[lb["LoadBalancerArn"]],
+            )
+            for lb in load_balancers(self.client)
+            if ownership.is_owned(tags.get(lb["LoadBalancerArn"], {}), owner)
+        ]
 
     def delete(self, have: Observed) -> None:
         """Delete the load balancer; NotFound is success."""

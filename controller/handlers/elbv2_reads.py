@@ -7,6 +7,7 @@ holds the ARN, so every spec whose resource sits in the same chunk shares that o
 (DescribeTags takes at most 20 ARNs:
 https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html).
 With the read snapshot (`controller.aws.cache`) a list or a chunk is read once for all specs.
+`all_tags` reads every chunk: the owner-tag sweep of load balancers and target groups.
 Neighbours: `elbv2_load_balancer`, `elbv2_target_group`, `elbv2_listener` (the users).
 """
 
@@ -45,6 +46,18 @@ def chunk_tags(client: ElasticLoadBalancingv2Client, arn: str) -> dict[str, str]
     ordered = sorted(set(arns) | {arn})
     start = ordered.index(arn) // TAGS_PER_CALL * TAGS_PER_CALL
     return tags_of(client, ordered[start : start + TAGS_PER_CALL]).get(arn, {})
+
+
+def all_tags(client: ElasticLoadBalancingv2Client) -> dict[str, dict[str, str]]:
+    """ARN -> tags of every load balancer and target group, in the same chunks `chunk_tags`
+    reads (so, within the read snapshot, the sweep and the specs' observes share each call)."""
+    arns = [lb["LoadBalancerArn"] for lb in load_balancers(client)]
+    arns += [tg["TargetGroupArn"] for tg in target_groups(client)]
+    ordered = sorted(set(arns))
+    out: dict[str, dict[str, str]] = {}
+    for start in range(0, len(ordered), TAGS_PER_CALL):
+        out |= tags_of(client, ordered[start : start + TAGS_PER_CALL])
+    return out
 
 
 def tags_of(client: ElasticLoadBalancingv2Client, arns: list[str]) -> dict[str, dict[str, str]]:

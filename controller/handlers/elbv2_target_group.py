@@ -23,7 +23,7 @@ from controller.handlers.base import (
     error_code,
 )
 from controller.handlers.elbv2_load_balancer import attribute_changes
-from controller.handlers.elbv2_reads import chunk_tags, target_groups
+from controller.handlers.elbv2_reads import all_tags, chunk_tags, target_groups
 
 
 def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
@@ -56,6 +56,7 @@ class TargetGroupHandler(Handler):
     kind = "elbv2.target_group"
     service = "elbv2"
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
+    single_instance = True  # list_owned keys by component: one owned per stack key
 
     def observe(self, want: Desired) -> Observed | None:
         """By name in the account's list (shared by every spec), with tags and attributes."""
@@ -133,6 +134,22 @@ class TargetGroupHandler(Handler):
             self.log_call("modifying attributes", want, attributes=attrs)
             self.client.modify_target_group_attributes(TargetGroupArn=have.id, Attributes=attrs)
         return self.reobserve(want)
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every target group carrying our owner tag, keyed by its component: the sweep deletes
+        one the stack no longer wants (a renamed spec's), and, the key being single-instance, a
+        second one at a key in use once nothing references it (ResourceInUse is a wait)."""
+        tags = all_tags(self.client)
+        return [
+            Observed(
+                key=tags[tg["TargetGroupArn"]].get(ownership.COMPONENT, tg["TargetGroupArn"]),
+                id=tg["TargetGroupArn"],
+                props={"name": tg["TargetGroupName"]},
+                tags=tags[tg["TargetGroupArn"]],
+            )
+            for tg in target_groups(self.client)
+            if ownership.is_owned(tags.get(tg["TargetGroupArn"], {}), owner)
+        ]
 
     def delete(self, have: Observed) -> None:
         """Delete; a group still used by a listener or a service is a wait."""

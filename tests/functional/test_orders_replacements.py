@@ -1,6 +1,7 @@
-"""A container port change is a rolling move inside the same target group, and the path never
-breaks on the way (issue 14): sampled every 0.2 s during the apply, the listener always forwards
-to a target group holding registered targets whose port the task security group admits."""
+"""Changes that replace or move resources (issue 14). A container port change is a rolling move
+inside the same target group, and the path never breaks on the way: sampled every 0.2 s during
+the apply, the listener always forwards to a target group holding registered targets whose port
+the task security group admits. Owned load balancers and target groups left behind are swept."""
 
 from __future__ import annotations
 
@@ -77,3 +78,46 @@ def test_a_container_port_change_keeps_the_path_open_and_the_target_group(
     targets = elb.describe_target_health(TargetGroupArn=after["TargetGroupArn"])
     assert {t["Target"]["Port"] for t in targets["TargetHealthDescriptions"]} == {9000}
     assert _ingress_ports(ec2) == {9000}
+
+
+def _leftover(elb: Any, aws: Any, name: str, owner: str) -> tuple[str, str]:
+    """A load balancer and a target group named `name`-nlb / `name`-tg, tagged as `owner`'s
+    NLB and target group (what a spec renamed since, or an older naming, left behind)."""
+    tags = [{"Key": "privateservice.io/owner", "Value": owner}]
+    lb = elb.create_load_balancer(
+        Name=f"{name}-nlb",
+        Type="network",
+        Scheme="internal",
+        Subnets=list(aws.network.private_subnet_ids),
+        Tags=[*tags, {"Key": "privateservice.io/component", "Value": "nlb"}],
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(
+        Name=f"{name}-tg",
+        Protocol="TCP",
+        Port=8000,
+        VpcId=aws.network.vpc_id,
+        TargetType="ip",
+        Tags=[*tags, {"Key": "privateservice.io/component", "Value": "target-group"}],
+    )["TargetGroups"][0]["TargetGroupArn"]
+    return lb, tg
+
+
+def test_owned_load_balancers_and_target_groups_left_behind_are_swept(
+    applied: AwsContext, aws: Any
+) -> None:
+    """Issue 14, item 4: a load balancer and a target group carrying our owner tag under a name
+    the spec no longer uses are found by tag and deleted by the next apply; the same pair
+    owned by another spec, and the chain's own, stay."""
+    elb = aws.client("elbv2")
+    ours = _leftover(elb, aws, "ps-shop-orders-old", "shop/orders")
+    theirs = _leftover(elb, aws, "ps-shop-other", "shop/other")
+    result = apply(spec(orders()), applied, timeout=60)
+    assert result.converged, result.reason
+    lbs = {lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]}
+    tgs = {tg["TargetGroupArn"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    assert ours[0] not in lbs
+    assert ours[1] not in tgs
+    assert theirs[0] in lbs
+    assert theirs[1] in tgs
+    names = {tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]}
+    assert "ps-shop-orders-tg" in names

@@ -947,18 +947,32 @@ def test_delete_is_idempotent(
 @pytest.mark.parametrize(
     "cls",
     [
-        pytest.param(TargetGroupHandler, id="target-group"),
-        pytest.param(LoadBalancerHandler, id="load-balancer"),
         pytest.param(ListenerHandler, id="listener"),
         pytest.param(ListenerRulesHandler, id="listener-rules"),
         pytest.param(TargetsHandler, id="targets"),
     ],
 )
 def test_list_owned_is_the_base_default(cls: type[Handler]) -> None:
-    """No ELBv2 handler has its own list_owned: the base default (nothing) is what the sweep
-    gets, so owned ELBv2 resources are found only by name or through their parent. (If one gets
-    a tag-based list_owned, give it a lifecycle test here.)"""
+    """Listeners, rules and targets have no list_owned of their own: the base default
+    (nothing) is what the sweep gets; they go with their load balancer or target group."""
     assert cls.list_owned is Handler.list_owned
+
+
+def test_owned_load_balancers_and_target_groups_are_listed_by_component(
+    ctx: AwsContext, aws: Any, elbv2: Any, sg_id: str
+) -> None:
+    """Issue 14, item 4: the sweep finds load balancers and target groups by owner tag, keyed
+    by their component (the stack key); an untagged group and another owner's are not ours."""
+    tg = make_tg(ctx, aws)
+    lb = make_lb(ctx, aws, sg_id)
+    elbv2.create_target_group(
+        Name="someone-elses", Protocol="TCP", Port=80, VpcId=aws.network.vpc_id, TargetType="ip"
+    )
+    assert [(o.key, o.id) for o in TargetGroupHandler(ctx).list_owned(OWNER)] == [
+        ("target-group", tg.id)
+    ]
+    assert [(o.key, o.id) for o in LoadBalancerHandler(ctx).list_owned(OWNER)] == [("nlb", lb.id)]
+    assert TargetGroupHandler(ctx).list_owned("shop/other") == []
 
 
 # -- shared reads --------------------------------------------------------------------------
