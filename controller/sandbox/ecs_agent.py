@@ -21,7 +21,7 @@ whose task definition uses the bridge or host network mode (ECS on EC2):
 - registers every task in each target group of `loadBalancers`: awsvpc by its IP on the
   containerPort, bridge by its EC2 instance id on the host port its task definition maps that
   containerPort to ("the container instance ID and port"), and deregisters tasks that stopped
-  (DescribeTargetHealth then reports registered targets `healthy`, moto's behaviour).
+  (DescribeTargetHealth then judges them as AWS would: `fidelity.elbv2_target_health`).
 State that moto loses on a reset (`POST /moto-api/reset`) is noticed by object identity and
 dropped; `paused()` lets `Sandbox.reset` hold the agent still while it resets.
 Neighbours: `server` (starts, pauses and stops it), `fidelity.ecs` (CreateService/ListTasks),
