@@ -6,16 +6,15 @@ then create, update, or replace. A resource still provisioning and every tempora
 a requeue delay, never a sleep; what depends on it waits for the next pass. Owned resources that
 the stack no longer wants (a removed API key) are swept in reverse kind order. Delete observes the
 whole stack, then deletes in reverse order. A dry run does every read and no write: that is plan.
-Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack`.
+Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack`,
+`controller.reconcile.outcome` (what a pass did: Action, Change, Outcome; re-exported here).
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -33,6 +32,7 @@ from controller.model.stack import (
     refs_in,
     resolve,
 )
+from controller.reconcile.outcome import Action, Change, Outcome
 
 log = structlog.get_logger(__name__)
 
@@ -41,81 +41,6 @@ REPLACE_GUARD_SECONDS = 600.0
 spec generation) is not replaced a second time: the replaced field did not read back as written
 (a fidelity problem or a concurrent writer), and looping would destroy a load balancer whose
 DNS name and addresses clients depend on (issue 14: an NLB replaced 18 times in 40 s)."""
-
-
-class Action(enum.StrEnum):
-    """What the engine did (or, in a dry run, would do) to one resource."""
-
-    NOOP = "noop"
-    CREATE = "create"
-    UPDATE = "update"
-    REPLACE = "replace"
-    DELETE = "delete"
-    WAIT = "wait"  # exists but provisioning, or a temporary error: requeue
-    BLOCKED = "blocked"  # something it depends on is not there yet
-    CONFLICT = "conflict"  # a resource at our name without our owner tag: never touched
-    RETAIN = "retain"  # deletionPolicy: Retain
-    FAILED = "failed"
-
-    @property
-    def mutates(self) -> bool:
-        """True for actions that change AWS."""
-        return self in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
-
-
-@dataclass
-class Change:
-    """The outcome for one resource."""
-
-    key: str
-    kind: str
-    component: str
-    action: Action
-    deltas: list[Delta] = field(default_factory=list)
-    id: str | None = None
-    message: str | None = None
-    props: Mapping[str, Any] | None = None  # desired props, for a create in a plan
-    pending: bool = False  # exists but still provisioning: dependents wait
-    foreign: list[tuple[str, str]] = field(default_factory=list)  # report-only drift
-    replace_loop: bool = False  # a second replacement refused by the guard: alert high
-
-    @property
-    def holds_dependents(self) -> bool:
-        """True when what depends on this resource must wait for a later pass."""
-        return self.pending or self.action in (
-            Action.WAIT,
-            Action.BLOCKED,
-            Action.CONFLICT,
-            Action.FAILED,
-        )
-
-
-@dataclass
-class Outcome:
-    """Everything one pass did, and when to come back."""
-
-    changes: list[Change] = field(default_factory=list)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requeue_after: float | None = None
-
-    def wait(self, delay: float) -> None:
-        """Ask for another pass after `delay` seconds (the soonest request wins)."""
-        self.requeue_after = delay if self.requeue_after is None else min(self.requeue_after, delay)
-
-    @property
-    def errors(self) -> list[Change]:
-        """Changes that failed or met a resource we do not own."""
-        return [c for c in self.changes if c.action in (Action.FAILED, Action.CONFLICT)]
-
-    @property
-    def mutated(self) -> bool:
-        """True when the pass changed (or would change) AWS."""
-        return any(c.action.mutates for c in self.changes)
-
-    @property
-    def converged(self) -> bool:
-        """Nothing changed, nothing waiting, nothing failed."""
-        return not self.mutated and self.requeue_after is None and not self.errors
 
 
 def _delay_for(exc: Exception) -> float | None:
