@@ -157,6 +157,31 @@ def test_service_scaled_to_zero_leaves_no_healthy_targets_with_its_counts(
     )
 
 
+def test_task_group_admitting_nothing_leaves_targets_unhealthy_with_their_reason(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+) -> None:
+    """Someone revokes every ingress rule of the task group (field report 000's first trap):
+    the NLB's health checks fail, each target is `unhealthy` with Target.FailedHealthChecks
+    (an NLB's reason), and `no-healthy-targets` lists them with the service's counts beside the
+    network findings that name the group; from the service, its fix admits the port on it."""
+    _, service = orders
+    tg_arn = service["loadBalancers"][0]["targetGroupArn"]
+    (group,) = service["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
+    ec2 = aws.client("ec2")
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    ingress = [r["SecurityGroupRuleId"] for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+    ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=ingress)
+    status, doc = _doctor(capsys, "--ecs-service", "shop/ps-shop-orders")
+    assert (status, _codes(doc)) == (1, ["health-check-blocked", "no-healthy-targets"]), doc
+    (found,) = _findings(doc, "no-healthy-targets")
+    assert found["resource"] == tg_arn
+    assert found["message"].count("unhealthy (Target.FailedHealthChecks)") == 2
+    assert "desired 2, running 2" in found["message"]
+    assert found["fix"].startswith(
+        f"aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port 8000"
+    )
+
+
 def test_fargate_service_moved_to_an_instance_group_is_a_target_type_mismatch(
     aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
 ) -> None:
