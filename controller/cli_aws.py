@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -129,30 +130,32 @@ def reconcile_specs(
     clients are thread-safe); progress on stderr as it happens, one line per resource change
     prefixed by the spec's owner; then results per spec in input order; JSON items, exit code."""
 
-    def one(ps: PrivateService) -> Result:
+    def one(ps: PrivateService) -> tuple[Result, float]:
+        started = time.monotonic()
         try:
             rec = Reconciler(ps, aws)
-            return (rec.delete if deleting else rec.apply)(timeout, _progress)
+            result = (rec.delete if deleting else rec.apply)(timeout, _progress)
+            line = _finished(ps, result, time.monotonic() - started, deleting)
         except SPEC_ERRORS as exc:  # this spec only
             prefix = "AWS: " if not isinstance(exc, ControllerError) else ""
-            return Result(Outcome(), passes=0, converged=False, reason=f"{prefix}{exc}")
+            result = Result(Outcome(), passes=0, converged=False, reason=f"{prefix}{exc}")
+            line = f"{ps.owner}: not {'deleted' if deleting else 'converged'}: {result.reason}"
+        with _say:  # as soon as this spec is done, whatever the others do
+            print(line, file=sys.stderr, flush=True)
+        return result, time.monotonic() - started
 
     with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="apply") as pool:
         results = list(pool.map(one, specs))  # in input order
     items, code = [], 0
-    for ps, result in zip(specs, results, strict=True):
-        verb = "deleted" if deleting else "converged"
-        if result.converged:
-            print(f"{ps.owner}: {_finished(result, deleting)}", file=sys.stderr)
-        else:
-            code = 1
-            print(f"{ps.owner}: not {verb}: {result.reason}", file=sys.stderr)
+    for ps, (result, seconds) in zip(specs, results, strict=True):
+        code = code if result.converged else 1
         items.append(
             {
                 "name": ps.metadata.name,
                 "namespace": ps.metadata.namespace,
                 "converged": result.converged,
                 "passes": result.passes,
+                "seconds": round(seconds, 1),
                 "reason": result.reason,
                 "changes": [render.change_json(c) for c in result.done],
             }
@@ -160,16 +163,25 @@ def reconcile_specs(
     return items, code
 
 
-def _finished(result: Result, deleting: bool) -> str:
-    """The line of a spec that is done: what was deleted, or kept (deletionPolicy Retain)."""
-    passes = f"{result.passes} pass(es)"
-    if not deleting:
-        return f"converged in {passes}"
-    deleted = sum(c.action is Action.DELETE for c in result.done)
-    kept = sum(c.action is Action.RETAIN for c in result.done)
-    if kept and not deleted:
-        return f"kept {kept} resource(s) (deletionPolicy Retain), nothing deleted"
-    return f"deleted {deleted} resource(s) in {passes}"
+def _finished(ps: PrivateService, result: Result, seconds: float, deleting: bool) -> str:
+    """The line of a spec that is done: "shop/orders: Ready: https://... (3 passes, 14 s)",
+    what was deleted, or what was kept (deletionPolicy Retain); or why it is not done."""
+    took = f"({result.passes} pass{'es' if result.passes != 1 else ''}, {seconds:.0f} s)"
+    if not result.converged:
+        return f"{ps.owner}: not {'deleted' if deleting else 'converged'}: {result.reason} {took}"
+    if deleting:
+        deleted = sum(c.action is Action.DELETE for c in result.done)
+        kept = sum(c.action is Action.RETAIN for c in result.done)
+        if kept and not deleted:
+            return f"{ps.owner}: kept {kept} resource(s) (deletionPolicy Retain), nothing deleted"
+        return f"{ps.owner}: deleted {deleted} resource(s) {took}"
+    st = status.compute(ps, result.outcome, ps.spec.region or "")
+    where = st["endpoint"] or st["loadBalancerDnsName"]
+    degraded = next(c for c in st["conditions"] if c["type"] == "Degraded")
+    detail = f"{where} " if st["phase"] == "Ready" and where else ""
+    if st["phase"] == "Degraded":
+        detail = f"{degraded['message']} "
+    return f"{ps.owner}: {st['phase']}: {detail}{took}"
 
 
 def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
@@ -200,14 +212,22 @@ def statuses(specs: list[PrivateService], aws: AwsContext) -> list[dict[str, Any
 
 
 def print_statuses(docs: list[dict[str, Any]]) -> None:
+    """Each status as text; a running controller's invalid documents (no metadata) too."""
     for d in docs:
         s = d["status"]
+        if "metadata" not in d:  # an invalid document `/status` lists by its source
+            print(f"{d.get('source', '?')}: {s.get('phase', 'Failed')} (invalid document)")
+            for problem in s.get("problems", []):
+                print(f"  {problem}")
+            continue
         print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
-        for c in s["conditions"]:
+        if s.get("problem"):
+            print(f"  newer version invalid: {s['problem']}")
+        for c in s.get("conditions", []):
             print(f"  {c['type']:<9} {c['status']:<6} {c['reason']}: {c['message']}")
-        if s["endpoint"]:
+        if s.get("endpoint"):
             print(f"  endpoint: {s['endpoint']}")
-        if s["loadBalancerDnsName"]:
+        if s.get("loadBalancerDnsName"):
             print(f"  nlb:      {s['loadBalancerDnsName']}")
         if s.get("staticIps"):
             print(f"  static IPs (for allow-lists): {', '.join(s['staticIps'])}")
@@ -227,7 +247,7 @@ def _controller_status(url: str) -> list[dict[str, Any]]:
             f"no controller answers at {url} ({why}): start `psctl run` (or `psctl sandbox "
             "--run`) and pass its --listen address, e.g. --controller http://127.0.0.1:8080"
         ) from None
-    return [i for i in items if "metadata" in i]
+    return items
 
 
 def cmd_status(args: argparse.Namespace) -> int:

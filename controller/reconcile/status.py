@@ -2,7 +2,10 @@
 
 Shape (shared/spec, "Status"): observedGeneration, phase, conditions (Ready, Synced, Drifted,
 Degraded), endpoint, loadBalancerDnsName, resources (key -> ARN or id), lastReconcileTime,
-drift {lastDetected, corrections}. Neighbours: `controller.reconcile.engine` (Outcome).
+drift {lastDetected, corrections}. The phase is one of Pending (nothing of ours exists; shared
+resources do not count), Provisioning, Degraded (drift), Ready, Failed, and the conditions agree
+with it: Ready is True only in Ready, Degraded only in Degraded.
+Neighbours: `controller.reconcile.engine` (Outcome), `controller.handlers.registry` (shared kinds).
 """
 
 from __future__ import annotations
@@ -10,8 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from controller.handlers.registry import HANDLERS
 from controller.reconcile.engine import Action, Outcome
 from controller.spec.models import API_VERSION, KIND, PrivateService
+
+SHARED_KINDS = frozenset(cls.kind for cls in HANDLERS if cls.shared)
+"""Kinds used when they exist without being ours (ECS cluster, Cloud Map namespace, VPC
+endpoint): one existing does not make a never-applied spec Provisioning."""
 
 
 def now() -> str:
@@ -53,10 +61,16 @@ def compute(
     waiting = [c for c in changes if c.action is Action.WAIT]
     failed = outcome.errors
     present = [c for c in changes if c.id and c.action not in (Action.CREATE, Action.DELETE)]
+    # a shared resource (a cluster other services use) existing says nothing of this spec
+    ours = [c for c in present if c.kind not in SHARED_KINDS]
+    fields = [f"{c.key}.{d.path}" for c in drifted for d in c.deltas] or [c.key for c in drifted]
+    problems = [f"{c.key}: {c.message}" for c in failed] + ([error] if error else [])
+    outputs = outcome.outputs
+    runtime = outputs.get("authorizer", {}).get("runtimeWarning")
 
     if error or failed:
         phase = "Failed"
-    elif not present:
+    elif not ours:
         phase = "Pending"
     elif missing or waiting:
         phase = "Provisioning"
@@ -64,13 +78,12 @@ def compute(
         phase = "Degraded"
     else:
         phase = "Ready"
-    fields = [f"{c.key}.{d.path}" for c in drifted for d in c.deltas] or [c.key for c in drifted]
-    problems = [f"{c.key}: {c.message}" for c in failed] + ([error] if error else [])
-    outputs = outcome.outputs
-    degraded = [f"{c.key}: {c.message}" for c in waiting if c.kind == "ecs.service"]
-    runtime = outputs.get("authorizer", {}).get("runtimeWarning")
-    if runtime:  # field report 002: the authorizer keeps working until the next deploy fails
-        degraded.append(f"authorizer: {runtime}")
+    # each condition agrees with the phase: Ready is True only when Ready, Degraded only when
+    # Degraded (drifted). An authorizer on a deprecated runtime keeps working (field report
+    # 002): a warning in the Ready condition's message, not a degradation.
+    degraded = [f"drifted: {', '.join(fields)}"] if drifted else []
+    warning = f"; warning: authorizer: {runtime}" if runtime else ""
+    tasks = [f"{c.key}: {c.message}" for c in waiting if c.kind == "ecs.service"]
     conditions = [
         _condition(
             "Ready",
@@ -78,11 +91,13 @@ def compute(
             "Converged" if phase == "Ready" else phase,
             "; ".join(problems)
             or (
-                "all resources present and as specified"
+                f"all resources present and as specified{warning}"
                 if phase == "Ready"
                 else f"missing: {', '.join(missing)}"
                 if missing
                 else "; ".join(f"{c.key}: {c.message}" for c in waiting)
+                or ("nothing of this service exists yet" if phase == "Pending" else "")
+                or "; ".join(degraded)
             ),
             at,
         ),
@@ -102,9 +117,9 @@ def compute(
         ),
         _condition(
             "Degraded",
-            bool(degraded),
-            ("DeprecatedRuntime" if runtime else "TasksNotRunning") if degraded else "Healthy",
-            "; ".join(degraded),
+            phase == "Degraded",
+            "FieldsDiffer" if phase == "Degraded" else "Healthy" if phase == "Ready" else phase,
+            "; ".join(degraded if phase == "Degraded" else tasks),
             at,
         ),
     ]

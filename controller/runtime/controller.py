@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -116,6 +117,7 @@ class Controller:
         self.workers: dict[str, Worker] = {}
         self.invalid: dict[str, tuple[str, ...]] = {}
         self._told: dict[str, str] = {}  # owner -> the last phase told as an Event
+        self._said: dict[str, str] = {}  # owner -> the last phase said in the log
         self.stopping = asyncio.Event()
         self.slots = PriorityGate(settings.concurrency)
         self.pacer = ResyncPacer(
@@ -387,6 +389,7 @@ class Controller:
                 w.next_at = self.pacer.settle(owner, loop.time(), delay)
             else:
                 w.next_at = loop.time() + delay
+            self._say_phase(owner, state)
             await self._feed(owner, state, report)
 
     async def _slot_pass(
@@ -451,6 +454,7 @@ class Controller:
             self._told.pop(owner, None)
         else:
             log.info("pruned", owner=owner, policy=policy)
+        self._said.pop(owner, None)
         return True
 
     async def _feed(self, owner: str, state: SpecState, report: PassReport) -> None:
@@ -474,6 +478,18 @@ class Controller:
                 await feedback.event(owner, "Warning", "ReconcileFailed", report.error)
         except TemporaryError as exc:
             log.warning("writing status or events failed", owner=owner, error=str(exc))
+
+    def _say_phase(self, owner: str, state: SpecState) -> None:
+        """One log line when a spec's phase changes, whatever the source: "shop/orders Ready:
+        https://... (3 passes, 14 s)" (the terminal of `psctl run` and of the sandbox demo)."""
+        phase = state.status.get("phase")
+        if not phase or self._said.get(owner) == phase:
+            return
+        self._said[owner] = phase
+        where = state.status.get("endpoint") or state.status.get("loadBalancerDnsName")
+        took = f"({state.passes} passes, {time.monotonic() - state.since:.0f} s)"
+        text = f"{owner} {phase}: {where} {took}" if phase == "Ready" and where else None
+        log.info(text or f"{owner} {phase} {took}", owner=owner, phase=phase, endpoint=where)
 
     async def _tell_phase(self, feedback: Feedback, owner: str, status: dict[str, Any]) -> None:
         """A Normal Event when the phase changes (Degraded is a Warning; Failed has its own)."""

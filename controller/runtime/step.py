@@ -47,6 +47,7 @@ class SpecState:
     failures: int = 0
     passes: int = 0
     problem: str | None = None  # a newer version of the spec that is invalid
+    since: float = field(default_factory=time.monotonic)  # when this version of the spec came
 
     @property
     def owner(self) -> str:

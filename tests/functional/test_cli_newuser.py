@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +188,50 @@ def test_sandbox_on_a_port_in_use_is_one_line():
     (line,) = done.stderr.strip().splitlines()
     assert f"cannot listen on 127.0.0.1:{port}" in line
     assert "--port 0" in line
+
+
+def test_status_of_a_controller_shows_its_invalid_documents():
+    """`psctl status --controller` prints the invalid documents `/status` lists (it dropped
+    them), with their problems, next to the specs."""
+    body = json.dumps(
+        {
+            "items": [
+                {
+                    "metadata": {"name": "orders", "namespace": "shop"},
+                    "status": {"phase": "Pending"},
+                },
+                {
+                    "source": "specs/bad.yaml#0",
+                    "status": {
+                        "phase": "Failed",
+                        "problems": ["specs/bad.yaml:12: spec.container.cpu: 300 is not ..."],
+                    },
+                },
+            ]
+        }
+    ).encode()
+
+    class Status(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Status)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        text = psctl("status", "--controller", url)
+        as_json = psctl("status", "--controller", url, "-o", "json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert text.returncode == 0, text.stderr
+    assert "shop/orders: Pending" in text.stdout
+    assert "specs/bad.yaml#0: Failed (invalid document)" in text.stdout
+    assert "spec.container.cpu: 300 is not" in text.stdout
+    assert len(json.loads(as_json.stdout)["items"]) == 2

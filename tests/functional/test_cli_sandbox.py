@@ -1,12 +1,13 @@
-"""`psctl delete` as a user runs it (issue 15, item 4), in a subprocess against the sandbox: a
-Retain delete returns at once saying what it kept, even with its authorizer function gone, and
-`delete -o json` lists what was deleted."""
+"""`psctl apply` and `delete` as a user runs them (issue 15), in a subprocess against the
+sandbox: apply says when a spec is Ready and where; a Retain delete returns at once saying what
+it kept, even with its authorizer function gone; `delete -o json` lists what was deleted."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -93,4 +94,20 @@ def test_delete_json_lists_what_was_deleted(aws: Any, ctx: AwsContext, tmp_path:
     deleted = [c for c in item["changes"] if c["action"] == "delete"]
     assert len(deleted) >= 15
     assert {"nlb", "target-group", "rest-api"} <= {c["key"] for c in deleted}
-    assert f"shop/orders: deleted {len(deleted)} resource(s) in" in done.stderr
+    assert f"shop/orders: deleted {len(deleted)} resource(s) (" in done.stderr
+
+
+def test_apply_says_when_the_spec_is_ready_and_where(aws: Any, tmp_path: Path):
+    """ "shop/orders: Ready: https://... (N passes, S s)" once the spec converged."""
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(orders()))
+
+    done = psctl(aws, "apply", "-f", str(path), "--timeout", "120")
+
+    assert done.returncode == 0, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"shop/orders: Ready: https://\w+\.execute-api\.us-east-1\.amazonaws\.com/prod "
+        r"\(\d+ passes, \d+ s\)",
+        last,
+    ), last

@@ -1,5 +1,6 @@
-"""`scripts/sandbox-demo` when 4566 and 8080 are both taken (issue 15, item 5): it still starts,
-on free ports it names, and its controller answers /status there."""
+"""`scripts/sandbox-demo` when 4566 and 8080 are both taken (issue 15, items 5 and 7): it still
+starts, on free ports it names, its controller answers /status there and says when a spec is
+Ready."""
 
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def _demo_tree(tmp_path: Path) -> Path:
 
 def test_demo_runs_when_4566_and_8080_are_taken(tmp_path: Path):
     """Both default ports held: the demo names the ports it uses instead, its sandbox and
-    controller come up there (/status answers with the examples), and Ctrl-C stops it."""
+    controller come up there (/status answers with the examples, the log says when a spec is
+    Ready and where), and Ctrl-C stops it."""
     script = _demo_tree(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
@@ -55,8 +57,11 @@ def test_demo_runs_when_4566_and_8080_are_taken(tmp_path: Path):
                 [str(script)], env=env, stdout=out, stderr=err, start_new_session=True
             )
         try:
-            deadline, items = time.monotonic() + 120, []
-            while time.monotonic() < deadline and proc.poll() is None and not items:
+            deadline, items, ready = time.monotonic() + 180, [], None
+            while time.monotonic() < deadline and proc.poll() is None and not (items and ready):
+                ready = re.search(
+                    r"\w+/\w+ Ready: https://\S+ \(\d+ passes, \d+ s\)", err_path.read_text()
+                )
                 found = re.search(r"/status is on 127\.0\.0\.1:(\d+)", err_path.read_text())
                 if found:
                     url = f"http://127.0.0.1:{found[1]}/status"
@@ -69,6 +74,7 @@ def test_demo_runs_when_4566_and_8080_are_taken(tmp_path: Path):
             stderr = err_path.read_text()
             assert "# 4566 is taken: the sandbox listens on " in stderr, stderr[-3000:]
             assert items, stderr[-3000:]
+            assert ready, stderr[-3000:]  # the terminal says when a spec is Ready, and where
             assert "Traceback" not in stderr
             port = re.search(r"the sandbox listens on (\d+)", stderr)
             assert port is not None
