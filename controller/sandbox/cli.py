@@ -13,6 +13,9 @@ controller starts with `--run`).
 `--quotas aws|off|xN` (checked by the parser) sets the sandbox's control-plane quotas and API
 Gateway paging (`quotas`, `traffic`); the examples' prerequisites are the sandbox's own calls,
 counted against no quota and kept out of the call log (`Sandbox.internal_access`).
+With `--run` the controller signs as `CONTROLLER_KEY` and reads the queue `psctl events install`
+makes (`--events`): a change made with the exported credentials is a CloudTrail event
+(`cloudtrail`), corrected within seconds and named in the alert.
 Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `examples`,
 `controller.cli_wiring`.
 """
@@ -20,12 +23,15 @@ Neighbours: `controller.cli`, `controller.cli_run` (`parse_listen`), `server`, `
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from types import FrameType
 
 from controller import logging as logsetup
+from controller.aws import events_setup
 from controller.aws.budget import DEFAULT_SHARE
 from controller.aws.session import AwsContext, AwsSettings
 from controller.cli_run import parse_listen
@@ -33,6 +39,8 @@ from controller.runtime.settings import RuntimeSettings
 from controller.sandbox import examples
 from controller.sandbox.server import Sandbox, announce, serve_forever
 
+CONTROLLER_KEY = "psctl-controller"
+"""The access key the controller signs with under `--run`: its own writes make no events."""
 ApplySpecs = Callable[[AwsContext], None]
 """Applies the `--apply` specs on an AWS context and prints their status."""
 
@@ -100,15 +108,24 @@ def run(
 
     previous = signal.signal(signal.SIGTERM, _interrupt)  # until the controller's own handlers
     try:
-        with Sandbox(host=host, port=port, region=region, quotas=quotas) as sandbox:
+        with Sandbox(
+            host=host, port=port, region=region, quotas=quotas, controller_keys=(CONTROLLER_KEY,)
+        ) as sandbox:
             announce(sandbox)
             examples.prepare(sandbox.internal_access())
+            os.environ["AWS_ACCESS_KEY_ID"] = CONTROLLER_KEY  # the exported key is the user's
             if apply is not None:
                 apply(_context(sandbox, budget=budget))
+            installed = events_setup.install(_context(sandbox))
+            settings = replace(settings, events_url=installed.events_url)
             print(
                 f"# the controller runs on {source} (/status on "
                 f"{settings.listen_host}:{settings.listen_port}, logs on stderr);"
                 " Ctrl-C stops it and the sandbox",
+                f"\n# CloudTrail emulated: a change made with the exported credentials (the AWS"
+                f" CLI) reaches it as an event on {installed.queue_url} about"
+                f" {sandbox.cloudtrail.delay:g} s later; full resync every"
+                f" {settings.full_resync_seconds:g} s",
                 flush=True,
             )
             aws = _context(sandbox, settings.read_cache_seconds, budget)
