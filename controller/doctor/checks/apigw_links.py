@@ -226,11 +226,10 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
 
 
 def _v2_wrong_target(facts: Facts) -> list[Finding]:
-    """HTTP API integrations whose listener belongs to the wrong (or a missing) load balancer."""
+    """HTTP API integrations whose listener belongs to the wrong load balancer, or whose VPC
+    link v2 is in another VPC (a listener that no longer exists is `listener-port-mismatch`)."""
     found: list[Finding] = []
-    own = facts.owned_resources
-    expected = listener_lb_arn(own.get("alb-listener") or own.get("listener") or "")
-    front = [expected] if expected else hop_resources(facts, "nlb", "alb")
+    front = v2_front(facts)
     for api, integrations in sorted(facts.integrations.items()):
         for integ in integrations:
             if integ.get("ConnectionType") != "VPC_LINK":
@@ -248,7 +247,7 @@ def _v2_wrong_target(facts: Facts) -> list[Finding]:
                     f"not of {lb_name(facts, front[0])}"
                 )
             elif lb not in facts.load_balancers:
-                what = f"names listener {listener} of load balancer {lb}, which no longer exists"
+                continue  # the listener is gone (or its load balancer): listener-port-mismatch
             else:
                 what = _v2_link_vpc_mismatch(facts, link_id, lb)
                 if not what:
@@ -277,6 +276,14 @@ def _v2_wrong_target(facts: Facts) -> list[Finding]:
                 )
             )
     return found
+
+
+def v2_front(facts: Facts) -> list[str]:
+    """The load balancer(s) an HTTP API integration should reach: the spec's listener's for a
+    chain a spec owns, else the discovered `nlb`/`alb` hops."""
+    own = facts.owned_resources
+    expected = listener_lb_arn(own.get("alb-listener") or own.get("listener") or "")
+    return [expected] if expected else hop_resources(facts, "nlb", "alb")
 
 
 def _v2_link_vpc_mismatch(facts: Facts, link_id: str, lb: str) -> str:

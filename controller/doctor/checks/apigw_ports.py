@@ -15,7 +15,7 @@ Neighbours: `apigw_links` (`rest_link_uses`, `redeploy`), `apigw_common`, `apigw
 from __future__ import annotations
 
 from controller.doctor.checks.apigw_common import lb_name, listener_lb_arn, uri_port
-from controller.doctor.checks.apigw_links import LinkUse, redeploy, rest_link_uses
+from controller.doctor.checks.apigw_links import LinkUse, redeploy, rest_link_uses, v2_front
 from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, finding
 
@@ -75,29 +75,38 @@ def _rest_finding(facts: Facts, key: tuple[str, str, str, int], uses: list[LinkU
 
 
 def _v2_listener_missing(facts: Facts) -> list[Finding]:
-    """HTTP API integrations naming a listener their (existing) load balancer does not have."""
+    """HTTP API integrations naming a listener their load balancer does not have, or one that
+    discovery could not find at all (DescribeListeners by ARN: deleted, perhaps with its load
+    balancer; AWS does not say which)."""
     found: list[Finding] = []
+    front = v2_front(facts)
     for api, integrations in sorted(facts.integrations.items()):
         for integ in integrations:
             if integ.get("ConnectionType") != "VPC_LINK":
                 continue
             listener = str(integ.get("IntegrationUri") or "")
             lb = listener_lb_arn(listener)
-            if lb is None or lb not in facts.load_balancers or lb not in facts.listeners:
-                continue
-            have = facts.listeners[lb]
-            if any(lst.get("ListenerArn") == listener for lst in have):
-                continue
+            if lb is None or (front and lb not in front):
+                continue  # another load balancer's listener: vpc-link-wrong-target
             integ_id = str(integ.get("IntegrationId", ""))
-            ports = ", ".join(str(lst.get("Port")) for lst in have) or "no port"
+            if lb in facts.load_balancers and lb in facts.listeners:
+                have = facts.listeners[lb]
+                if any(lst.get("ListenerArn") == listener for lst in have):
+                    continue
+                ports = ", ".join(str(lst.get("Port")) for lst in have) or "no port"
+                what = f"which {lb_name(facts, lb)} does not have (its listeners: {ports})"
+            elif lb not in facts.load_balancers and not facts.unknown_on("vpc-link"):
+                have = facts.listeners.get(front[0], []) if front else []
+                what = f"which does not exist (deleted, or its load balancer {lb} with it)"
+            else:
+                continue
             target = str(have[0]["ListenerArn"]) if have else "LISTENER_ARN"
             found.append(
                 finding(
                     "listener-port-mismatch",
                     "nlb-listener",
                     lb,
-                    f"HTTP API {api} integration {integ_id} names listener {listener}, which "
-                    f"{lb_name(facts, lb)} does not have (its listeners: {ports})",
+                    f"HTTP API {api} integration {integ_id} names listener {listener}, {what}",
                     why=(
                         "An HTTP API private integration connects to the listener it names; "
                         "a deleted listener leaves nothing to connect to and API Gateway "

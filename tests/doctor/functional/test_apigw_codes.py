@@ -40,9 +40,10 @@ APIGW_CODES = {
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _apply(aws: Any, name: str, tmp_path: Path) -> Path:
-    """Apply examples/`name` until converged on the sandbox; its file for `doctor -f`."""
-    doc = yaml.safe_load((EXAMPLES / name).read_text())
+def _apply(aws: Any, name: str, tmp_path: Path, source: Path | None = None) -> Path:
+    """Apply examples/`name` (or `source`) until converged on the sandbox; its file for
+    `doctor -f`."""
+    doc = yaml.safe_load((source or EXAMPLES / name).read_text())
     loaded = parse_object(doc, "<test>")
     assert loaded.spec is not None, [str(p) for p in loaded.problems]
     ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
@@ -350,3 +351,41 @@ def test_mapping_deleted_is_domain_mapping_missing(
     found = next(f for f in after["chains"][0]["findings"] if f["code"] == "domain-mapping-missing")
     assert (status, found["hop"], found["resource"]) == (1, "domain", "api.example.com")
     assert "spec.api.customDomain" in found["fix"]
+
+
+# --- HTTP API (VPC link v2 on the NLB's listener) ----------------------------------------------
+
+
+def test_http_api_on_a_deleted_listener_is_listener_port_mismatch(
+    aws: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The orders example as an HTTP API, clean at first; its integration moved to a second
+    listener of the NLB that is then deleted: exactly `listener-port-mismatch`, from -f (spec
+    fix) and from --http-api (the update-integration command)."""
+    doc = yaml.safe_load((EXAMPLES / "orders-rest-nlb.yaml").read_text())
+    doc["spec"]["api"] = {"type": "HTTP", "stageName": "prod"}
+    path = tmp_path / "orders-http.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    _apply(aws, path.name, tmp_path, source=path)
+    status, before = _doctor(capsys, "-f", str(path))
+    assert (status, _codes(before)) == (0, [])
+    v2, elb = aws.client("apigatewayv2"), aws.client("elbv2")
+    api = v2.get_apis()["Items"][0]["ApiId"]
+    integration = v2.get_integrations(ApiId=api)["Items"][0]["IntegrationId"]
+    nlb = _nlb(aws, "shop/orders")
+    tg = elb.describe_target_groups(LoadBalancerArn=nlb)["TargetGroups"][0]["TargetGroupArn"]
+    second = elb.create_listener(
+        LoadBalancerArn=nlb,
+        Protocol="TCP",
+        Port=8080,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )["Listeners"][0]["ListenerArn"]
+    v2.update_integration(ApiId=api, IntegrationId=integration, IntegrationUri=second)
+    elb.delete_listener(ListenerArn=second)
+    status, doc_f = _doctor(capsys, "-f", str(path))
+    found = _only(doc_f, "listener-port-mismatch")
+    assert status == 1
+    assert second in found["message"]
+    _, doc_api = _doctor(capsys, "--http-api", api)
+    fix = _only(doc_api, "listener-port-mismatch")["fix"]
+    assert fix.startswith(f"aws apigatewayv2 update-integration --api-id {api}")
