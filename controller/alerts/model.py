@@ -26,9 +26,20 @@ MAX_TEXT_VALUE_CHARS = 80
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 """An ingress rule from one of these admits the whole internet."""
 CRITICAL_COMPONENTS = frozenset(
-    {"nlb", "listener", "task-sg", "nlb-sg", "alb", "alb-listener", "alb-sg", "vpc-link"}
+    {
+        "nlb",
+        "listener",
+        "task-sg",
+        "nlb-sg",
+        "alb",
+        "alb-listener",
+        "alb-sg",
+        "vpc-link",
+        "usage-plan-key",
+    }
 )
-"""Components whose deletion cuts the path: a deleted one is a high-severity alert."""
+"""Components whose deletion cuts the path: a deleted one is a high-severity alert. A removed
+usage-plan key association is one: every call with that key gets 403 until it is back."""
 RESOURCE_FIELD = "(resource)"
 """The `field` of an alert about a whole resource (deleted, replaced) rather than one field."""
 REDACTED = "<redacted>"
@@ -91,7 +102,8 @@ def severity_for(component: str, field: str, expected: Any, actual: Any) -> Seve
     """How bad one drift is.
 
     - high: an ingress rule now admits 0.0.0.0/0 or ::/0 (and the spec did not ask for it), a
-      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`) was deleted, someone
+      resource the path needs (`nlb`, `listener`, `task-sg`, `nlb-sg`, a usage-plan key
+      association: 403 for that key's callers) was deleted, someone
       added a listener to our NLB (a new way in), the tasks got a public IP (`assignPublicIp`
       ENABLED: exposure), or PrivateLink enforcement was turned on on the NLB behind the VPC
       link (it then drops API Gateway's traffic: an outage);
@@ -158,8 +170,8 @@ class Alert:
             line = f"{where}: {self.field} failed"
         if self.count > 1:
             line += f" ({self.count} times)"
-        if self.message:
-            line += f"; {self.message}"
+        if self.message and self.message not in (self.component, self.resource):
+            line += f"; {self.message}"  # e.g. which key: not the component said above
         if self.changed_by or self.event_name:
             line += "; " + self.who()
         return " ".join(line.split())

@@ -155,6 +155,8 @@ def run_pass(
     report = PassReport(outcome=outcome)
     if settled:
         _find_drift(state, outcome, rec.last_stack, dry, report)
+    else:  # provisioning: what we change is the spec's doing, except a security drift
+        report.alerts += _security_drift(state.owner, outcome)
     loops = [c for c in outcome.changes if c.replace_loop]
     report.alerts += [_replace_loop_alert(state.owner, c) for c in loops]
     if outcome.errors:  # a conflict or a permanent failure of one resource
@@ -165,6 +167,19 @@ def run_pass(
     _write_status(state, outcome, rec.aws.region, settled=settled, dry=dry, report=report)
     report.duration = time.monotonic() - start
     return report
+
+
+def _security_drift(owner: str, outcome: Outcome) -> list[Alert]:
+    """High-severity drift undone by a pass of a spec still Provisioning: an ingress opened to
+    the internet, a public IP, an extra listener must alert in any phase (no spec asks for them,
+    so it is someone else's doing even while we create and update)."""
+    return [
+        alert
+        for change in outcome.changes
+        if change.action in (Action.UPDATE, Action.REPLACE)
+        for alert in _alerts(owner, change, "corrected")
+        if alert.severity == "high" and alert.field != RESOURCE_FIELD
+    ]
 
 
 def _find_drift(

@@ -65,7 +65,7 @@ def delete_listener(aws: Any) -> None:
 DRIFTS: list[tuple[Callable[[Any], None], str, str, str]] = [
     # (change behind its back, component of the alert, field, severity)
     (health_path, "target-group", "healthCheck.path", "medium"),
-    (remove_plan_key, "usage-plan-key", "(resource)", "medium"),
+    (remove_plan_key, "usage-plan-key", "(resource)", "high"),  # 403 for that key's callers
     (desired_count, "ecs-service", "desiredCount", "medium"),
     (open_task_group, "task-sg", "ingress", "high"),
     (delete_listener, "listener", "(resource)", "high"),
