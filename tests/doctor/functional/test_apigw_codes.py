@@ -389,3 +389,27 @@ def test_http_api_on_a_deleted_listener_is_listener_port_mismatch(
     _, doc_api = _doctor(capsys, "--http-api", api)
     fix = _only(doc_api, "listener-port-mismatch")["fix"]
     assert fix.startswith(f"aws apigatewayv2 update-integration --api-id {api}")
+
+
+# --- stage ------------------------------------------------------------------------------------
+
+
+def test_method_added_without_redeploying_is_stage_stale(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """A method added to the API by hand and never deployed: the stage's deployment snapshot
+    (apiSummary) lacks it: exactly `stage-stale`, a warning (exit 0); from --rest-api the fix
+    is create-deployment for that stage."""
+    apigw = aws.client("apigateway")
+    api = _rest_api(aws, "shop/orders")
+    root = next(r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    admin = apigw.create_resource(restApiId=api, parentId=root["id"], pathPart="admin")["id"]
+    apigw.put_method(restApiId=api, resourceId=admin, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=admin, httpMethod="GET", type="MOCK")
+    status, doc = _doctor(capsys, "-f", str(orders))
+    found = _only(doc, "stage-stale")
+    assert (status, found["severity"]) == (0, "warning")
+    assert "GET /admin added" in found["message"]
+    _, doc = _doctor(capsys, "--rest-api", api)
+    fix = _only(doc, "stage-stale")["fix"]
+    assert fix == f"aws apigateway create-deployment --rest-api-id {api} --stage-name prod"
