@@ -200,7 +200,8 @@ class AwsContext:
         self._lock = threading.Lock()
         self.write_gate: Callable[[], bool] | None = None
         """With leader election: False once the lease is lost; every mutating call is then
-        refused before it is sent (`FencedError`), so a pass in flight stops writing too."""
+        refused before it is sent (`FencedError`), so a pass in flight stops writing too. It is
+        asked before the call and again before each HTTP attempt (botocore's retries)."""
         self.cache = (
             ReadCache(self.settings.read_cache_seconds)
             if self.settings.read_cache_seconds > 0
@@ -250,6 +251,7 @@ class AwsContext:
                 events.register("after-call.*.*", self._outcome)
                 if self._budgeted(client.meta.endpoint_url):  # once per HTTP attempt
                     events.register("before-send.*.*", partial(self._spend, service))
+                events.register("before-send.*.*", self._fence)  # once per HTTP attempt
                 events.register("needs-retry.*.*", self._attempt)  # once per HTTP attempt
                 events.register("needs-retry.*.*", _no_resend)
                 self._clients[service] = client
@@ -261,6 +263,16 @@ class AwsContext:
         host = urlsplit(endpoint_url).hostname or ""
         loopback = host in ("localhost", "::1") or host.startswith("127.")
         return self.settings.budget is not None or not loopback
+
+    def _fence(self, request: Any, **_: Any) -> None:
+        """Refuse every HTTP attempt of a mutating call once the lease is lost, retries too:
+        botocore's retries of a throttled write go out seconds after the call began."""
+        operation = getattr(request, "context", {}).get("psctl_operation")
+        if operation is None or self.write_gate is None or self.write_gate():
+            return
+        service, name = operation
+        msg = f"{service}:{name} not sent (retry): this replica no longer holds the lease"
+        raise FencedError(msg)
 
     def _spend(self, service: str, event_name: str, **_: Any) -> None:
         if self.budget is not None:  # None: returning None lets botocore send the request
@@ -299,6 +311,8 @@ class AwsContext:
             msg = f"{service}:{model.name} not sent: this replica no longer holds the lease"
             raise FencedError(msg)
         self.counter.record(service, model.name)
+        if is_mutating(model.name):  # the per-attempt fence reads it from the request
+            context["psctl_operation"] = (service, model.name)
         if self.cache is not None and is_mutating(model.name):
             write = (service, model.service_model.protocol, params.get("url_path"))
             self.cache.on_write(*write)

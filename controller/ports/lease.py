@@ -62,12 +62,16 @@ class LeaseBase:
         self.lost_at: float | None = None
         """time.monotonic() of the last transition away from leader."""
         self._deadline: asyncio.TimerHandle | None = None
+        self._until = 0.0  # time.monotonic() at which leadership ends, whatever the loop does
         self._closing = asyncio.Event()
 
     @property
     def is_leader(self) -> bool:
-        """True while the lease is held."""
-        return self.leading.is_set()
+        """True while the lease is held: `leading` is set AND the monotonic deadline has not
+        passed. The deadline is read itself, so that a thread asking (the AWS context's write
+        gate, before every HTTP attempt) gets the right answer even while the event loop is too
+        busy to run the timer that clears `leading`."""
+        return self.leading.is_set() and time.monotonic() < self._until
 
     # -- the loop ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -110,6 +114,7 @@ class LeaseBase:
             return
         if self._deadline is not None:
             self._deadline.cancel()
+        self._until = until
         self._deadline = asyncio.get_running_loop().call_later(
             remaining, self._lose, "not renewed in time"
         )
@@ -120,10 +125,11 @@ class LeaseBase:
             log.info("lease acquired: leading", holder=self.holder, backend=self.backend)
 
     def _lose(self, why: str) -> None:
+        self._until = 0.0
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-        if self.is_leader:
+        if self.leading.is_set():
             self.lost_at = time.monotonic()
             self.leading.clear()
             self.standby.set()

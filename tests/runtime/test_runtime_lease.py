@@ -259,7 +259,7 @@ async def test_the_controller_fences_its_aws_context_with_its_lease(aws: Any, tm
     )
     assert controller.aws.write_gate is not None
     assert controller.aws.write_gate() is False  # not leading yet
-    lease.leading.set()
+    lease._hold(time.monotonic())  # a write sent just now succeeded: leading for a term
     assert controller.aws.write_gate() is True
 
 
