@@ -1,0 +1,282 @@
+"""What every API Gateway handler shares, v1 (REST) and v2 (HTTP) alike, with each version's
+field spelling as data (`Spelling`: v1 `id`/`name`/`tags`/`items`/`position`, v2 PascalCase
+with a per-object id such as `VpcLinkId`, `Items`, `NextToken`).
+
+Shared: tags as a plain map (`tags_of`), find-by-name preferring our owner tag (`pick_named`),
+paging by token (`paged`), throttling as a wait (`throttle_is_temporary`), NotFound on delete
+as success, and the life of a top-level named and tagged object (`NamedHandler`: APIs, VPC
+links, usage plans, API keys), VPC links of either version included (`VpcLinkBase`).
+Neighbours: `controller.handlers.base` (the contract), the `apigw_*` and `apigwv2_*` handlers.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import PermanentError, TemporaryError
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+
+if TYPE_CHECKING:
+    from types_boto3_apigateway.type_defs import PaginatorConfigTypeDef
+
+THROTTLED = "TooManyRequestsException"
+PAGE: PaginatorConfigTypeDef = {"PageSize": 500}
+"""API Gateway lists 25 items a page unless asked for more; 500 is the most it gives
+(`limit`, https://docs.aws.amazon.com/apigateway/latest/api/API_GetRestApis.html). Every caller
+asks for the same pages, so that the read snapshot (`controller.aws.cache`) serves them all."""
+_T = TypeVar("_T", bound=Mapping[str, object])
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How one API Gateway version names the fields every handler reads.
+
+    v1: https://docs.aws.amazon.com/apigateway/latest/api/API_GetVpcLinks.html (`items`,
+    `position`); v2: https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html
+    (`Items`, `NextToken`; boto3 spells v2 fields in PascalCase).
+    """
+
+    id: str
+    name: str
+    tags: str
+    items: str
+    next_page: str
+
+    def with_id(self, field: str) -> Spelling:
+        """The same spelling with another id field (v2: `ApiId`, `VpcLinkId`, ...)."""
+        return Spelling(field, self.name, self.tags, self.items, self.next_page)
+
+
+V1 = Spelling(id="id", name="name", tags="tags", items="items", next_page="position")
+V2 = Spelling(id="Id", name="Name", tags="Tags", items="Items", next_page="NextToken")
+
+
+def tags_of(item: Mapping[str, Any], spelling: Spelling = V1) -> dict[str, str]:
+    """The tags of an API Gateway object (both versions spell tags as a plain map)."""
+    raw = item.get(spelling.tags)
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def pick_named(items: Iterable[_T], name: str, owner: str, spelling: Spelling = V1) -> _T | None:
+    """The item called `name`, preferring one with our owner tag; None when none has the name.
+
+    A same-named item without our tag is still returned: its tags tell the engine it is not ours.
+    """
+    same = [item for item in items if item.get(spelling.name) == name]
+    owned = [item for item in same if ownership.is_owned(tags_of(item, spelling), owner)]
+    candidates = owned or same
+    return candidates[0] if candidates else None
+
+
+def paged(call: Callable[..., Any], spelling: Spelling, **kwargs: Any) -> Iterator[Any]:
+    """Every item of a list operation botocore has no paginator for (v1 GetAuthorizers, v2
+    GetVpcLinks), following the page token."""
+    token: str | None = None
+    while True:
+        page = call(**kwargs, **({spelling.next_page: token} if token else {}))
+        yield from page.get(spelling.items, [])
+        token = page.get(spelling.next_page)
+        if not token:
+            return
+
+
+@contextmanager
+def throttle_is_temporary(what: str, delay: float = 5.0) -> Iterator[None]:
+    """Turn API Gateway's TooManyRequests (after botocore's retries) into a TemporaryError.
+
+    API Gateway's control plane allows 10 calls/s and far less for some operations
+    (UpdateUsagePlan 1 per 20 s, DeleteRestApi 1 per 30 s, CreateDeployment 1 per 5 s).
+    """
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == THROTTLED:
+            raise TemporaryError(f"{what}: throttled by API Gateway", delay) from exc
+        raise
+
+
+class ApiGatewayHandler(Handler):
+    """A handler of either API Gateway version: NotFound on delete is success, a throttle a
+    wait, and an update is one call sent only when something differs."""
+
+    spelling: ClassVar[Spelling] = V1
+
+    def _first(self, items: Callable[[], Iterable[_R]], match: Callable[[_R], bool]) -> _R | None:
+        """The first item that matches; None also when what holds the items is gone."""
+        try:
+            return next((item for item in items() if match(item)), None)
+        except ClientError as exc:
+            if self.is_not_found(exc):
+                return None
+            raise
+
+    def _delete(
+        self, have: Observed, what: str, send: Callable[[], object], delay: float = 5.0
+    ) -> None:
+        """Log and send a delete; NotFound is success, a throttle a wait of `delay`."""
+        self.log_call("deleting", have, id=have.id)
+        with tolerating(*self.not_found_codes), throttle_is_temporary(what, delay):
+            send()
+
+    def _update(
+        self,
+        want: Desired,
+        have: Observed,
+        what: str,
+        changes: Mapping[str, Any] | list[Any],
+        send: Callable[[], _R],
+    ) -> _R | None:
+        """Log and send one update (a throttle is a wait); None when `changes` is empty.
+
+        `changes` is v1's patch operations or v2's changed fields, for the log.
+        """
+        if not changes:
+            return None
+        if isinstance(changes, list):
+            self.log_call("updating", want, id=have.id, paths=[op["path"] for op in changes])
+        else:
+            self.log_call("updating", want, id=have.id, fields=sorted(changes))
+        with throttle_is_temporary(what):
+            return send()
+
+
+class NamedHandler(ApiGatewayHandler):
+    """A top-level object found by its deterministic name among the account's objects of its
+    kind, preferring the one with our owner tag, and made with our tags (after a look-up)."""
+
+    owned_key: ClassVar[str] = ""
+    """The stack key `list_owned` gives (`_owned_key` for keys that depend on the object)."""
+    create_call: ClassVar[str]
+    create_delay: ClassVar[float] = 5.0
+    create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
+    """What the "creating" log line names: (log field, prop) pairs."""
+    delete_call: ClassVar[str]
+    delete_delay: ClassVar[float] = 5.0
+
+    @abstractmethod
+    def _live(self) -> Iterable[Any]:
+        """Every object of this kind in the account and region (a list every pass shares)."""
+
+    @abstractmethod
+    def _observed(self, key: str, item: Any) -> Observed:
+        """An object in the desired props' shape."""
+
+    @abstractmethod
+    def _make(self, want: Desired) -> Any:
+        """Send the create request; the answer holds the new object."""
+
+    @abstractmethod
+    def _send_delete(self, have: Observed) -> None:
+        """Send the delete request(s)."""
+
+    def _check(self, item: Any) -> None:
+        """Raise for an object that can never become usable (observe and create only)."""
+        del item
+
+    def _owned_key(self, item: Any, owner: str) -> str:
+        del item, owner
+        return self.owned_key
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The object with our name, preferring ours."""
+        found = pick_named(self._live(), want.props["name"], want.owner, self.spelling)
+        if found is None:
+            return None
+        self._check(found)
+        return self._observed(want.key, found)
+
+    def create(self, want: Desired) -> Observed:
+        """Create the object (after a look-up: a retry must not make a second one)."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        self.log_call("creating", want, **{k: want.props[p] for k, p in self.create_log})
+        with self.creating(want), throttle_is_temporary(self.create_call, self.create_delay):
+            made = self._make(want)
+        self.log_call("created", want, id=made[self.spelling.id])
+        self._check(made)
+        return self._observed(want.key, made)
+
+    def delete(self, have: Observed) -> None:
+        """Delete the object; NotFound is success."""
+        self._delete(have, self.delete_call, lambda: self._send_delete(have), self.delete_delay)
+
+    def list_owned(self, owner: str) -> list[Observed]:
+        """Every object of this kind carrying our owner tag."""
+        return [
+            self._observed(self._owned_key(item, owner), item)
+            for item in self._live()
+            if ownership.is_owned(tags_of(item, self.spelling), owner)
+        ]
+
+
+class VpcLinkBase(NamedHandler):
+    """A VPC link of either version: links being deleted are ignored (AWS keeps them listed as
+    DELETING for a while, and the name may be reused at once); PENDING makes the engine wait;
+    FAILED is permanent, but still listed as owned so that the sweep deletes it; a link that
+    something still uses is a wait to delete. Nothing is updatable in place."""
+
+    identity = ("name",)  # what the link leads to may not exist yet
+    single_instance = True
+    create_call = "CreateVpcLink"
+    create_delay = 15.0
+    delete_call = "DeleteVpcLink"
+    status_fields: ClassVar[tuple[str, str]]
+    """The link's status and its status message."""
+
+    @abstractmethod
+    def _listed(self) -> Iterable[Mapping[str, Any]]:
+        """Every link, DELETING ones included."""
+
+    @abstractmethod
+    def _props(self, link: Mapping[str, Any]) -> dict[str, Any]:
+        """The link's props beside its name."""
+
+    def _live(self) -> Iterator[Mapping[str, Any]]:
+        status = self.status_fields[0]
+        return (link for link in self._listed() if link.get(status) != "DELETING")
+
+    def _check(self, item: Any) -> None:
+        status, message = self.status_fields
+        if item.get(status) == "FAILED":
+            msg = (
+                f"vpc link {item.get(self.spelling.name)} ({item[self.spelling.id]}) FAILED: "
+                f"{item.get(message) or 'no reason given'}"
+            )
+            raise PermanentError(msg)
+
+    def _observed(self, key: str, item: Any) -> Observed:
+        link_id = item[self.spelling.id]
+        return Observed(
+            key=key,
+            id=link_id,
+            props={"name": item.get(self.spelling.name), **self._props(item)},
+            tags=tags_of(item, self.spelling),
+            outputs={"id": link_id},
+            pending="vpc link PENDING" if item.get(self.status_fields[0]) == "PENDING" else None,
+        )
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Nothing is updatable in place (name is identity, the rest means replacement)."""
+        del deltas
+        return self.observe(want) or have
+
+    def delete(self, have: Observed) -> None:
+        """Delete the link; NotFound is success, a link still referenced is a wait."""
+        try:
+            super().delete(have)
+        except ClientError as exc:
+            if error_code(exc) in ("BadRequestException", "ConflictException"):
+                msg = f"vpc link {have.id} still referenced: {exc}"
+                raise TemporaryError(msg, 15) from exc
+            raise
