@@ -33,7 +33,7 @@ from controller.doctor.checks.apigw_common import (
     rest_methods,
     rest_stages,
 )
-from controller.doctor.facts import Facts
+from controller.doctor.facts import Facts, Shape
 from controller.doctor.model import Finding, finding
 
 BAD_V1 = ("PENDING", "FAILED", "DELETING")
@@ -72,22 +72,59 @@ def redeploy(api: str, stage: str) -> str:
     return f"aws apigateway create-deployment --rest-api-id {api} --stage-name {stage}"
 
 
+def new_link_v1(name: str, target: str, uses: list[LinkUse]) -> str:
+    """Commands that create a VPC link to `target`, move the methods in `uses` onto it (the
+    new id in $LINK) and redeploy their stages."""
+    create = (
+        f"LINK=$(aws apigateway create-vpc-link --name {name} --target-arns {target} "
+        "--query id --output text)"
+    )
+    moves = [
+        f"aws apigateway update-integration --rest-api-id {u.api} --resource-id {u.resource_id} "
+        f"--http-method {u.method} --patch-operations op=replace,path=/connectionId,value=$LINK"
+        for u in uses
+    ] or [
+        "aws apigateway update-integration --rest-api-id API_ID --resource-id RESOURCE_ID "
+        "--http-method ANY --patch-operations op=replace,path=/connectionId,value=$LINK"
+    ]
+    stages = sorted({(u.api, u.stage) for u in uses})
+    return " && ".join([create, *moves, *(redeploy(a, s) for a, s in stages)])
+
+
+def _new_link_v2(facts: Facts, link_id: str, link: Shape) -> str:
+    """Commands that create a VPC link v2 like `link` and move its integrations onto it."""
+    subnets = " ".join(map(str, link.get("SubnetIds") or [])) or "SUBNET_IDS"
+    groups = " ".join(map(str, link.get("SecurityGroupIds") or [])) or "SECURITY_GROUP_IDS"
+    create = (
+        f"LINK=$(aws apigatewayv2 create-vpc-link --name {link.get('Name') or link_id} "
+        f"--subnet-ids {subnets} --security-group-ids {groups} --query VpcLinkId --output text)"
+    )
+    moves = [
+        f"aws apigatewayv2 update-integration --api-id {api} --integration-id "
+        f"{i.get('IntegrationId')} --connection-id $LINK"
+        for api, items in sorted(facts.integrations.items())
+        for i in items
+        if i.get("ConnectionId") == link_id
+    ]
+    return " && ".join([create, *moves])
+
+
 def vpc_link_not_available(facts: Facts) -> list[Finding]:
     """`vpc-link-not-available`: a VPC link (v1 or v2) of the chain is PENDING, FAILED or
     DELETING; its status message says why. Requests through it fail until it is AVAILABLE."""
     if facts.unknown_on("vpc-link"):
         return []
     found: list[Finding] = []
+    uses: dict[str, list[LinkUse]] = {}
+    for use in rest_link_uses(facts):
+        uses.setdefault(use.link, []).append(use)
     for link_id, link in sorted(facts.vpc_links.items()):
         status = str(link.get("status", ""))
         if status not in BAD_V1:
             continue
         message = str(link.get("statusMessage") or "no status message")
         targets = " ".join(link.get("targetArns") or []) or "NLB_ARN"
-        recreate = (
-            f"aws apigateway delete-vpc-link --vpc-link-id {link_id} && aws apigateway "
-            f"create-vpc-link --name {link.get('name') or link_id} --target-arns {targets}"
-        )
+        recreate = new_link_v1(f"{link.get('name') or link_id}-new", targets, uses.get(link_id, []))
         found.append(
             finding(
                 "vpc-link-not-available",
@@ -112,13 +149,7 @@ def vpc_link_not_available(facts: Facts) -> list[Finding]:
         if status not in BAD_V2:
             continue
         message = str(link.get("VpcLinkStatusMessage") or "no status message")
-        subnets = " ".join(link.get("SubnetIds") or []) or "SUBNET_IDS"
-        groups = " ".join(link.get("SecurityGroupIds") or []) or "SECURITY_GROUP_IDS"
-        recreate = (
-            f"aws apigatewayv2 delete-vpc-link --vpc-link-id {link_id} && aws apigatewayv2 "
-            f"create-vpc-link --name {link.get('Name') or link_id} --subnet-ids {subnets} "
-            f"--security-group-ids {groups}"
-        )
+        recreate = _new_link_v2(facts, link_id, link)
         found.append(
             finding(
                 "vpc-link-not-available",
@@ -178,7 +209,6 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
             continue
         where = uses.get(link_id, [])
         api = where[0].api if where else "API_ID"
-        stage = where[0].stage if where else "STAGE"
         gone = [t for t in targets if t not in facts.load_balancers]
         if gone:
             what = f"targets {', '.join(gone)}, which no longer exists"
@@ -188,16 +218,6 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
             want = chain_nlbs[0]
         else:
             continue
-        repoint = " && ".join(
-            f"aws apigateway update-integration --rest-api-id {u.api} --resource-id "
-            f"{u.resource_id} --http-method {u.method} --patch-operations "
-            f"op=replace,path=/connectionId,value=NEW_VPC_LINK_ID"
-            for u in where
-        ) or (
-            f"aws apigateway update-integration --rest-api-id {api} --resource-id RESOURCE_ID "
-            "--http-method ANY --patch-operations op=replace,path=/connectionId,"
-            "value=NEW_VPC_LINK_ID"
-        )
         methods = ", ".join(f"{u.method} {u.path}" for u in where)
         found.append(
             finding(
@@ -215,10 +235,7 @@ def vpc_link_wrong_target(facts: Facts) -> list[Finding]:
                     "no spec field: `psctl apply -f` points the spec's VPC link at "
                     "the spec's own NLB again (rule 6)"
                 ),
-                fix_cli=(
-                    f"aws apigateway create-vpc-link --name {link.get('name') or link_id}-fixed "
-                    f"--target-arns {want} && {repoint} && {redeploy(api, stage)}"
-                ),
+                fix_cli=new_link_v1(f"{link.get('name') or link_id}-fixed", want, where),
             )
         )
     found.extend(_v2_wrong_target(facts))

@@ -262,9 +262,13 @@ def no_plan_for_required_key(facts: Facts) -> list[Finding]:
                     "(or set spec.api.apiKeyRequired: false)"
                 ),
                 fix_cli=(
-                    f"aws apigateway create-usage-plan --name {api}-{name} --api-stages "
-                    f"apiId={api},stage={name} && aws apigateway create-usage-plan-key "
-                    "--usage-plan-id NEW_PLAN_ID --key-id API_KEY_ID --key-type API_KEY"
+                    f"PLAN=$(aws apigateway create-usage-plan --name {api}-{name} --api-stages "
+                    f"apiId={api},stage={name} --query id --output text) && "
+                    + " && ".join(
+                        f"aws apigateway create-usage-plan-key --usage-plan-id $PLAN "
+                        f"--key-id {key} --key-type API_KEY"
+                        for key in sorted(facts.api_keys) or ["API_KEY_ID"]
+                    )
                 ),
             )
         )

@@ -327,7 +327,7 @@ def test_link_to_a_deleted_nlb_is_vpc_link_wrong_target_from_the_api(
     found = _only(doc, "vpc-link-wrong-target")
     assert status == 1
     assert f"{gone}, which no longer exists" in found["message"]
-    assert found["fix"].startswith("aws apigateway create-vpc-link")
+    assert found["fix"].startswith("LINK=$(aws apigateway create-vpc-link")
     assert f"--rest-api-id {api}" in found["fix"]
 
 
