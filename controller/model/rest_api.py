@@ -15,14 +15,12 @@ Neighbours: `controller.model.build` (calls `add_rest_api`), `controller.handler
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from controller.model import names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
-from controller.model.stack import Ref, Resource, Stack
+from controller.model.stack import Digest, Ref, Resource, Stack
 from controller.spec.models import Api, Authorizer, CustomDomain, PrivateService
 
 HTTPS = 443
@@ -265,9 +263,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
         snapshot["authorizer"] = {
             k: v for k, v in stack.resources["authorizer"].props.items() if k != "restApiId"
         }
-    fingerprint = hashlib.sha256(
-        json.dumps(snapshot, default=str, sort_keys=True).encode()
-    ).hexdigest()[:16]
+    fingerprint = Digest(snapshot)  # over the resolved values: a recreated link redeploys
     stack.add(
         Resource(
             "deployment",

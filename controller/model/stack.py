@@ -10,6 +10,8 @@ talks to AWS. Neighbours: `controller.model.build` (makes stacks), `controller.r
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +45,30 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+@dataclass(frozen=True)
+class Digest:
+    """A short digest of `value` taken once its Refs are resolved (a deployment's fingerprint):
+    a producer recreated with a new id (a VPC link, an NLB with a new DNS name) gives a new
+    digest, where hashing the unresolved `${vpc-link.id}` text would give the same one."""
+
+    value: Any
+
+    def __str__(self) -> str:
+        return f"digest({json.dumps(self.value, default=str, sort_keys=True)})"
+
+
+def digest(value: Any) -> str:
+    """16 hex digits of SHA-256 over `value` as canonical JSON."""
+    text = json.dumps(value, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def refs_in(value: Any) -> Iterator[Ref]:
     """Every Ref inside a nested structure of dicts, lists and tuples."""
     if isinstance(value, Ref):
         yield value
+    elif isinstance(value, Digest):
+        yield from refs_in(value.value)
     elif isinstance(value, Mapping):
         for item in value.values():
             yield from refs_in(item)
@@ -59,6 +81,9 @@ def resolve(value: Any, outputs: Mapping[str, Mapping[str, Any]]) -> Any:
     """`value` with every Ref replaced by its output, or UNKNOWN when not produced yet."""
     if isinstance(value, Ref):
         return outputs.get(value.key, {}).get(value.attr, UNKNOWN)
+    if isinstance(value, Digest):
+        inner = resolve(value.value, outputs)
+        return UNKNOWN if contains_unknown(inner) else digest(inner)
     if isinstance(value, Mapping):
         return {k: resolve(v, outputs) for k, v in value.items()}
     if isinstance(value, list):
