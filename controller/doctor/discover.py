@@ -168,8 +168,6 @@ class Discovery:
             outcome = rec.plan()
         except ControllerError as exc:
             raise ChainUnreadableError(f"{ps.owner}: {exc}") from exc
-        except ReadDeniedError as exc:  # pragma: no cover - the engine's reads raise AWS errors
-            raise ChainUnreadableError(f"{ps.owner}: {exc}") from exc
         out = outcome.outputs
         api_key = "http-api" if ps.spec.api and ps.spec.api.type == "HTTP" else "rest-api"
         needed = [api_key, "nlb"] if ps.spec.api else ["nlb"]
@@ -179,6 +177,10 @@ class Discovery:
             if k not in out
             or any(c.key == k and c.action is Action.CREATE for c in outcome.changes)
         ]
+        failed = [c for c in outcome.errors if c.key in needed]
+        if failed:  # e.g. refused: the engine's reads are the handlers', which raise
+            msg = f"{ps.owner}: cannot read {failed[0].key}: {failed[0].message}"
+            raise ChainUnreadableError(" ".join(msg.split()))
         if missing:
             msg = (
                 f"{ps.owner}: the chain does not exist yet (no {', '.join(missing)}): "

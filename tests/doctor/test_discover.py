@@ -119,3 +119,29 @@ def test_an_unknown_stage_is_one_clear_line(aws: Any) -> None:
     chain = build(aws)
     with pytest.raises(ChainUnreadableError, match=f"REST API {chain.api_id} has no stage 'x'"):
         _discovery(aws).rest_api(chain.api_id, "x")
+
+
+def test_a_spec_whose_chain_cannot_be_read_says_which_resource_and_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """-f: the engine's dry pass failed on the API (e.g. refused): one line naming it, not
+    'does not exist yet'."""
+    from chain_spec import orders_spec
+
+    from controller.reconcile.engine import Action, Change, Outcome
+    from controller.reconcile.runner import Reconciler
+
+    failed = Change(
+        "rest-api",
+        "apigw.rest_api",
+        "rest-api",
+        Action.FAILED,
+        message="AccessDenied when calling GetRestApis",
+    )
+    monkeypatch.setattr(Reconciler, "plan", lambda self: Outcome(changes=[failed]))
+    ctx = AwsContext(AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
+    with pytest.raises(ChainUnreadableError) as err:
+        Discovery(ctx).spec(orders_spec())
+    assert str(err.value) == (
+        "shop/orders: cannot read rest-api: AccessDenied when calling GetRestApis"
+    )
