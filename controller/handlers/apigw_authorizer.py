@@ -18,11 +18,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.errors import PermanentError
-from controller.handlers.apigw_rest_api import (
-    fmt_num,
-    rest_api_tags,
-    throttle_is_temporary,
-)
+from controller.handlers.apigw_common import throttle_is_temporary
+from controller.handlers.apigw_rest_api import fmt_num, rest_api_tags
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.apigw_rest_api import tags_of, throttle_is_temporary
+from controller.handlers.apigw_common import tags_of, throttle_is_temporary
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed
 
 if TYPE_CHECKING:

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from controller.errors import TemporaryError
-from controller.handlers.apigw_rest_api import PAGE, fmt_bool, rest_api_tags
+from controller.handlers.apigw_common import PAGE
+from controller.handlers.apigw_rest_api import fmt_bool, rest_api_tags
 from controller.handlers.base import Delta, Desired, Handler, Observed
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The REST API (v1) itself, plus the small helpers every API Gateway handler shares.
+"""The REST API (v1) itself, plus the helpers the `apigw_*` handlers share.
 
 The REST API is found by its deterministic name (`<namespace>/<name>`) among GetRestApis,
 preferring the one carrying our owner tag; description, API key source, endpoint type and the
@@ -6,48 +6,30 @@ resource policy are updated in place with one UpdateRestApi. The policy is compa
 JSON in a canonical form: AWS stores it as an escaped string, expands `execute-api:/*` to the
 API's ARN and may turn one-element lists into scalars (`canonical_policy`). Its tags are the
 ownership of everything that lives inside it and cannot be tagged itself (the proxy methods,
-deployments): see `apigw_proxy` and `apigw_stage`. `apigw_vpc_link` and `apigw_usage` reuse the
-helpers here.
-Neighbours: `controller.handlers.base` (contract), `controller.model.build` (desired props).
+deployments): see `apigw_proxy` and `apigw_stage`. What it shares with the HTTP API (look-up by
+name, create, delete, list_owned) is `apigw_common.NamedHandler`.
+Neighbours: `apigw_common` (the base, paging, tags), `apigwv2_api` (the HTTP API),
+`controller.model.build` (desired props).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from controller.aws import tags as ownership
-from controller.errors import TemporaryError
-from controller.handlers.base import (
-    Delta,
-    Desired,
-    Handler,
-    Observed,
-    changed,
-    diff_props,
-    error_code,
-)
+from controller.handlers.apigw_common import PAGE, NamedHandler, tags_of
+from controller.handlers.base import Delta, Desired, Observed, changed, diff_props
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
     from types_boto3_apigateway.type_defs import (
-        PaginatorConfigTypeDef,
         PatchOperationTypeDef,
         RestApiResponseTypeDef,
         RestApiTypeDef,
     )
 
-THROTTLED = "TooManyRequestsException"
-PAGE: PaginatorConfigTypeDef = {"PageSize": 500}
-"""API Gateway lists 25 items a page unless asked for more; 500 is the most it gives
-(`limit`, https://docs.aws.amazon.com/apigateway/latest/api/API_GetRestApis.html). Every caller
-asks for the same pages, so that the read snapshot (`controller.aws.cache`) serves them all."""
-_T = TypeVar("_T", bound=Mapping[str, object])
 _API_ARN = re.compile(r"^arn:[^:]+:execute-api:[^:]*:[^:]*:[^/]+/")
 
 
@@ -81,25 +63,6 @@ def canonical_policy(doc: Any) -> Any:
     return doc
 
 
-def tags_of(item: Mapping[str, object]) -> dict[str, str]:
-    """The `tags` map of an API Gateway object (they all spell tags as a plain map)."""
-    raw = item.get("tags")
-    if not isinstance(raw, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in raw.items()}
-
-
-def pick_named(items: Iterable[_T], name: str, owner: str) -> _T | None:
-    """The item called `name`, preferring one with our owner tag; None when none has the name.
-
-    A same-named item without our tag is still returned: its tags tell the engine it is not ours.
-    """
-    same = [item for item in items if item.get("name") == name]
-    owned = [item for item in same if ownership.is_owned(tags_of(item), owner)]
-    candidates = owned or same
-    return candidates[0] if candidates else None
-
-
 def fmt_num(value: float) -> str:
     """A number as a patch-operation value: integral floats without `.0` (`50.0` -> `"50"`)."""
     if isinstance(value, float) and value.is_integer():
@@ -110,21 +73,6 @@ def fmt_num(value: float) -> str:
 def fmt_bool(value: bool) -> str:
     """A boolean as a patch-operation value."""
     return "true" if value else "false"
-
-
-@contextmanager
-def throttle_is_temporary(what: str, delay: float = 5.0) -> Iterator[None]:
-    """Turn API Gateway's TooManyRequests (after botocore's retries) into a TemporaryError.
-
-    API Gateway's control plane allows 10 calls/s and far less for some operations
-    (UpdateUsagePlan 1 per 20 s, DeleteRestApi 1 per 30 s, CreateDeployment 1 per 5 s).
-    """
-    try:
-        yield
-    except ClientError as exc:
-        if error_code(exc) == THROTTLED:
-            raise TemporaryError(f"{what}: throttled by API Gateway", delay) from exc
-        raise
 
 
 def rest_apis(client: APIGatewayClient) -> Iterator[RestApiTypeDef]:
@@ -148,16 +96,19 @@ def _endpoint_type(api: RestApiTypeDef | RestApiResponseTypeDef) -> str | None:
     return types[0] if types else None
 
 
-class RestApiHandler(Handler):
+class RestApiHandler(NamedHandler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
     kind = "apigw.rest_api"
     service = "apigateway"
     identity = ("name",)
     single_instance = True
+    owned_key = "rest-api"
+    create_call, create_delay = "CreateRestApi", 3.0
+    delete_call, delete_delay = "DeleteRestApi", 30.0
     client: APIGatewayClient
 
-    def _all(self) -> Iterator[RestApiTypeDef]:
+    def _live(self) -> Iterator[RestApiTypeDef]:
         return rest_apis(self.client)
 
     def _observed(self, key: str, api: RestApiTypeDef | RestApiResponseTypeDef) -> Observed:
@@ -184,32 +135,19 @@ class RestApiHandler(Handler):
             deltas.append(Delta("policy", props["policy"], have.props.get("policy")))
         return deltas
 
-    def observe(self, want: Desired) -> Observed | None:
-        """The API with our name among GetRestApis, preferring ours."""
-        api = pick_named(self._all(), want.props["name"], want.owner)
-        return None if api is None else self._observed(want.key, api)
-
-    def create(self, want: Desired) -> Observed:
-        """Create the API (after a look-up: a retry must not make a second one)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> RestApiResponseTypeDef:
         p = want.props
-        self.log_call("creating", want, name=p["name"])
         extra: dict[str, Any] = (
             {"policy": json.dumps(p["policy"])} if p.get("policy") is not None else {}
         )
-        with self.creating(want), throttle_is_temporary("CreateRestApi", 3):
-            api = self.client.create_rest_api(
-                name=p["name"],
-                description=p["description"],
-                apiKeySource=p["apiKeySource"],
-                endpointConfiguration={"types": [p["endpointType"]]},
-                tags=dict(want.tags),
-                **extra,
-            )
-        self.log_call("created", want, id=api["id"])
-        return self._observed(want.key, api)
+        return self.client.create_rest_api(
+            name=p["name"],
+            description=p["description"],
+            apiKeySource=p["apiKeySource"],
+            endpointConfiguration={"types": [p["endpointType"]]},
+            tags=dict(want.tags),
+            **extra,
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateRestApi with a patch operation per differing field."""
@@ -232,27 +170,15 @@ class RestApiHandler(Handler):
             policy = p.get("policy")
             value = "" if policy is None else json.dumps(policy)
             ops.append({"op": "replace", "path": "/policy", "value": value})
-        if not ops:
-            return have
-        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
-        with throttle_is_temporary("UpdateRestApi"):
-            api = self.client.update_rest_api(restApiId=have.id, patchOperations=ops)
-        return self._observed(want.key, api)
+        api = self._update(
+            want,
+            have,
+            "UpdateRestApi",
+            ops,
+            lambda: self.client.update_rest_api(restApiId=have.id, patchOperations=ops),
+        )
+        return have if api is None else self._observed(want.key, api)
 
-    def delete(self, have: Observed) -> None:
-        """Delete the API and everything in it; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            with throttle_is_temporary("DeleteRestApi", 30):
-                self.client.delete_rest_api(restApiId=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
-
-    def list_owned(self, owner: str) -> list[Observed]:
-        """Every REST API carrying our owner tag."""
-        return [
-            self._observed("rest-api", api)
-            for api in self._all()
-            if ownership.is_owned(tags_of(api), owner)
-        ]
+    def _send_delete(self, have: Observed) -> None:
+        """Delete the API and everything in it."""
+        self.client.delete_rest_api(restApiId=have.id)

@@ -20,12 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_rest_api import (
-    PAGE,
-    fmt_num,
-    rest_api_tags,
-    throttle_is_temporary,
-)
+from controller.handlers.apigw_common import PAGE, throttle_is_temporary
+from controller.handlers.apigw_rest_api import fmt_num, rest_api_tags
 from controller.handlers.base import (
     Delta,
     Desired,

@@ -19,14 +19,8 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.apigw_rest_api import (
-    PAGE,
-    fmt_bool,
-    fmt_num,
-    pick_named,
-    tags_of,
-    throttle_is_temporary,
-)
+from controller.handlers.apigw_common import PAGE, pick_named, tags_of, throttle_is_temporary
+from controller.handlers.apigw_rest_api import fmt_bool, fmt_num
 from controller.handlers.base import (
     Delta,
     Desired,

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_rest_api import throttle_is_temporary
+from controller.handlers.apigw_common import throttle_is_temporary
 from controller.handlers.apigwv2_api import api_tags
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed
 

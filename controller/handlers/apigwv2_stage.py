@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_rest_api import throttle_is_temporary
+from controller.handlers.apigw_common import throttle_is_temporary
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
