@@ -23,6 +23,7 @@ from functools import partial
 from controller.aws.errors import AWS_ERRORS
 from controller.cli_aws import aws_context, load_specs
 from controller.doctor.checks import run_checks
+from controller.doctor.checks.ecs import hop_summaries
 from controller.doctor.discover import ChainUnreadableError, Discovery
 from controller.doctor.facts import Facts
 from controller.doctor.report import Diagnosis, to_json, to_text
@@ -82,7 +83,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"error: {what}: AWS: {exc}", file=sys.stderr)
             unreadable = True
             continue
-        diagnoses.append(Diagnosis(facts, run_checks(facts)))
+        diagnoses.append(Diagnosis(facts, run_checks(facts), hop_summaries(facts)))
     if args.output == "json":
         print(json.dumps(to_json(diagnoses, verbose=args.verbose), indent=2))
     elif diagnoses:

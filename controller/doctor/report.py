@@ -15,7 +15,7 @@ NO_COLOR (https://no-color.org). Neighbours: `model` (Finding, HopRef, Unknown),
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from controller.doctor.facts import Facts
@@ -32,6 +32,8 @@ class Diagnosis:
 
     facts: Facts
     findings: list[Finding]
+    notes: dict[HopRef, str] = field(default_factory=dict)
+    """A line of facts under a hop in the text picture (the service's counts, say)."""
 
     @property
     def errors(self) -> int:
@@ -159,8 +161,11 @@ def to_text(ds: list[Diagnosis], *, colour: bool = False, verbose: bool = False)
         out.append(paint.bold(f"{d.facts.target}: {_summary(d)}"))
         width = max((len(h.hop) for h in d.facts.hops), default=0)
         for i, (h, s) in enumerate(statuses(d)):
-            arrow = "└─" if i == len(d.facts.hops) - 1 else "├─"
+            last = i == len(d.facts.hops) - 1
+            arrow = "└─" if last else "├─"
             out.append(f"  {arrow} {paint(s, MARKS[s])} {h.hop:<{width}}  {short(h.resource)}")
+            if h in d.notes:
+                out.append(f"  {' ' if last else '│'}    {'':<{width}}  {d.notes[h]}")
         for f in d.findings:
             mark: Status = "problem" if f.severity == "error" else "warning"
             out.append("")

@@ -154,3 +154,13 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("sys.stdout", io.StringIO())
     monkeypatch.delenv("NO_COLOR")
     assert not cli_doctor._colour()
+
+
+def test_a_hops_note_is_a_line_under_it() -> None:
+    """A note (the service's counts, say) follows its hop's line, inside the picture."""
+    facts = _facts()
+    d = Diagnosis(facts, [], {facts.hops[1]: "2 targets healthy"})
+    lines = to_text([d]).splitlines()
+    assert lines[2].split() == ["├─", "✓", "nlb-target-group", "targetgroup/a/1"]
+    assert lines[3].startswith("  │")
+    assert lines[3].strip("│ ") == "2 targets healthy"
