@@ -1,7 +1,9 @@
 """The ECS cluster: used as it is when it exists, created (and then owned) when it does not.
 
 A cluster is often shared by several services, so one that is not ours is a dependency, not a
-conflict; one that is ours is deleted only once no service runs in it.
+conflict; one that is ours is deleted only once no ACTIVE service runs in it, whoever owns that
+service: until then it stays, and passes to the spec of a remaining service (its owner tag
+rewritten) or, when none is a spec's, is given up (our tags removed), with a warning.
 Neighbours: `controller.handlers.base`, `controller.handlers.ecs_service`.
 """
 
@@ -57,8 +59,62 @@ class ClusterHandler(Handler):
         del want, deltas
         return have
 
+    def _active_services(self, cluster: str) -> list[dict[str, object]]:
+        """The ACTIVE services of the cluster, with their tags (DRAINING ones are leaving)."""
+        arns: list[str] = []
+        for page in self.client.get_paginator("list_services").paginate(cluster=cluster):
+            arns += page["serviceArns"]
+        found: list[dict[str, object]] = []
+        for i in range(0, len(arns), 10):  # DescribeServices takes at most 10
+            described = self.client.describe_services(
+                cluster=cluster, services=arns[i : i + 10], include=["TAGS"]
+            )["services"]
+            found += [dict(s) for s in described if s.get("status") == "ACTIVE"]
+        return found
+
+    def _hand_over(self, have: Observed, users: list[dict[str, object]]) -> None:
+        """The cluster stays for the services still in it: its ownership passes to the spec of
+        one of them (the first by name), or is given up when none is a spec's."""
+        owner = have.tags.get(ownership.OWNER)
+        heirs = sorted(
+            {
+                tag
+                for s in users
+                if (tag := ownership.from_list(s.get("tags")).get(ownership.OWNER))  # type: ignore[arg-type]
+                and tag != owner
+            }
+        )
+        if heirs:
+            self.client.tag_resource(
+                resourceArn=have.id,
+                tags=[{"key": ownership.OWNER, "value": heirs[0]}],
+            )
+            log.warning("cluster kept and handed over", id=have.id, owner=heirs[0], was=owner)
+        else:
+            self.client.untag_resource(
+                resourceArn=have.id, tagKeys=[ownership.OWNER, ownership.COMPONENT]
+            )
+            log.warning(
+                "cluster kept, ownership given up: services not ours still use it",
+                id=have.id,
+                services=len(users),
+                was=owner,
+            )
+
     def delete(self, have: Observed) -> None:
-        """Delete once empty; a cluster other services still use stays."""
+        """Delete once no ACTIVE service uses it, whoever owns that service; else keep it and
+        hand its ownership over (`_hand_over`). AWS refuses to delete a cluster with ACTIVE
+        services (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html);
+        the check here makes that true wherever the API does not enforce it."""
+        try:
+            users = self._active_services(have.id)
+        except ClientError as exc:
+            if error_code(exc) == "ClusterNotFoundException":
+                return
+            raise
+        if users:
+            self._hand_over(have, users)
+            return
         try:
             self.client.delete_cluster(cluster=have.id)
             self.log_call("deleted", have, id=have.id)
