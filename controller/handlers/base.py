@@ -38,6 +38,9 @@ from controller.model.stack import Resource
 
 log = structlog.get_logger(__name__)
 
+CREATED_GRACE_SECONDS = 60.0
+"""How long a resource this handler created may read back without its tags (ECS under load)
+before that means someone else's resource at our name."""
 PENDING_CREATE_SECONDS = 30.0
 """How long a create whose answer was lost is waited for before it is sent again: AWS reads can
 lag writes by seconds (eventual consistency), and a resend of these creates makes a duplicate."""
@@ -163,6 +166,27 @@ class Handler(ABC):
         self.aws = aws
         self.client = aws.client(self.service)
         self._pending: dict[str, float] = {}  # stack key -> when a create's answer was lost
+
+    @property
+    def _created(self) -> dict[str, tuple[str, float]]:
+        """Stack key -> (id, when) of what this handler made (made on first use: test doubles
+        may skip `__init__`)."""
+        made: dict[str, tuple[str, float]] = self.__dict__.setdefault("_made", {})
+        return made
+
+    def remember_created(self, key: str, resource_id: str) -> None:
+        """The engine made `resource_id` for `key` just now (see `created_recently`)."""
+        self._created[key] = (resource_id, time.monotonic())
+
+    def created_recently(self, key: str, resource_id: str) -> bool:
+        """True when this handler created exactly this resource within CREATED_GRACE_SECONDS:
+        one that reads back without tags then is a short wait, not a conflict."""
+        made = self._created.get(key)
+        return (
+            made is not None
+            and made[0] == resource_id
+            and time.monotonic() - made[1] < CREATED_GRACE_SECONDS
+        )
 
     @contextmanager
     def creating(self, want: Desired) -> Iterator[None]:

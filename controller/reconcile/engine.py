@@ -132,6 +132,12 @@ class Engine:
         try:
             have = handler.observe(want) if self._identity_known(handler, want) else None
             if have is not None and not have.owned_by(stack.owner):
+                if handler.created_recently(res.key, have.id) and ownership.OWNER not in have.tags:
+                    # made by us moments ago: AWS reads can lag, tags included (issue 11, item 8)
+                    change.action, change.id = Action.WAIT, have.id
+                    change.message = "created moments ago; its tags are not visible yet"
+                    out.wait(2.0)
+                    return change
                 if handler.shared:
                     out.outputs[res.key] = have.outputs
                     change.id, change.message = have.id, "exists, not ours: used as it is"
@@ -173,6 +179,7 @@ class Engine:
             change.action, change.props = Action.CREATE, want.props
             if not dry_run:
                 have = handler.create(want)
+                handler.remember_created(res.key, have.id)
         else:
             change.id = have.id
             deltas = [d for d in handler.diff(want, have) if not self._ignored(res, d)]
@@ -186,6 +193,7 @@ class Engine:
                             return change
                         handler.delete(have)
                         have = handler.create(want)
+                        handler.remember_created(res.key, have.id)
                     else:
                         have = handler.update(want, have, deltas)
                 elif replace or handler.update_changes_outputs:
