@@ -172,9 +172,11 @@ def _finished(ps: PrivateService, result: Result, seconds: float, deleting: bool
     if deleting:
         deleted = sum(c.action is Action.DELETE for c in result.done)
         kept = sum(c.action is Action.RETAIN for c in result.done)
-        if kept and not deleted:
+        if kept and not deleted and ps.spec.deletion_policy == "Retain":
             return f"{ps.owner}: kept {kept} resource(s) (deletionPolicy Retain), nothing deleted"
-        return f"{ps.owner}: deleted {deleted} resource(s) {took}"
+        still = [c.key for c in result.done if c.action is Action.RETAIN]
+        but = f", kept {', '.join(still)} (still in use, see above)" if still else ""
+        return f"{ps.owner}: deleted {deleted} resource(s){but} {took}"
     st = status.compute(ps, result.outcome, ps.spec.region or "")
     where = st["endpoint"] or st["loadBalancerDnsName"]
     degraded = next(c for c in st["conditions"] if c["type"] == "Degraded")

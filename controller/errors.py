@@ -34,6 +34,11 @@ class OutcomeUnknownError(TemporaryError):
     broke after the request was sent). It is not resent: the next pass looks the resource up."""
 
 
+class InUseError(ControllerError):
+    """A delete that keeps the resource on purpose: something else still uses it (another
+    service's PRIVATE API and a shared execute-api endpoint). Reported as kept, not a failure."""
+
+
 class PermanentError(ControllerError):
     """Retrying the same thing will fail the same way."""
 

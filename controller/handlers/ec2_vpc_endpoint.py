@@ -7,7 +7,10 @@ to it inside the VPC), in the service's subnets, with the `vpce-sg` group. Outpu
 (every live execute-api endpoint of the VPC: the PRIVATE API's policy admits them all),
 `privateDnsEnabled` and `dnsName`. An owned endpoint's subnets, groups and private DNS are
 updated with ModifyVpcEndpoint; VPC and service mean replacement. Endpoints are `pending` for a
-minute or two after creation: a wait for what depends on them.
+minute or two after creation: a wait for what depends on them. Deleting the service that owns
+the endpoint keeps it (and its group) while another service's PRIVATE API names it, and hands it
+over to that service, whose own delete then removes it; it is deleted once no PRIVATE API of the
+VPC names it.
 Neighbours: `ec2_security_group` (`vpce-sg`), `apigw_rest_api` (the policy naming the ids).
 """
 
@@ -19,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.errors import PermanentError
+from controller.errors import InUseError, PermanentError
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed
 
 GONE = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
@@ -158,8 +161,44 @@ class VpcEndpointHandler(Handler):
         self.client.modify_vpc_endpoint(VpcEndpointId=have.id, **args)
         return self.reobserve(want)
 
+    def _users(self, have: Observed) -> list[dict[str, Any]]:
+        """The PRIVATE REST APIs of other services that name the endpoint, in their endpoint
+        configuration or their resource policy (`aws:SourceVpce`): they still need it."""
+        owner = have.tags.get(ownership.OWNER)
+        users = []
+        for page in self.aws.client("apigateway").get_paginator("get_rest_apis").paginate():
+            for api in page.get("items", []):
+                config = api.get("endpointConfiguration") or {}
+                named = have.id in (config.get("vpcEndpointIds") or []) or have.id in str(
+                    api.get("policy") or ""
+                )
+                theirs = (api.get("tags") or {}).get(ownership.OWNER) != owner
+                if "PRIVATE" in (config.get("types") or []) and named and theirs:
+                    users.append(dict(api))
+        return users
+
+    def _hand_over(self, have: Observed, users: list[dict[str, Any]]) -> None:
+        """Keep the endpoint for the APIs still using it: the first managed service among them
+        becomes its owner (and its groups'), so that its own delete removes it once unused."""
+        name = ", ".join(f"{u.get('name')} ({u.get('id')})" for u in users)
+        heirs = sorted({o for u in users if (o := (u.get("tags") or {}).get(ownership.OWNER))})
+        if not heirs:
+            raise InUseError(
+                f"kept: PRIVATE API {name} uses it (not managed by privateservice): delete "
+                f"{have.id} once no PRIVATE API of the VPC uses it"
+            )
+        groups = list(have.props.get("securityGroupIds") or [])
+        self.log_call("handing over", have, id=have.id, to=heirs[0])
+        self.client.create_tags(
+            Resources=[have.id, *groups], Tags=[{"Key": ownership.OWNER, "Value": heirs[0]}]
+        )
+        raise InUseError(f"kept: PRIVATE API {name} uses it; {heirs[0]} owns it now")
+
     def delete(self, have: Observed) -> None:
-        """DeleteVpcEndpoints; an unknown id is success."""
+        """DeleteVpcEndpoints once no other service's PRIVATE API uses the endpoint (else it is
+        kept and handed over: `InUseError`); an unknown id is success."""
+        if users := self._users(have):
+            self._hand_over(have, users)
         self.log_call("deleting", have, id=have.id)
         try:
             result = self.client.delete_vpc_endpoints(VpcEndpointIds=[have.id])

@@ -5,7 +5,9 @@ observe, refuse anything at our name that lacks our owner tag, diff (minus `drif
 then create, update, or replace. A resource still provisioning and every temporary error become
 a requeue delay, never a sleep; what depends on it waits for the next pass. Owned resources that
 the stack no longer wants (a removed API key) are swept in reverse kind order. Delete observes the
-whole stack, then deletes in reverse order. A dry run does every read and no write: that is plan.
+whole stack, then deletes in reverse order; a resource its handler keeps because another
+service still uses it (`InUseError`: a shared execute-api endpoint) is kept, with what it uses.
+A dry run does every read and no write: that is plan.
 Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack`,
 `controller.reconcile.outcome` (what a pass did: Action, Change, Outcome; re-exported here).
 """
@@ -21,7 +23,7 @@ import structlog
 
 from controller.aws import tags as ownership
 from controller.aws.errors import ServiceError, requeue_delay
-from controller.errors import PermanentError, TemporaryError
+from controller.errors import InUseError, PermanentError, TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed
 from controller.model.stack import (
     UNKNOWN,
@@ -317,16 +319,21 @@ class Engine:
                     out.outputs[res.key] = have.outputs
                     if have.owned_by(stack.owner):
                         observed[res.key] = have
+        kept: set[str] = set()  # kept in use by someone else: what they need is kept too
         for res in (r for level in reversed(stack.levels()) for r in level):
             have = observed.get(res.key)
             if have is None:
                 continue
-            if retain:
-                out.changes.append(
-                    Change(res.key, res.kind, res.component, Action.RETAIN, id=have.id)
-                )
+            users = sorted(k for k in kept if res.key in stack.resources[k].deps)
+            if retain or users:
+                why = f"kept: {', '.join(users)} (kept) uses it" if users else None
+                change = Change(res.key, res.kind, res.component, Action.RETAIN, id=have.id)
+                change.message = why
             else:
-                out.changes.append(self._delete_one(self.handlers[res.kind], have, out, dry_run))
+                change = self._delete_one(self.handlers[res.kind], have, out, dry_run)
+            if change.action is Action.RETAIN:
+                kept.add(res.key)
+            out.changes.append(change)
         if not retain:
             self._sweep(stack, out, dry_run=dry_run, keep={k: h.id for k, h in observed.items()})
         return out
@@ -343,6 +350,8 @@ class Engine:
             return change
         try:
             handler.delete(have)
+        except InUseError as exc:  # kept on purpose, said why
+            change.action, change.message = Action.RETAIN, str(exc)
         except (TemporaryError, ServiceError, PermanentError) as exc:
             handler.refresh()
             delay = _delay_for(exc)

@@ -122,7 +122,7 @@ class Reconciler:
         deleting: bool = False,
     ) -> Result:
         deadline = time.monotonic() + timeout
-        passes, done_changes = 0, list[Change]()
+        passes, done_changes, kept = 0, list[Change](), dict[str, Change]()
         stack = self.stack(tolerate_missing_network=tolerate)
         while True:
             passes += 1
@@ -131,6 +131,7 @@ class Reconciler:
                 if progress and change.action is not Action.NOOP:
                     progress(self.ps, change)
             done_changes += [c for c in outcome.changes if c.action.mutates]
+            kept |= {c.key: c for c in outcome.changes if c.action is Action.RETAIN}  # in use
             if outcome.errors:
                 failed = outcome.errors[0]
                 why = f"{failed.key}: {failed.message}"
@@ -144,7 +145,7 @@ class Reconciler:
                 else outcome.converged
             )
             if deleting and not outcome.mutated and done:
-                return Result(outcome, passes, True, done=done_changes)
+                return Result(outcome, passes, True, done=done_changes + list(kept.values()))
             if not deleting and done:
                 return Result(outcome, passes, True, done=done_changes)
             delay = (

@@ -111,3 +111,55 @@ def test_apply_says_when_the_spec_is_ready_and_where(aws: Any, tmp_path: Path):
         r"\(\d+ passes, \d+ s\)",
         last,
     ), last
+
+
+def _private(name: str) -> dict[str, Any]:
+    """The ledger example as `finance/<name>`, deletionPolicy Delete, without its authorizer."""
+    doc: dict[str, Any] = yaml.safe_load((EXAMPLES / "ledger-private-api.yaml").read_text())
+    doc["metadata"]["name"] = name
+    doc["spec"]["deletionPolicy"] = "Delete"
+    del doc["spec"]["api"]["authorizer"]
+    return doc
+
+
+def _execute_api_endpoints(aws: Any) -> list[dict[str, Any]]:
+    found = aws.client("ec2").describe_vpc_endpoints(
+        Filters=[{"Name": "service-name", "Values": ["com.amazonaws.us-east-1.execute-api"]}]
+    )["VpcEndpoints"]
+    return [e for e in found if e["State"].lower() not in ("deleted", "deleting")]
+
+
+def test_the_execute_api_endpoint_is_kept_while_another_private_api_uses_it(
+    aws: Any, ctx: AwsContext, tmp_path: Path
+):
+    """Two PRIVATE APIs in one VPC: deleting the service that created the execute-api endpoint
+    keeps it (and says so) and hands it to the other, whose delete then removes it."""
+    first, second = _private("ledger-a"), _private("ledger-b")
+    for doc in (first, second):
+        assert apply(spec(doc), ctx).converged
+    (endpoint,) = _execute_api_endpoints(aws)
+    paths = {}
+    for doc in (first, second):
+        paths[doc["metadata"]["name"]] = tmp_path / f"{doc['metadata']['name']}.yaml"
+        paths[doc["metadata"]["name"]].write_text(yaml.safe_dump(doc))
+
+    done = psctl(aws, "delete", "-f", str(paths["ledger-a"]), "--timeout", "120")
+
+    assert done.returncode == 0, done.stderr
+    assert "vpc-endpoint" in done.stderr
+    assert "finance/ledger-b owns it now" in done.stderr
+    assert "kept vpc-endpoint, vpce-sg (still in use" in done.stderr
+    (kept,) = _execute_api_endpoints(aws)
+    assert kept["VpcEndpointId"] == endpoint["VpcEndpointId"]
+    assert {t["Key"]: t["Value"] for t in kept["Tags"]}["privateservice.io/owner"] == (
+        "finance/ledger-b"
+    )
+
+    done = psctl(aws, "delete", "-f", str(paths["ledger-b"]), "--timeout", "120")
+
+    assert done.returncode == 0, done.stderr
+    assert _execute_api_endpoints(aws) == []
+    groups = aws.client("ec2").describe_security_groups(
+        Filters=[{"Name": "tag:privateservice.io/component", "Values": ["vpce-sg"]}]
+    )["SecurityGroups"]
+    assert groups == []
