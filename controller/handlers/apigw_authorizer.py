@@ -6,7 +6,7 @@ Authorizers carry no tags: ownership is the REST API's. The function is not ours
 modified: GetFunction reads its runtime, and a runtime Lambda has deprecated is reported as
 `outputs["runtimeWarning"]` (seed 002: a Node.js 12 authorizer broke on redeploy); a function
 that does not exist is a PermanentError naming `spec.api.authorizer.lambdaArn`.
-Neighbours: `apigw_rest_api` (the API, helpers), `apigw_proxy` (methods that use the
+Neighbours: `apigw_rest_api` (the API, `REST_API`), `apigw_proxy` (methods that use the
 authorizer), `lambda_permission` (lets API Gateway invoke the function).
 """
 
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.errors import PermanentError
-from controller.handlers.apigw_common import throttle_is_temporary
-from controller.handlers.apigw_rest_api import fmt_num, rest_api_tags
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.apigw_common import V1, ApiChildHandler, paged
+from controller.handlers.apigw_rest_api import REST_API, fmt_num
+from controller.handlers.base import Delta, Desired, Observed, changed, error_code
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -91,27 +91,27 @@ def runtime_warning(function: str, runtime: str | None) -> str | None:
     )
 
 
-class AuthorizerHandler(Handler):
+class AuthorizerHandler(ApiChildHandler):
     """`apigw.authorizer`: props {restApiId, name, type, authorizerUri, identitySource,
     resultTtlSeconds}."""
 
     kind = "apigw.authorizer"
     service = "apigateway"
     identity = ("restApiId", "name")
+    spelling = V1
+    parent = REST_API
+    create_call = "CreateAuthorizer"
+    create_log = (("type", "type"), ("uri", "authorizerUri"))
     client: APIGatewayClient
 
-    def _authorizers(self, rest_api_id: str) -> Iterator[AuthorizerTypeDef]:
-        position: str | None = None
-        while True:  # GetAuthorizers has no paginator in botocore
-            page = (
-                self.client.get_authorizers(restApiId=rest_api_id, position=position)
-                if position
-                else self.client.get_authorizers(restApiId=rest_api_id)
-            )
-            yield from page.get("items", [])
-            position = page.get("position")
-            if not position:
-                return
+    def _children(self, api_id: str) -> Iterator[AuthorizerTypeDef]:
+        return paged(self.client.get_authorizers, V1, restApiId=api_id)
+
+    def _matches(self, want: Desired, item: AuthorizerTypeDef) -> bool:
+        return bool(item.get("name") == want.props["name"])
+
+    def _absent(self, want: Desired) -> None:
+        self._runtime_warning(want.props["authorizerUri"])  # a missing function fails early
 
     def _runtime_warning(self, uri: str) -> str | None:
         """Read the function's runtime (never change it); a missing function is permanent."""
@@ -154,44 +154,17 @@ class AuthorizerHandler(Handler):
             outputs=outputs,
         )
 
-    def observe(self, want: Desired) -> Observed | None:
-        """Our authorizer by name in our REST API (and the function's runtime)."""
-        rest_api_id = want.props["restApiId"]
-        tags = rest_api_tags(self.client, rest_api_id)
-        if tags is None:
-            return None
-        try:
-            found = next(
-                (a for a in self._authorizers(rest_api_id) if a.get("name") == want.props["name"]),
-                None,
-            )
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
-        if found is None:
-            self._runtime_warning(want.props["authorizerUri"])  # a missing function fails early
-            return None
-        return self._observed(want, found, tags)
-
-    def create(self, want: Desired) -> Observed:
-        """CreateAuthorizer (after a look-up; the function must exist)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> AuthorizerResponseTypeDef:
+        """CreateAuthorizer (the function must exist: observe checked it)."""
         p = want.props
-        self.log_call("creating", want, type=p["type"], uri=p["authorizerUri"])
-        with throttle_is_temporary("CreateAuthorizer"):
-            made = self.client.create_authorizer(
-                restApiId=p["restApiId"],
-                name=p["name"],
-                type=p["type"],
-                authorizerUri=p["authorizerUri"],
-                identitySource=p["identitySource"],
-                authorizerResultTtlInSeconds=p["resultTtlSeconds"],
-            )
-        self.log_call("created", want, id=made["id"])
-        return self._observed(want, made, rest_api_tags(self.client, p["restApiId"]) or {})
+        return self.client.create_authorizer(
+            restApiId=p["restApiId"],
+            name=p["name"],
+            type=p["type"],
+            authorizerUri=p["authorizerUri"],
+            identitySource=p["identitySource"],
+            authorizerResultTtlInSeconds=p["resultTtlSeconds"],
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateAuthorizer with a patch operation per differing field."""
@@ -205,23 +178,26 @@ class AuthorizerHandler(Handler):
             for prop, path in _PATCHES
             if changed(deltas, prop)
         ]
-        if not ops:
-            return have
-        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
-        with throttle_is_temporary("UpdateAuthorizer"):
-            made = self.client.update_authorizer(
+        made = self._update(
+            want,
+            have,
+            "UpdateAuthorizer",
+            ops,
+            lambda: self.client.update_authorizer(
                 restApiId=p["restApiId"], authorizerId=have.id, patchOperations=ops
-            )
-        return self._observed(want, made, have.tags)
+            ),
+        )
+        return self._reported(want, have, made)
 
     def delete(self, have: Observed) -> None:
         """DeleteAuthorizer; NotFound is success (the proxy methods are deleted before it)."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_authorizer(restApiId=have.props["restApiId"], authorizerId=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+        self._delete(
+            have,
+            "DeleteAuthorizer",
+            lambda: self.client.delete_authorizer(
+                restApiId=have.props["restApiId"], authorizerId=have.id
+            ),
+        )
 
     def list_owned(self, owner: str) -> list[Observed]:
         """None apart: an authorizer goes with its REST API (found by name while wanted)."""

@@ -5,23 +5,25 @@ with a per-object id such as `VpcLinkId`, `Items`, `NextToken`).
 Shared: tags as a plain map (`tags_of`), find-by-name preferring our owner tag (`pick_named`),
 paging by token (`paged`), throttling as a wait (`throttle_is_temporary`), NotFound on delete
 as success, and the life of a top-level named and tagged object (`NamedHandler`: APIs, VPC
-links, usage plans, API keys), VPC links of either version included (`VpcLinkBase`).
-Neighbours: `controller.handlers.base` (the contract), the `apigw_*` and `apigwv2_*` handlers.
+links, usage plans, API keys; VPC links through `apigw_vpc_link_base`) or of an untagged object
+inside an API (`ApiChildHandler`: authorizer, integration, route).
+Neighbours: `controller.handlers.base` (the contract), `apigw_vpc_link_base`, the `apigw_*` and
+`apigwv2_*` handlers.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.errors import PermanentError, TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.errors import TemporaryError
+from controller.handlers.base import Desired, Handler, Observed, error_code, tolerating
 
 if TYPE_CHECKING:
     from types_boto3_apigateway.type_defs import PaginatorConfigTypeDef
@@ -105,11 +107,28 @@ def throttle_is_temporary(what: str, delay: float = 5.0) -> Iterator[None]:
         raise
 
 
+@dataclass(frozen=True)
+class Parent:
+    """The API that objects without tags of their own live in: the prop naming it and how to
+    read its tags (None when the API is gone)."""
+
+    prop: str
+    tags: Callable[[Any, str], dict[str, str] | None]
+
+
 class ApiGatewayHandler(Handler):
-    """A handler of either API Gateway version: NotFound on delete is success, a throttle a
-    wait, and an update is one call sent only when something differs."""
+    """A handler of either API Gateway version: create after a look-up, NotFound on delete is
+    success, a throttle a wait, and an update is one call sent only when something differs."""
 
     spelling: ClassVar[Spelling] = V1
+    create_call: ClassVar[str] = ""
+    create_delay: ClassVar[float] = 5.0
+    create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
+    """What the "creating" log line names: (log field, prop) pairs."""
+
+    def _make(self, want: Desired) -> Any:
+        """Send the create request (`create_call`); the answer holds the new object."""
+        raise NotImplementedError(f"{self.kind}: no create request")
 
     def _first(self, items: Callable[[], Iterable[_R]], match: Callable[[_R], bool]) -> _R | None:
         """The first item that matches; None also when what holds the items is gone."""
@@ -119,6 +138,21 @@ class ApiGatewayHandler(Handler):
             if self.is_not_found(exc):
                 return None
             raise
+
+    def _create(
+        self, want: Desired, adopt: Callable[[Any], Observed], *, marker: bool = False
+    ) -> Observed:
+        """Create after a look-up (a retry must not make a second one): log, `_make` (inside
+        `creating` when AWS cannot deduplicate the create: `marker`), `adopt` the answer."""
+        have = self.observe(want)
+        if have is not None:
+            return have
+        self.log_call("creating", want, **{k: want.props[p] for k, p in self.create_log})
+        pending: AbstractContextManager[None] = self.creating(want) if marker else nullcontext()
+        with pending, throttle_is_temporary(self.create_call, self.create_delay):
+            made = self._make(want)
+        self.log_call("created", want, id=made[self.spelling.id])
+        return adopt(made)
 
     def _delete(
         self, have: Observed, what: str, send: Callable[[], object], delay: float = 5.0
@@ -156,10 +190,6 @@ class NamedHandler(ApiGatewayHandler):
 
     owned_key: ClassVar[str] = ""
     """The stack key `list_owned` gives (`_owned_key` for keys that depend on the object)."""
-    create_call: ClassVar[str]
-    create_delay: ClassVar[float] = 5.0
-    create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
-    """What the "creating" log line names: (log field, prop) pairs."""
     delete_call: ClassVar[str]
     delete_delay: ClassVar[float] = 5.0
 
@@ -170,10 +200,6 @@ class NamedHandler(ApiGatewayHandler):
     @abstractmethod
     def _observed(self, key: str, item: Any) -> Observed:
         """An object in the desired props' shape."""
-
-    @abstractmethod
-    def _make(self, want: Desired) -> Any:
-        """Send the create request; the answer holds the new object."""
 
     @abstractmethod
     def _send_delete(self, have: Observed) -> None:
@@ -196,16 +222,13 @@ class NamedHandler(ApiGatewayHandler):
         return self._observed(want.key, found)
 
     def create(self, want: Desired) -> Observed:
-        """Create the object (after a look-up: a retry must not make a second one)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
-        self.log_call("creating", want, **{k: want.props[p] for k, p in self.create_log})
-        with self.creating(want), throttle_is_temporary(self.create_call, self.create_delay):
-            made = self._make(want)
-        self.log_call("created", want, id=made[self.spelling.id])
-        self._check(made)
-        return self._observed(want.key, made)
+        """Create the object (after a look-up; a lost answer leaves a create-pending marker)."""
+
+        def adopt(made: Any) -> Observed:
+            self._check(made)
+            return self._observed(want.key, made)
+
+        return self._create(want, adopt, marker=True)
 
     def delete(self, have: Observed) -> None:
         """Delete the object; NotFound is success."""
@@ -220,63 +243,49 @@ class NamedHandler(ApiGatewayHandler):
         ]
 
 
-class VpcLinkBase(NamedHandler):
-    """A VPC link of either version: links being deleted are ignored (AWS keeps them listed as
-    DELETING for a while, and the name may be reused at once); PENDING makes the engine wait;
-    FAILED is permanent, but still listed as owned so that the sweep deletes it; a link that
-    something still uses is a wait to delete. Nothing is updatable in place."""
+class ApiChildHandler(ApiGatewayHandler):
+    """An object inside an API that takes no tags of its own (authorizer, integration, route):
+    ours through the API's tags, found among the API's objects of its kind."""
 
-    identity = ("name",)  # what the link leads to may not exist yet
-    single_instance = True
-    create_call = "CreateVpcLink"
-    create_delay = 15.0
-    delete_call = "DeleteVpcLink"
-    status_fields: ClassVar[tuple[str, str]]
-    """The link's status and its status message."""
+    parent: ClassVar[Parent]
 
     @abstractmethod
-    def _listed(self) -> Iterable[Mapping[str, Any]]:
-        """Every link, DELETING ones included."""
+    def _children(self, api_id: str) -> Iterable[Any]:
+        """The API's objects of this kind."""
 
     @abstractmethod
-    def _props(self, link: Mapping[str, Any]) -> dict[str, Any]:
-        """The link's props beside its name."""
+    def _matches(self, want: Desired, item: Any) -> bool:
+        """True for the object `want` describes."""
 
-    def _live(self) -> Iterator[Mapping[str, Any]]:
-        status = self.status_fields[0]
-        return (link for link in self._listed() if link.get(status) != "DELETING")
+    @abstractmethod
+    def _observed(self, want: Desired, item: Any, tags: dict[str, str]) -> Observed:
+        """An object in the desired props' shape, with the API's tags."""
 
-    def _check(self, item: Any) -> None:
-        status, message = self.status_fields
-        if item.get(status) == "FAILED":
-            msg = (
-                f"vpc link {item.get(self.spelling.name)} ({item[self.spelling.id]}) FAILED: "
-                f"{item.get(message) or 'no reason given'}"
-            )
-            raise PermanentError(msg)
+    def _absent(self, want: Desired) -> None:
+        """Called when the API holds no such object (a check that must fail early)."""
+        del want
 
-    def _observed(self, key: str, item: Any) -> Observed:
-        link_id = item[self.spelling.id]
-        return Observed(
-            key=key,
-            id=link_id,
-            props={"name": item.get(self.spelling.name), **self._props(item)},
-            tags=tags_of(item, self.spelling),
-            outputs={"id": link_id},
-            pending="vpc link PENDING" if item.get(self.status_fields[0]) == "PENDING" else None,
+    def _parent_tags(self, want: Desired) -> dict[str, str] | None:
+        return self.parent.tags(self.client, want.props[self.parent.prop])
+
+    def observe(self, want: Desired) -> Observed | None:
+        """Our object in the API; None when it or the API is missing."""
+        tags = self._parent_tags(want)
+        if tags is None:
+            return None
+        api_id = want.props[self.parent.prop]
+        found = self._first(lambda: self._children(api_id), lambda item: self._matches(want, item))
+        if found is None:
+            self._absent(want)
+            return None
+        return self._observed(want, found, tags)
+
+    def create(self, want: Desired) -> Observed:
+        """Create the object (after a look-up: a retry must not make a second one)."""
+        return self._create(
+            want, lambda made: self._observed(want, made, self._parent_tags(want) or {})
         )
 
-    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
-        """Nothing is updatable in place (name is identity, the rest means replacement)."""
-        del deltas
-        return self.observe(want) or have
-
-    def delete(self, have: Observed) -> None:
-        """Delete the link; NotFound is success, a link still referenced is a wait."""
-        try:
-            super().delete(have)
-        except ClientError as exc:
-            if error_code(exc) in ("BadRequestException", "ConflictException"):
-                msg = f"vpc link {have.id} still referenced: {exc}"
-                raise TemporaryError(msg, 15) from exc
-            raise
+    def _reported(self, want: Desired, have: Observed, made: Any | None) -> Observed:
+        """What an update answered (`made`), with the tags we had; `have` when none was sent."""
+        return have if made is None else self._observed(want, made, have.tags)

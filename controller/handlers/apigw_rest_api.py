@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from controller.handlers.apigw_common import PAGE, NamedHandler, tags_of
+from controller.handlers.apigw_common import PAGE, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, diff_props
 
 if TYPE_CHECKING:
@@ -89,6 +89,10 @@ def rest_api_tags(client: APIGatewayClient, rest_api_id: str) -> dict[str, str] 
     """
     found = next((api for api in rest_apis(client) if api.get("id") == rest_api_id), None)
     return None if found is None else tags_of(found)
+
+
+REST_API = Parent("restApiId", rest_api_tags)
+"""Where objects inside a REST API without tags of their own (authorizers) find their owner."""
 
 
 def _endpoint_type(api: RestApiTypeDef | RestApiResponseTypeDef) -> str | None:

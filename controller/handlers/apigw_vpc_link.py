@@ -5,8 +5,8 @@ being deleted are ignored (AWS keeps them listed as DELETING for a while, and th
 reused at once). A link is PENDING for minutes after creation: `pending` makes the engine wait;
 FAILED is permanent (typically the NLB is not a network load balancer or is gone). The target
 list cannot be changed in place on a v1 link that integrations use: replacement. What it shares
-with the v2 link (look-up, states, delete) is `apigw_common.VpcLinkBase`.
-Neighbours: `apigw_common` (the base), `apigwv2_vpc_link` (the v2 link), `apigw_proxy` (the
+with the v2 link (look-up, states, delete) is `apigw_vpc_link_base.VpcLinkBase`.
+Neighbours: `apigw_vpc_link_base` (the base), `apigwv2_vpc_link` (the v2 link), `apigw_proxy` (the
 integration that names this link).
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from controller.handlers.apigw_common import PAGE, V1, VpcLinkBase
+from controller.handlers.apigw_common import PAGE, V1
+from controller.handlers.apigw_vpc_link_base import VpcLinkBase
 from controller.handlers.base import Desired, Observed
 
 if TYPE_CHECKING:

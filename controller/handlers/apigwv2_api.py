@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_common import V2, NamedHandler, tags_of
+from controller.handlers.apigw_common import V2, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
 
 NOT_FOUND = "NotFoundException"
@@ -34,6 +34,10 @@ def api_tags(client: Any, api_id: str) -> dict[str, str] | None:
             return None
         raise
     return tags_of(api, V2)
+
+
+HTTP_API = Parent("apiId", api_tags)
+"""Where objects inside an HTTP API (integrations, routes) find their owner: the API's tags."""
 
 
 class HttpApiHandler(NamedHandler):

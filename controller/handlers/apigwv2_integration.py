@@ -4,8 +4,8 @@
 the link. Integrations have no name and take no tags: ours is the one whose description is
 `DESCRIPTION` in our API, and its ownership is the API's tags. Everything is updatable in place
 with one UpdateIntegration (request parameters no longer wanted are removed by an empty value).
-Neighbours: `apigwv2_api` (the API, helpers), `apigwv2_vpc_link` (ConnectionId), `apigwv2_route`
-(targets this integration), `controller.model.http_api` (desired props).
+Neighbours: `apigwv2_api` (the API, `HTTP_API`), `apigwv2_vpc_link` (ConnectionId),
+`apigwv2_route` (targets this integration), `controller.model.http_api` (desired props).
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from controller.handlers.apigw_common import throttle_is_temporary
-from controller.handlers.apigwv2_api import api_tags
-from controller.handlers.base import Delta, Desired, Handler, Observed, diff_props
+from controller.handlers.apigw_common import V2, ApiChildHandler
+from controller.handlers.apigwv2_api import HTTP_API
+from controller.handlers.base import Delta, Desired, Observed, diff_props
 
 DESCRIPTION = "privateservice: the service through the VPC link"
 SCALARS = {
@@ -30,47 +28,36 @@ SCALARS = {
 }
 
 
-class IntegrationHandler(Handler):
-    """`apigwv2.integration`: props {apiId, requestParameters, and the `SCALARS`}."""
+class IntegrationHandler(ApiChildHandler):
+    """`apigwv2.integration`: props {apiId, requestParameters, and the `SCALARS`}; ours is the
+    one with our description."""
 
     kind = "apigwv2.integration"
     service = "apigatewayv2"
     identity = ("apiId",)  # the link and the listener may not exist yet
+    spelling = V2.with_id("IntegrationId")
+    parent = HTTP_API
+    create_call = "CreateIntegration"
+    create_log = (("apiId", "apiId"), ("uri", "integrationUri"))
 
-    def _integrations(self, api_id: str) -> Iterator[dict[str, Any]]:
+    def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_integrations").paginate(ApiId=api_id):
             yield from page.get("Items", [])
 
-    def _observed(
-        self, key: str, api_id: str, item: Mapping[str, Any], tags: dict[str, str]
-    ) -> Observed:
-        props: dict[str, Any] = {"apiId": api_id}
+    def _matches(self, want: Desired, item: Mapping[str, Any]) -> bool:
+        return item.get("Description") == DESCRIPTION
+
+    def _observed(self, want: Desired, item: Mapping[str, Any], tags: dict[str, str]) -> Observed:
+        props: dict[str, Any] = {"apiId": want.props["apiId"]}
         props |= {prop: item.get(field) for prop, field in SCALARS.items()}
         props["requestParameters"] = dict(item.get("RequestParameters") or {})
         return Observed(
-            key=key,
+            key=want.key,
             id=item["IntegrationId"],
             props=props,
             tags=tags,
             outputs={"id": item["IntegrationId"]},
         )
-
-    def observe(self, want: Desired) -> Observed | None:
-        """Our integration (by description) in the API; None when it or the API is missing."""
-        api_id = want.props["apiId"]
-        tags = api_tags(self.client, api_id)
-        if tags is None:
-            return None
-        try:
-            found = next(
-                (i for i in self._integrations(api_id) if i.get("Description") == DESCRIPTION),
-                None,
-            )
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
-        return None if found is None else self._observed(want.key, api_id, found, tags)
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Scalar deltas, and the request parameters compared as a whole map."""
@@ -81,22 +68,15 @@ class IntegrationHandler(Handler):
             deltas.append(Delta("requestParameters", wanted, held))
         return deltas
 
-    def create(self, want: Desired) -> Observed:
-        """CreateIntegration (after a look-up: a retry must not make a second one)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> Any:
+        """CreateIntegration with our description."""
         p = want.props
-        self.log_call("creating", want, apiId=p["apiId"], uri=p["integrationUri"])
-        with throttle_is_temporary("CreateIntegration"):
-            made = self.client.create_integration(
-                ApiId=p["apiId"],
-                Description=DESCRIPTION,
-                RequestParameters=dict(p["requestParameters"]),
-                **{field: p[prop] for prop, field in SCALARS.items()},
-            )
-        self.log_call("created", want, id=made["IntegrationId"])
-        return self._observed(want.key, p["apiId"], made, api_tags(self.client, p["apiId"]) or {})
+        return self.client.create_integration(
+            ApiId=p["apiId"],
+            Description=DESCRIPTION,
+            RequestParameters=dict(p["requestParameters"]),
+            **{field: p[prop] for prop, field in SCALARS.items()},
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateIntegration with every field that differs."""
@@ -107,19 +87,23 @@ class IntegrationHandler(Handler):
                 k: "" for k in have.props["requestParameters"] if k not in p["requestParameters"]
             }
             fields["RequestParameters"] = {**stale, **p["requestParameters"]}
-        if not fields:
-            return have
-        self.log_call("updating", want, id=have.id, fields=sorted(fields))
-        with throttle_is_temporary("UpdateIntegration"):
-            made = self.client.update_integration(ApiId=p["apiId"], IntegrationId=have.id, **fields)
-        return self._observed(want.key, p["apiId"], made, have.tags)
+        made = self._update(
+            want,
+            have,
+            "UpdateIntegration",
+            fields,
+            lambda: self.client.update_integration(
+                ApiId=p["apiId"], IntegrationId=have.id, **fields
+            ),
+        )
+        return self._reported(want, have, made)
 
     def delete(self, have: Observed) -> None:
         """Delete the integration; NotFound (or the API gone) is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            with throttle_is_temporary("DeleteIntegration"):
-                self.client.delete_integration(ApiId=have.props["apiId"], IntegrationId=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+        self._delete(
+            have,
+            "DeleteIntegration",
+            lambda: self.client.delete_integration(
+                ApiId=have.props["apiId"], IntegrationId=have.id
+            ),
+        )

@@ -4,20 +4,18 @@ A route is found by its route key in the API (unique there on AWS); its target
 `integrations/<id>` is reported as `integrationId` (any other target as it is, so that it shows
 as a difference). Target and authorization type are updated in place with UpdateRoute. Routes
 take no tags: their ownership is the API's. With an auto-deployed stage, a route change is live
-without a deployment. Neighbours: `apigwv2_api` (the API, helpers), `apigwv2_integration` (the
-target), `apigwv2_stage` (deploys the routes).
+without a deployment. Neighbours: `apigwv2_api` (the API, `HTTP_API`), `apigwv2_integration`
+(the target), `apigwv2_stage` (deploys the routes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from controller.handlers.apigw_common import throttle_is_temporary
-from controller.handlers.apigwv2_api import api_tags
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed
+from controller.handlers.apigw_common import V2, ApiChildHandler
+from controller.handlers.apigwv2_api import HTTP_API
+from controller.handlers.base import Delta, Desired, Observed, changed
 
 TARGET_PREFIX = "integrations/"
 
@@ -29,21 +27,30 @@ def integration_of(target: str | None) -> str | None:
     return target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
 
 
-class RouteHandler(Handler):
+class RouteHandler(ApiChildHandler):
     """`apigwv2.route`: props {apiId, routeKey, integrationId, authorizationType}."""
 
     kind = "apigwv2.route"
     service = "apigatewayv2"
     identity = ("apiId", "routeKey")  # the integration may not exist yet
+    spelling = V2.with_id("RouteId")
+    parent = HTTP_API
+    create_call = "CreateRoute"
+    create_log = (("routeKey", "routeKey"),)
 
-    def _observed(
-        self, key: str, api_id: str, route: Mapping[str, Any], tags: dict[str, str]
-    ) -> Observed:
+    def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
+        for page in self.client.get_paginator("get_routes").paginate(ApiId=api_id):
+            yield from page.get("Items", [])
+
+    def _matches(self, want: Desired, item: Mapping[str, Any]) -> bool:
+        return bool(item.get("RouteKey") == want.props["routeKey"])
+
+    def _observed(self, want: Desired, route: Mapping[str, Any], tags: dict[str, str]) -> Observed:
         return Observed(
-            key=key,
+            key=want.key,
             id=route["RouteId"],
             props={
-                "apiId": api_id,
+                "apiId": want.props["apiId"],
                 "routeKey": route.get("RouteKey"),
                 "integrationId": integration_of(route.get("Target")),
                 "authorizationType": route.get("AuthorizationType", "NONE"),
@@ -52,45 +59,15 @@ class RouteHandler(Handler):
             outputs={"id": route["RouteId"]},
         )
 
-    def observe(self, want: Desired) -> Observed | None:
-        """The route with our key in the API; None when it or the API is missing."""
-        api_id = want.props["apiId"]
-        tags = api_tags(self.client, api_id)
-        if tags is None:
-            return None
-        try:
-            pages = self.client.get_paginator("get_routes").paginate(ApiId=api_id)
-            found = next(
-                (
-                    r
-                    for page in pages
-                    for r in page.get("Items", [])
-                    if r.get("RouteKey") == want.props["routeKey"]
-                ),
-                None,
-            )
-        except ClientError as exc:
-            if self.is_not_found(exc):
-                return None
-            raise
-        return None if found is None else self._observed(want.key, api_id, found, tags)
-
-    def create(self, want: Desired) -> Observed:
-        """CreateRoute (after a look-up: a route key is unique, a retry must find it)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> Any:
+        """CreateRoute (a route key is unique in the API: a retry's look-up finds it)."""
         p = want.props
-        self.log_call("creating", want, routeKey=p["routeKey"])
-        with throttle_is_temporary("CreateRoute"):
-            route = self.client.create_route(
-                ApiId=p["apiId"],
-                RouteKey=p["routeKey"],
-                Target=f"{TARGET_PREFIX}{p['integrationId']}",
-                AuthorizationType=p["authorizationType"],
-            )
-        self.log_call("created", want, id=route["RouteId"])
-        return self._observed(want.key, p["apiId"], route, api_tags(self.client, p["apiId"]) or {})
+        return self.client.create_route(
+            ApiId=p["apiId"],
+            RouteKey=p["routeKey"],
+            Target=f"{TARGET_PREFIX}{p['integrationId']}",
+            AuthorizationType=p["authorizationType"],
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateRoute with the target and authorization type when they differ."""
@@ -100,19 +77,19 @@ class RouteHandler(Handler):
             fields["Target"] = f"{TARGET_PREFIX}{p['integrationId']}"
         if changed(deltas, "authorizationType"):
             fields["AuthorizationType"] = p["authorizationType"]
-        if not fields:
-            return have
-        self.log_call("updating", want, id=have.id, fields=sorted(fields))
-        with throttle_is_temporary("UpdateRoute"):
-            route = self.client.update_route(ApiId=p["apiId"], RouteId=have.id, **fields)
-        return self._observed(want.key, p["apiId"], route, have.tags)
+        made = self._update(
+            want,
+            have,
+            "UpdateRoute",
+            fields,
+            lambda: self.client.update_route(ApiId=p["apiId"], RouteId=have.id, **fields),
+        )
+        return self._reported(want, have, made)
 
     def delete(self, have: Observed) -> None:
         """Delete the route; NotFound (or the API gone) is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            with throttle_is_temporary("DeleteRoute"):
-                self.client.delete_route(ApiId=have.props["apiId"], RouteId=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+        self._delete(
+            have,
+            "DeleteRoute",
+            lambda: self.client.delete_route(ApiId=have.props["apiId"], RouteId=have.id),
+        )

@@ -7,8 +7,8 @@ one with our owner tag; links being deleted are ignored. A new link is PENDING f
 `pending` makes the engine requeue; FAILED is permanent (typically a subnet or group that is
 gone). INACTIVE (unused for long) is no wait: the integration that uses it wakes it up.
 Subnets and security groups cannot change in place (UpdateVpcLink changes the name only):
-replacement. What it shares with the v1 link is `apigw_common.VpcLinkBase`.
-Neighbours: `apigw_common` (the base), `apigw_vpc_link` (the v1 link), `apigwv2_integration`
+replacement. What it shares with the v1 link is `apigw_vpc_link_base.VpcLinkBase`.
+Neighbours: `apigw_vpc_link_base` (the base), `apigw_vpc_link` (the v1 link), `apigwv2_integration`
 (names this link), `ec2_security_group` (the link's group).
 """
 
@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from controller.handlers.apigw_common import V2, VpcLinkBase, paged
+from controller.handlers.apigw_common import V2, paged
+from controller.handlers.apigw_vpc_link_base import VpcLinkBase
 from controller.handlers.base import Delta, Desired, Observed
 
 
