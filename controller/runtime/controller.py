@@ -38,6 +38,7 @@ from controller.ports.events import ChangeEvent, EventSource
 from controller.ports.lease import LeaseBase
 from controller.ports.source import Feedback, Snapshot, Source, fingerprint
 from controller.reconcile import status as status_doc
+from controller.runtime.diagnosis import Diagnoser
 from controller.runtime.events import EventRouter, services_of
 from controller.runtime.metrics import Metrics
 from controller.runtime.pacing import ResyncPacer, apigateway_calls
@@ -134,12 +135,14 @@ class Controller:
         )
         self._first_round: set[str] | None = None
         self._in_flight = 0
+        self.diagnoser = Diagnoser(aws, self.states, lambda: self.feedback, self.leader)
         self.server = StatusServer(
             settings.listen_host,
             settings.listen_port,
             ready=self.ready,
             metrics=self._render_metrics,
             status=self.status,
+            doctor=self.diagnoser.request,
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -171,6 +174,7 @@ class Controller:
         close = getattr(self.source, "close", None)
         if close is not None:
             await close()
+        await self.diagnoser.stop()
         await self.dispatcher.stop()
         await self.server.stop()
         log.info("controller stopped")
@@ -390,6 +394,7 @@ class Controller:
             else:
                 w.next_at = loop.time() + delay
             self._say_phase(owner, state)
+            self.diagnoser.after_pass(owner, state, deleting=deleting)  # doctor when broken
             await self._feed(owner, state, report)
 
     async def _slot_pass(
@@ -603,7 +608,7 @@ class Controller:
         """Every spec's status document, and every invalid document, as `/status` serves."""
         items: list[dict[str, Any]] = []
         for owner, state in sorted(self.states.items()):
-            st = dict(state.status) or {"phase": "Pending"}
+            st = self.diagnoser.decorate(owner, dict(state.status) or {"phase": "Pending"})
             if state.problem:
                 st["problem"] = state.problem
             doc = status_doc.document(state.spec, st) | {"source": state.origin}

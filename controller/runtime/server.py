@@ -1,4 +1,7 @@
-"""The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status (aiohttp).
+"""The controller's HTTP endpoints: /healthz, /readyz, /metrics, /status, /doctor (aiohttp).
+
+`/doctor?spec=ns/name` diagnoses that spec's chain now (`controller.runtime.diagnosis`) and
+answers its JSON (400 without `spec`, 404 for a spec the controller does not hold).
 
 An address that cannot be bound (in use) is a `ControllerError` saying what to do: `psctl`
 prints it as one line. Neighbours: `controller.runtime.controller` (the state served),
@@ -8,7 +11,7 @@ prints it as one line. Neighbours: `controller.runtime.controller` (the state se
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -28,9 +31,11 @@ class StatusServer:
         ready: Callable[[], bool],
         metrics: Callable[[], bytes],
         status: Callable[[], dict[str, Any]],
+        doctor: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self._ready, self._metrics, self._status = ready, metrics, status
+        self._doctor = doctor
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -41,6 +46,8 @@ class StatusServer:
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics_handler)
         app.router.add_get("/status", self._status_handler)
+        if self._doctor is not None:
+            app.router.add_get("/doctor", self._doctor_handler)
         return app
 
     async def start(self) -> None:
@@ -80,3 +87,10 @@ class StatusServer:
 
     async def _status_handler(self, _: web.Request) -> web.Response:
         return web.json_response(self._status())
+
+    async def _doctor_handler(self, request: web.Request) -> web.Response:
+        owner = request.query.get("spec", "")
+        if self._doctor is None or "/" not in owner:
+            return web.json_response({"error": "ask /doctor?spec=NAMESPACE/NAME"}, status=400)
+        code, body = await self._doctor(owner)
+        return web.json_response(body, status=code)
