@@ -133,7 +133,7 @@ def status_schema() -> Schema:
         "type": "object",
         "required": ["type", "status"],
         "properties": {
-            "type": _string("Ready | Synced | Drifted | Degraded"),
+            "type": _string("Ready | Synced | Drifted | Degraded | Diagnosed"),
             "status": _string(enum=["True", "False", "Unknown"]),
             "reason": _string(),
             "message": _string(),
@@ -176,6 +176,12 @@ def status_schema() -> Schema:
                 },
             },
             "lastReconcileTime": _time(),
+            "diagnosis": {
+                "type": "object",
+                "description": "The last psctl doctor run of the chain by the controller (hops, "
+                "findings with their fix, what could not be read, when, and why it ran).",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
             "drift": {
                 "type": "object",
                 "properties": {
