@@ -13,7 +13,7 @@ authorizer), `lambda_permission` (lets API Gateway invoke the function).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -102,6 +102,7 @@ class AuthorizerHandler(ApiChildHandler):
     parent = REST_API
     create_call = "CreateAuthorizer"
     create_log = (("type", "type"), ("uri", "authorizerUri"))
+    update_call = "UpdateAuthorizer"
     client: APIGatewayClient
 
     def _children(self, api_id: str) -> Iterator[AuthorizerTypeDef]:
@@ -136,23 +137,20 @@ class AuthorizerHandler(ApiChildHandler):
     ) -> Observed:
         uri = found.get("authorizerUri", "")
         warning = self._runtime_warning(uri or want.props["authorizerUri"])
-        outputs: dict[str, Any] = {"id": found["id"], "functionArn": function_arn(uri)}
-        if warning:
-            outputs["runtimeWarning"] = warning
-        return Observed(
-            key=want.key,
-            id=found["id"],
-            props={
-                "restApiId": want.props["restApiId"],
-                "name": found.get("name"),
-                "type": found.get("type"),
-                "authorizerUri": uri or None,
-                "identitySource": found.get("identitySource"),
-                "resultTtlSeconds": found.get("authorizerResultTtlInSeconds", 300),
-            },
-            tags=tags,
-            outputs=outputs,
+        observed = self._child(
+            want,
+            found,
+            tags,
+            name=found.get("name"),
+            type=found.get("type"),
+            authorizerUri=uri or None,
+            identitySource=found.get("identitySource"),
+            resultTtlSeconds=found.get("authorizerResultTtlInSeconds", 300),
         )
+        observed.outputs["functionArn"] = function_arn(uri)
+        if warning:
+            observed.outputs["runtimeWarning"] = warning
+        return observed
 
     def _make(self, want: Desired) -> AuthorizerResponseTypeDef:
         """CreateAuthorizer (the function must exist: observe checked it)."""
@@ -178,16 +176,14 @@ class AuthorizerHandler(ApiChildHandler):
             for prop, path in _PATCHES
             if changed(deltas, prop)
         ]
-        made = self._update(
-            want,
-            have,
-            "UpdateAuthorizer",
-            ops,
-            lambda: self.client.update_authorizer(
-                restApiId=p["restApiId"], authorizerId=have.id, patchOperations=ops
-            ),
+        return self._apply(want, have, ops)
+
+    def _send_update(
+        self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
+    ) -> AuthorizerResponseTypeDef:
+        return self.client.update_authorizer(
+            restApiId=want.props["restApiId"], authorizerId=have.id, patchOperations=changes
         )
-        return self._reported(want, have, made)
 
     def delete(self, have: Observed) -> None:
         """DeleteAuthorizer; NotFound is success (the proxy methods are deleted before it)."""

@@ -130,6 +130,25 @@ class ApiGatewayHandler(Handler):
         """Send the create request (`create_call`); the answer holds the new object."""
         raise NotImplementedError(f"{self.kind}: no create request")
 
+    def _seen(
+        self,
+        key: str,
+        item: Mapping[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, str] | None = None,
+        **outputs: Any,
+    ) -> Observed:
+        """`item` as Observed: its id read by the spelling (also output `id`, beside `outputs`),
+        its own tags unless `tags` are given (an object owned through its API)."""
+        ident = item[self.spelling.id]
+        return Observed(
+            key=key,
+            id=ident,
+            props=props,
+            tags=tags_of(item, self.spelling) if tags is None else tags,
+            outputs={"id": ident, **outputs},
+        )
+
     def _first(self, items: Callable[[], Iterable[_R]], match: Callable[[_R], bool]) -> _R | None:
         """The first item that matches; None also when what holds the items is gone."""
         try:
@@ -140,17 +159,28 @@ class ApiGatewayHandler(Handler):
             raise
 
     def _create(
-        self, want: Desired, adopt: Callable[[Any], Observed], *, marker: bool = False
+        self,
+        want: Desired,
+        adopt: Callable[[Any], Observed],
+        *,
+        marker: bool = False,
+        taken: Callable[[], Observed] | None = None,
     ) -> Observed:
         """Create after a look-up (a retry must not make a second one): log, `_make` (inside
-        `creating` when AWS cannot deduplicate the create: `marker`), `adopt` the answer."""
+        `creating` when AWS cannot deduplicate the create: `marker`), `adopt` the answer.
+        With `taken`, a ConflictException (made by a retry before us) is answered by it."""
         have = self.observe(want)
         if have is not None:
             return have
         self.log_call("creating", want, **{k: want.props[p] for k, p in self.create_log})
         pending: AbstractContextManager[None] = self.creating(want) if marker else nullcontext()
-        with pending, throttle_is_temporary(self.create_call, self.create_delay):
-            made = self._make(want)
+        try:
+            with pending, throttle_is_temporary(self.create_call, self.create_delay):
+                made = self._make(want)
+        except ClientError as exc:
+            if taken is None or error_code(exc) != "ConflictException":
+                raise
+            return taken()
         self.log_call("created", want, id=made[self.spelling.id])
         return adopt(made)
 
@@ -248,6 +278,7 @@ class ApiChildHandler(ApiGatewayHandler):
     ours through the API's tags, found among the API's objects of its kind."""
 
     parent: ClassVar[Parent]
+    update_call: ClassVar[str]
 
     @abstractmethod
     def _children(self, api_id: str) -> Iterable[Any]:
@@ -260,6 +291,10 @@ class ApiChildHandler(ApiGatewayHandler):
     @abstractmethod
     def _observed(self, want: Desired, item: Any, tags: dict[str, str]) -> Observed:
         """An object in the desired props' shape, with the API's tags."""
+
+    @abstractmethod
+    def _send_update(self, want: Desired, have: Observed, changes: Any) -> Any:
+        """Send the update request (`update_call`) with `changes`; the answer is the object."""
 
     def _absent(self, want: Desired) -> None:
         """Called when the API holds no such object (a check that must fail early)."""
@@ -286,6 +321,18 @@ class ApiChildHandler(ApiGatewayHandler):
             want, lambda made: self._observed(want, made, self._parent_tags(want) or {})
         )
 
-    def _reported(self, want: Desired, have: Observed, made: Any | None) -> Observed:
-        """What an update answered (`made`), with the tags we had; `have` when none was sent."""
+    def _child(
+        self, want: Desired, item: Mapping[str, Any], tags: dict[str, str], **props: Any
+    ) -> Observed:
+        """`item` as Observed: the API's prop first, then `props`, with the API's `tags`."""
+        parent = self.parent.prop
+        return self._seen(want.key, item, {parent: want.props[parent], **props}, tags)
+
+    def _apply(
+        self, want: Desired, have: Observed, changes: Mapping[str, Any] | list[Any]
+    ) -> Observed:
+        """Send the update when `changes` is not empty; the answer with the tags we had."""
+        made = self._update(
+            want, have, self.update_call, changes, lambda: self._send_update(want, have, changes)
+        )
         return have if made is None else self._observed(want, made, have.tags)

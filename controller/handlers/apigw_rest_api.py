@@ -116,19 +116,14 @@ class RestApiHandler(NamedHandler):
         return rest_apis(self.client)
 
     def _observed(self, key: str, api: RestApiTypeDef | RestApiResponseTypeDef) -> Observed:
-        return Observed(
-            key=key,
-            id=api["id"],
-            props={
-                "name": api.get("name"),
-                "description": api.get("description"),
-                "endpointType": _endpoint_type(api),
-                "apiKeySource": api.get("apiKeySource"),
-                "policy": canonical_policy(parse_policy(api.get("policy"))),
-            },
-            tags=tags_of(api),
-            outputs={"id": api["id"], "rootResourceId": api.get("rootResourceId")},
-        )
+        props = {
+            "name": api.get("name"),
+            "description": api.get("description"),
+            "endpointType": _endpoint_type(api),
+            "apiKeySource": api.get("apiKeySource"),
+            "policy": canonical_policy(parse_policy(api.get("policy"))),
+        }
+        return self._seen(key, api, props, rootResourceId=api.get("rootResourceId"))
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Field deltas, the policy compared in canonical form (see `canonical_policy`)."""

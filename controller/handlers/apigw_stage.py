@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_common import PAGE, throttle_is_temporary
+from controller.handlers.apigw_common import PAGE, V1, ApiGatewayHandler, throttle_is_temporary
 from controller.handlers.apigw_rest_api import fmt_num, rest_api_tags
 from controller.handlers.base import (
     Delta,
@@ -181,12 +181,15 @@ def _throttle(stage: StageTypeDef | StageResponseTypeDef) -> dict[str, Any] | No
     }
 
 
-class StageHandler(Handler):
+class StageHandler(ApiGatewayHandler):
     """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
 
     kind = "apigw.stage"
     service = "apigateway"
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
+    spelling = V1.with_id("stageName")
+    create_call = "CreateStage"
+    create_log = (("stageName", "stageName"),)
     client: APIGatewayClient
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
@@ -226,27 +229,27 @@ class StageHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """CreateStage with tags, then the throttle (CreateStage takes no method settings)."""
-        have = self.observe(want)
-        if have is None:
-            p = want.props
-            self.log_call("creating", want, stageName=p["stageName"])
-            try:
-                stage = self.client.create_stage(
-                    restApiId=p["restApiId"],
-                    stageName=p["stageName"],
-                    deploymentId=p["deploymentId"],
-                    tags=dict(want.tags),
-                )
-            except ClientError as exc:
-                if error_code(exc) != "ConflictException":  # made by a retry before us
-                    raise
-                have = self.observe(want)
-            else:
-                have = self._observed(want.key, p["restApiId"], stage)
-                self.log_call("created", want, id=have.id)
-        assert have is not None  # created, or made by a retry before us
+        have = self._create(
+            want,
+            lambda stage: self._observed(want.key, want.props["restApiId"], stage),
+            taken=lambda: self._made_before(want),
+        )
         deltas = self.diff(want, have)
         return self.update(want, have, deltas) if deltas else have
+
+    def _made_before(self, want: Desired) -> Observed:
+        have = self.observe(want)
+        assert have is not None  # made by a retry before us
+        return have
+
+    def _make(self, want: Desired) -> StageResponseTypeDef:
+        p = want.props
+        return self.client.create_stage(
+            restApiId=p["restApiId"],
+            stageName=p["stageName"],
+            deploymentId=p["deploymentId"],
+            tags=dict(want.tags),
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateStage (deployment, throttle); then drop deployments no stage uses."""
@@ -272,12 +275,17 @@ class StageHandler(Handler):
                         "value": fmt_num(throttle["burstLimit"]),
                     },
                 ]
-        if not ops:
-            return have
-        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
-        stage = self.client.update_stage(
-            restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops
+        stage = self._update(
+            want,
+            have,
+            "UpdateStage",
+            ops,
+            lambda: self.client.update_stage(
+                restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops
+            ),
         )
+        if stage is None:
+            return have
         if moved:
             self._drop_unused_deployments(want, keep=p["deploymentId"])
         return self._observed(want.key, p["restApiId"], stage)
@@ -296,9 +304,8 @@ class StageHandler(Handler):
 
     def delete(self, have: Observed) -> None:
         """Delete the stage; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_stage(restApiId=have.props["restApiId"], stageName=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+        self._delete(
+            have,
+            "DeleteStage",
+            lambda: self.client.delete_stage(restApiId=have.props["restApiId"], stageName=have.id),
+        )

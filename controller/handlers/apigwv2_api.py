@@ -23,6 +23,13 @@ from controller.handlers.apigw_common import V2, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
 
 NOT_FOUND = "NotFoundException"
+FIELDS = {"name": "Name", "description": "Description", "protocolType": "ProtocolType"}
+"""Props read as they are, and how GetApis spells them."""
+UPDATABLE = {
+    "description": "Description",
+    "disableExecuteApiEndpoint": "DisableExecuteApiEndpoint",
+}
+"""Props UpdateApi changes in place, and how it spells them."""
 
 
 def api_tags(client: Any, api_id: str) -> dict[str, str] | None:
@@ -60,18 +67,9 @@ class HttpApiHandler(NamedHandler):
                     yield api
 
     def _observed(self, key: str, api: Mapping[str, Any]) -> Observed:
-        return Observed(
-            key=key,
-            id=api["ApiId"],
-            props={
-                "name": api.get("Name"),
-                "description": api.get("Description"),
-                "protocolType": api.get("ProtocolType"),
-                "disableExecuteApiEndpoint": bool(api.get("DisableExecuteApiEndpoint", False)),
-            },
-            tags=tags_of(api, V2),
-            outputs={"id": api["ApiId"], "apiEndpoint": api.get("ApiEndpoint")},
-        )
+        props = {prop: api.get(field) for prop, field in FIELDS.items()}
+        props["disableExecuteApiEndpoint"] = bool(api.get("DisableExecuteApiEndpoint", False))
+        return self._seen(key, api, props, apiEndpoint=api.get("ApiEndpoint"))
 
     def _make(self, want: Desired) -> dict[str, Any]:
         p = want.props
@@ -86,12 +84,7 @@ class HttpApiHandler(NamedHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateApi with the fields that differ."""
-        p = want.props
-        fields: dict[str, Any] = {}
-        if changed(deltas, "description"):
-            fields["Description"] = p["description"]
-        if changed(deltas, "disableExecuteApiEndpoint"):
-            fields["DisableExecuteApiEndpoint"] = p["disableExecuteApiEndpoint"]
+        fields = {f: want.props[prop] for prop, f in UPDATABLE.items() if changed(deltas, prop)}
         api = self._update(
             want, have, "UpdateApi", fields, lambda: self.client.update_api(ApiId=have.id, **fields)
         )

@@ -39,6 +39,7 @@ class IntegrationHandler(ApiChildHandler):
     parent = HTTP_API
     create_call = "CreateIntegration"
     create_log = (("apiId", "apiId"), ("uri", "integrationUri"))
+    update_call = "UpdateIntegration"
 
     def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_integrations").paginate(ApiId=api_id):
@@ -48,16 +49,9 @@ class IntegrationHandler(ApiChildHandler):
         return item.get("Description") == DESCRIPTION
 
     def _observed(self, want: Desired, item: Mapping[str, Any], tags: dict[str, str]) -> Observed:
-        props: dict[str, Any] = {"apiId": want.props["apiId"]}
-        props |= {prop: item.get(field) for prop, field in SCALARS.items()}
+        props = {prop: item.get(field) for prop, field in SCALARS.items()}
         props["requestParameters"] = dict(item.get("RequestParameters") or {})
-        return Observed(
-            key=want.key,
-            id=item["IntegrationId"],
-            props=props,
-            tags=tags,
-            outputs={"id": item["IntegrationId"]},
-        )
+        return self._child(want, item, tags, **props)
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Scalar deltas, and the request parameters compared as a whole map."""
@@ -87,16 +81,12 @@ class IntegrationHandler(ApiChildHandler):
                 k: "" for k in have.props["requestParameters"] if k not in p["requestParameters"]
             }
             fields["RequestParameters"] = {**stale, **p["requestParameters"]}
-        made = self._update(
-            want,
-            have,
-            "UpdateIntegration",
-            fields,
-            lambda: self.client.update_integration(
-                ApiId=p["apiId"], IntegrationId=have.id, **fields
-            ),
+        return self._apply(want, have, fields)
+
+    def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
+        return self.client.update_integration(
+            ApiId=want.props["apiId"], IntegrationId=have.id, **changes
         )
-        return self._reported(want, have, made)
 
     def delete(self, have: Observed) -> None:
         """Delete the integration; NotFound (or the API gone) is success."""

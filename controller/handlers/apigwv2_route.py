@@ -37,6 +37,7 @@ class RouteHandler(ApiChildHandler):
     parent = HTTP_API
     create_call = "CreateRoute"
     create_log = (("routeKey", "routeKey"),)
+    update_call = "UpdateRoute"
 
     def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_routes").paginate(ApiId=api_id):
@@ -46,17 +47,13 @@ class RouteHandler(ApiChildHandler):
         return bool(item.get("RouteKey") == want.props["routeKey"])
 
     def _observed(self, want: Desired, route: Mapping[str, Any], tags: dict[str, str]) -> Observed:
-        return Observed(
-            key=want.key,
-            id=route["RouteId"],
-            props={
-                "apiId": want.props["apiId"],
-                "routeKey": route.get("RouteKey"),
-                "integrationId": integration_of(route.get("Target")),
-                "authorizationType": route.get("AuthorizationType", "NONE"),
-            },
-            tags=tags,
-            outputs={"id": route["RouteId"]},
+        return self._child(
+            want,
+            route,
+            tags,
+            routeKey=route.get("RouteKey"),
+            integrationId=integration_of(route.get("Target")),
+            authorizationType=route.get("AuthorizationType", "NONE"),
         )
 
     def _make(self, want: Desired) -> Any:
@@ -77,14 +74,10 @@ class RouteHandler(ApiChildHandler):
             fields["Target"] = f"{TARGET_PREFIX}{p['integrationId']}"
         if changed(deltas, "authorizationType"):
             fields["AuthorizationType"] = p["authorizationType"]
-        made = self._update(
-            want,
-            have,
-            "UpdateRoute",
-            fields,
-            lambda: self.client.update_route(ApiId=p["apiId"], RouteId=have.id, **fields),
-        )
-        return self._reported(want, have, made)
+        return self._apply(want, have, fields)
+
+    def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
+        return self.client.update_route(ApiId=want.props["apiId"], RouteId=have.id, **changes)
 
     def delete(self, have: Observed) -> None:
         """Delete the route; NotFound (or the API gone) is success."""

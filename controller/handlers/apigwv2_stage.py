@@ -7,7 +7,7 @@ the default route settings as a whole, so an update re-reads them and keeps what
 (detailed metrics, logging). Outputs: `name`, and `invokeUrl`
 (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`, no stage for `$default`) for
 the status endpoint.
-Neighbours: `apigwv2_api` (the API, helpers), `apigwv2_route` (what it deploys),
+Neighbours: `apigw_common` (the base), `apigwv2_api` (the API), `apigwv2_route` (what it deploys),
 `controller.reconcile.status` (reads `invokeUrl`).
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from controller.handlers.apigw_common import throttle_is_temporary
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed, error_code
+from controller.handlers.apigw_common import V2, ApiGatewayHandler
+from controller.handlers.base import Delta, Desired, Observed, changed
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
 
@@ -54,12 +54,15 @@ def route_settings(
     return out
 
 
-class HttpStageHandler(Handler):
+class HttpStageHandler(ApiGatewayHandler):
     """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
 
     kind = "apigwv2.stage"
     service = "apigatewayv2"
     identity = ("apiId", "stageName")
+    spelling = V2.with_id("StageName")
+    create_call = "CreateStage"
+    create_log = (("stageName", "stageName"),)
 
     def _observed(self, key: str, api_id: str, stage: Mapping[str, Any]) -> Observed:
         name = str(stage.get("StageName", ""))
@@ -96,28 +99,24 @@ class HttpStageHandler(Handler):
         return None if stage is None else self._observed(want.key, api_id, stage)
 
     def create(self, want: Desired) -> Observed:
-        """CreateStage with auto-deploy, the throttle and tags (after a look-up)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+        """CreateStage with auto-deploy, the throttle and tags (after a look-up; one made by a
+        retry before us is a ConflictException, then found again)."""
+        return self._create(
+            want,
+            lambda stage: self._observed(want.key, want.props["apiId"], stage),
+            taken=lambda: self.reobserve(want),
+        )
+
+    def _make(self, want: Desired) -> Any:
         p = want.props
         settings = route_settings(None, p["throttle"])
-        self.log_call("creating", want, stageName=p["stageName"])
-        try:
-            with throttle_is_temporary("CreateStage"):
-                stage = self.client.create_stage(
-                    ApiId=p["apiId"],
-                    StageName=p["stageName"],
-                    AutoDeploy=p["autoDeploy"],
-                    Tags=dict(want.tags),
-                    **({"DefaultRouteSettings": settings} if settings else {}),
-                )
-        except ClientError as exc:
-            if error_code(exc) != "ConflictException":  # made by a retry before us
-                raise
-            return self.reobserve(want)
-        self.log_call("created", want, id=p["stageName"])
-        return self._observed(want.key, p["apiId"], stage)
+        return self.client.create_stage(
+            ApiId=p["apiId"],
+            StageName=p["stageName"],
+            AutoDeploy=p["autoDeploy"],
+            Tags=dict(want.tags),
+            **({"DefaultRouteSettings": settings} if settings else {}),
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateStage: auto-deploy, and the default route settings with our throttle."""
@@ -130,21 +129,23 @@ class HttpStageHandler(Handler):
             fields["DefaultRouteSettings"] = route_settings(
                 current.get("DefaultRouteSettings"), p["throttle"]
             )
-        if not fields:
+        stage = self._update(
+            want,
+            have,
+            "UpdateStage",
+            fields,
+            lambda: self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **fields),
+        )
+        if stage is None:
             return have
-        self.log_call("updating", want, id=have.id, fields=sorted(fields))
-        with throttle_is_temporary("UpdateStage"):
-            stage = self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **fields)
         updated = self._observed(want.key, p["apiId"], stage)
         updated.tags = updated.tags or have.tags
         return updated
 
     def delete(self, have: Observed) -> None:
         """Delete the stage; NotFound (or the API gone) is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            with throttle_is_temporary("DeleteStage"):
-                self.client.delete_stage(ApiId=have.props["apiId"], StageName=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+        self._delete(
+            have,
+            "DeleteStage",
+            lambda: self.client.delete_stage(ApiId=have.props["apiId"], StageName=have.id),
+        )
