@@ -15,6 +15,7 @@ NO_COLOR (https://no-color.org). Neighbours: `model` (Finding, HopRef, Unknown),
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,19 +154,39 @@ def _summary(d: Diagnosis) -> str:
     return ", ".join((["healthy"] if d.healthy else []) + said)
 
 
+def _hop_lines(rows: list[tuple[str, str, Status, str | None]], paint: _Paint) -> list[str]:
+    """The picture: one line per hop (hop, resource, status, note under it)."""
+    out: list[str] = []
+    width = max((len(hop) for hop, *_ in rows), default=0)
+    for i, (hop, resource, s, note) in enumerate(rows):
+        last = i == len(rows) - 1
+        arrow = "└─" if last else "├─"
+        out.append(f"  {arrow} {paint(s, MARKS[s])} {hop:<{width}}  {short(resource)}")
+        if note:
+            out.append(f"  {' ' if last else '│'}    {'':<{width}}  {note}")
+    return out
+
+
+def picture(chain: Mapping[str, Any], *, colour: bool = False) -> list[str]:
+    """The picture of one chain from its JSON (`to_json`'s chain, or the `diagnosis` a
+    controller keeps in a status, whose hops may carry a `note`): what `psctl status` shows."""
+    rows: list[tuple[str, str, Status, str | None]] = []
+    for h in chain.get("hops", []):
+        s = h.get("status")
+        rows.append(
+            (str(h["hop"]), str(h["resource"]), s if s in MARKS else "unknown", h.get("note"))
+        )
+    return _hop_lines(rows, _Paint(colour))
+
+
 def to_text(ds: list[Diagnosis], *, colour: bool = False, verbose: bool = False) -> str:
     """The picture of each chain, then its findings, unreadable reads and (verbose) calls."""
     paint = _Paint(colour)
     out: list[str] = []
     for d in ds:
         out.append(paint.bold(f"{d.facts.target}: {_summary(d)}"))
-        width = max((len(h.hop) for h in d.facts.hops), default=0)
-        for i, (h, s) in enumerate(statuses(d)):
-            last = i == len(d.facts.hops) - 1
-            arrow = "└─" if last else "├─"
-            out.append(f"  {arrow} {paint(s, MARKS[s])} {h.hop:<{width}}  {short(h.resource)}")
-            if h in d.notes:
-                out.append(f"  {' ' if last else '│'}    {'':<{width}}  {d.notes[h]}")
+        rows = [(h.hop, h.resource, s, d.notes.get(h)) for h, s in statuses(d)]
+        out += _hop_lines(rows, paint)
         for f in d.findings:
             mark: Status = "problem" if f.severity == "error" else "warning"
             out.append("")

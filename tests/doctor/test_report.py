@@ -8,6 +8,7 @@ import io
 import pytest
 
 from controller import cli_doctor
+from controller.doctor import report
 from controller.doctor.facts import Facts
 from controller.doctor.model import Finding, HopRef, Unknown, finding
 from controller.doctor.report import Diagnosis, short, statuses, to_json, to_text
@@ -164,3 +165,17 @@ def test_a_hops_note_is_a_line_under_it() -> None:
     assert lines[2].split() == ["├─", "✓", "nlb-target-group", "targetgroup/a/1"]
     assert lines[3].startswith("  │")
     assert lines[3].strip("│ ") == "2 targets healthy"
+
+
+def test_picture_from_the_json_is_the_text_reports_picture() -> None:
+    """`picture` draws a chain's JSON (what a status keeps) as `to_text` draws the chain: the
+    same hop lines, marks and notes (a hop's `note` in the JSON is its line underneath)."""
+    facts = _facts()
+    d = Diagnosis(facts, [_finding("health-check-blocked", "tasks", "sg-1")])
+    d.notes[facts.hops[3]] = "awsvpc, 1 stopped recently"
+    chain = to_json([d])["chains"][0]
+    chain["hops"][3]["note"] = d.notes[facts.hops[3]]
+    drawn = report.picture(chain)
+    assert drawn == to_text([d]).splitlines()[1 : 1 + len(drawn)]
+    assert drawn[3].split() == ["└─", "✗", "tasks", "task-definition/app:3"]
+    assert drawn[4].strip() == "awsvpc, 1 stopped recently"
