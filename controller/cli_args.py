@@ -107,6 +107,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="read /status of a running `psctl run` (e.g. http://127.0.0.1:8080)",
     )
+    st.add_argument(
+        "--doctor",
+        action="store_true",
+        help="also diagnose each chain now (psctl doctor's read-only checks, about 60 more reads "
+        "a chain; with --controller its /doctor) and show the chain's picture with each hop's "
+        "health; without it the picture shows only what a controller last diagnosed (no call)",
+    )
     aws_opts(st)
     output(st)
 

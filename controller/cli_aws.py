@@ -23,6 +23,7 @@ from typing import Any
 from controller.aws.cache import PASS_SECONDS
 from controller.aws.errors import AWS_ERRORS
 from controller.aws.session import AwsContext, AwsSettings
+from controller.doctor.report import diagnosis_lines
 from controller.errors import ControllerError
 from controller.model.support import unsupported
 from controller.reconcile import render, status
@@ -236,6 +237,8 @@ def print_statuses(docs: list[dict[str, Any]]) -> None:
         if s.get("customDomain"):
             domain = s["customDomain"]
             print(f"  domain:   {domain['domainName']} -> CNAME {domain['target']}")
+        if s.get("diagnosis"):  # the controller's last doctor run, or --doctor's
+            print("\n".join(diagnosis_lines(s["diagnosis"])))
 
 
 def _controller_status(url: str) -> list[dict[str, Any]]:
@@ -256,6 +259,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     """status: live, from one dry pass per spec, or from a running controller."""
     if args.controller:
         docs = _controller_status(args.controller)
+        if args.doctor:
+            from controller.cli_doctor import controller_diagnoses  # it imports this module
+
+            docs = controller_diagnoses(args.controller, docs)
     else:
         if not args.paths:
             print("status needs -f PATH or --controller URL", file=sys.stderr)
@@ -263,7 +270,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         specs = load_specs(args.paths)
         if specs is None:
             return 1
-        docs = statuses(specs, aws_context(args))
+        aws = aws_context(args)
+        docs = statuses(specs, aws)
+        if args.doctor:
+            from controller.cli_doctor import with_diagnoses  # it imports this module
+
+            docs = with_diagnoses(specs, docs, aws)
     if args.output == "json":
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
     else:

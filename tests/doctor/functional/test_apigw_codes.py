@@ -127,6 +127,21 @@ def _wait_link(aws: Any, link: str, status: str) -> None:
         time.sleep(0.2)
 
 
+def _registered(aws: Any, tg_arn: str, count: int) -> list[dict[str, Any]]:
+    """The `count` task targets the sandbox's ECS agent registers in the group (waited for)."""
+    deadline = time.monotonic() + 20
+    while True:
+        found = aws.client("elbv2").describe_target_health(TargetGroupArn=tg_arn)
+        targets = [
+            {"Id": d["Target"]["Id"], "Port": d["Target"]["Port"]}
+            for d in found["TargetHealthDescriptions"]
+        ]
+        if len(targets) >= count:
+            return targets
+        assert time.monotonic() < deadline, found
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def orders(aws: Any, tmp_path: Path) -> Path:
     """examples/orders-rest-nlb.yaml: REST, methods require a key, plan `standard`, two keys."""
@@ -225,6 +240,40 @@ def test_integration_on_another_port_is_listener_port_mismatch(
     found = _only(doc, "listener-port-mismatch")
     assert (status, found["hop"]) == (1, "nlb-listener")
     assert "port 8080" in found["message"]
+
+
+def test_integration_through_a_link_to_another_nlb_is_vpc_link_wrong_target(
+    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+) -> None:
+    """The integration switched to a VPC link that targets another NLB (a working one: a
+    listener on the same port, the same tasks healthy behind it): exactly
+    `vpc-link-wrong-target`, naming the link, that NLB and the spec's."""
+    elb, apigw, net = aws.client("elbv2"), aws.client("apigateway"), aws.network
+    other = elb.create_load_balancer(
+        Name="legacy-nlb", Subnets=list(net.private_subnet_ids), Scheme="internal", Type="network"
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(
+        Name="legacy-tg", Protocol="TCP", Port=8000, VpcId=net.vpc_id, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    ours = elb.describe_target_groups(LoadBalancerArn=_nlb(aws, "shop/orders"))["TargetGroups"]
+    targets = _registered(aws, ours[0]["TargetGroupArn"], 2)
+    elb.register_targets(TargetGroupArn=tg, Targets=targets)
+    elb.create_listener(
+        LoadBalancerArn=other,
+        Protocol="TCP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )
+    link = apigw.create_vpc_link(name="legacy", targetArns=[other])["id"]
+    _wait_link(aws, link, "AVAILABLE")
+    api = _rest_api(aws, "shop/orders")
+    _patch_integration(aws, api, "/connectionId", link)
+    status, doc = _doctor(capsys, "-f", str(orders))
+    found = _only(doc, "vpc-link-wrong-target")
+    assert status == 1
+    assert found["resource"] == link
+    assert other in found["message"]
+    assert _nlb(aws, "shop/orders") in found["message"]
 
 
 def test_integration_through_a_pending_link_is_vpc_link_not_available(
