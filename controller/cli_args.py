@@ -102,18 +102,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="spec file or directory (repeatable)",
     )
-    st.add_argument(
-        "--controller",
-        metavar="URL",
-        help="read /status of a running `psctl run` (e.g. http://127.0.0.1:8080)",
-    )
-    st.add_argument(
-        "--doctor",
-        action="store_true",
-        help="also diagnose each chain now (psctl doctor's read-only checks, about 60 more reads "
-        "a chain; with --controller its /doctor) and show the chain's picture with each hop's "
-        "health; without it the picture shows only what a controller last diagnosed (no call)",
-    )
+    _status_sources(st)
     aws_opts(st)
     output(st)
 
@@ -167,6 +156,22 @@ def parser() -> argparse.ArgumentParser:
         sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
     )
     return p
+
+
+def _status_sources(st: argparse.ArgumentParser) -> None:
+    """`psctl status --controller URL` and `--doctor`."""
+    st.add_argument(
+        "--controller",
+        metavar="URL",
+        help="read /status of a running `psctl run` (e.g. http://127.0.0.1:8080)",
+    )
+    st.add_argument(
+        "--doctor",
+        action="store_true",
+        help="also diagnose each chain now (psctl doctor's read-only checks, about 60 more reads "
+        "a chain; with --controller its /doctor) and show the chain's picture with each hop's "
+        "health; without it the picture shows only what a controller last diagnosed (no call)",
+    )
 
 
 def _doctor_parser(sub: Any, *common: Callable[[argparse.ArgumentParser], None]) -> None:

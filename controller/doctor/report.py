@@ -210,3 +210,18 @@ def to_text(ds: list[Diagnosis], *, colour: bool = False, verbose: bool = False)
             out += [f"    {n:>4}  {call}" for call, n in sorted(d.facts.calls.items())]
         out.append("")
     return "\n".join(out).rstrip("\n")
+
+
+def diagnosis_lines(diagnosis: Mapping[str, Any], *, colour: bool = False) -> list[str]:
+    """A status's `diagnosis` under the status in `psctl status`: when and why it ran, its
+    verdict, the picture, and the errors' codes (or why the chain could not be read)."""
+    head = f"  chain (psctl doctor at {diagnosis.get('at', '?')}, {diagnosis.get('trigger', '?')})"
+    if "error" in diagnosis:
+        return [f"{head}: not diagnosed: {diagnosis['error']}"]
+    findings = list(diagnosis.get("findings", []))
+    errors = [f for f in findings if f.get("severity") == "error"]
+    verdict = "healthy" if diagnosis.get("healthy") else f"{len(errors)} error(s)"
+    lines = [f"{head}: {verdict}, {len(findings) - len(errors)} warning(s)"]
+    lines += ["  " + line for line in picture(diagnosis, colour=colour)]
+    lines += [f"    {f['code']} on {f['hop']} {short(str(f['resource']))}" for f in findings]
+    return lines
