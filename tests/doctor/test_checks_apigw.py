@@ -374,3 +374,12 @@ def test_stage_variable_names_the_vpc_link() -> None:
     found = vpc_link_wrong_target(facts)
     assert [f.code for f in found] == ["vpc-link-wrong-target"]
     assert "ANY /{proxy+}" in found[0].message
+
+
+def test_stage_findings_name_the_stage_hop() -> None:
+    """Findings about a whole stage carry the stage's name, the resource of its hop, so the
+    picture marks that stage (not every stage of the chain)."""
+    stale, no_plan = rest(), _delete_plan(rest())
+    _method(stale)["apiKeyRequired"] = False
+    for found in (stage_stale(stale), no_plan_for_required_key(no_plan)):
+        assert [(f.hop, f.resource) for f in found] == [("stage", STAGE)]

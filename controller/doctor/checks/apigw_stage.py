@@ -95,7 +95,7 @@ def stage_stale(facts: Facts) -> list[Finding]:
             finding(
                 "stage-stale",
                 "stage",
-                f"{api}/{name}",
+                name,
                 f"stage {name} of API {api} runs deployment {deployment}, which predates "
                 f"changes to the API's methods: {short(diffs)}",
                 why=(
@@ -120,7 +120,7 @@ def stage_stale(facts: Facts) -> list[Finding]:
             finding(
                 "stage-stale",
                 "stage",
-                f"{api}/{name}",
+                name,
                 f"stage {name} of HTTP API {api}: {failed}",
                 why=(
                     "The stage still serves the last deployment that worked, so the API's "
@@ -250,7 +250,7 @@ def no_plan_for_required_key(facts: Facts) -> list[Finding]:
             finding(
                 "no-plan-for-required-key",
                 "stage",
-                f"{api}/{name}",
+                name,
                 f"{short(required)} of API {api} require an API key, and no usage plan is "
                 f"associated with stage {name}",
                 why=(
