@@ -101,6 +101,7 @@ class AuthorizerHandler(ApiChildHandler):
     spelling = V1
     parent = REST_API
     create_call = "CreateAuthorizer"
+    delete_call = "DeleteAuthorizer"
     create_log = (("type", "type"), ("uri", "authorizerUri"))
     update_call = "UpdateAuthorizer"
     client: APIGatewayClient
@@ -185,15 +186,9 @@ class AuthorizerHandler(ApiChildHandler):
             restApiId=want.props["restApiId"], authorizerId=have.id, patchOperations=changes
         )
 
-    def delete(self, have: Observed) -> None:
-        """DeleteAuthorizer; NotFound is success (the proxy methods are deleted before it)."""
-        self._delete(
-            have,
-            "DeleteAuthorizer",
-            lambda: self.client.delete_authorizer(
-                restApiId=have.props["restApiId"], authorizerId=have.id
-            ),
-        )
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound is success (the proxy methods are deleted before it)."""
+        self.client.delete_authorizer(restApiId=have.props["restApiId"], authorizerId=have.id)
 
     def list_owned(self, owner: str) -> list[Observed]:
         """None apart: an authorizer goes with its REST API (found by name while wanted)."""

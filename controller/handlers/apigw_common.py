@@ -125,10 +125,16 @@ class ApiGatewayHandler(Handler):
     create_delay: ClassVar[float] = 5.0
     create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
     """What the "creating" log line names: (log field, prop) pairs."""
+    delete_call: ClassVar[str] = ""
+    delete_delay: ClassVar[float] = 5.0
 
     def _make(self, want: Desired) -> Any:
         """Send the create request (`create_call`); the answer holds the new object."""
         raise NotImplementedError(f"{self.kind}: no create request")
+
+    @abstractmethod
+    def _send_delete(self, have: Observed) -> None:
+        """Send the delete request(s) (`delete_call`)."""
 
     def _seen(
         self,
@@ -184,13 +190,14 @@ class ApiGatewayHandler(Handler):
         self.log_call("created", want, id=made[self.spelling.id])
         return adopt(made)
 
-    def _delete(
-        self, have: Observed, what: str, send: Callable[[], object], delay: float = 5.0
-    ) -> None:
-        """Log and send a delete; NotFound is success, a throttle a wait of `delay`."""
+    def delete(self, have: Observed) -> None:
+        """Delete; NotFound is success, a throttle a wait of `delete_delay`."""
         self.log_call("deleting", have, id=have.id)
-        with tolerating(*self.not_found_codes), throttle_is_temporary(what, delay):
-            send()
+        with (
+            tolerating(*self.not_found_codes),
+            throttle_is_temporary(self.delete_call, self.delete_delay),
+        ):
+            self._send_delete(have)
 
     def _update(
         self,
@@ -220,8 +227,6 @@ class NamedHandler(ApiGatewayHandler):
 
     owned_key: ClassVar[str] = ""
     """The stack key `list_owned` gives (`_owned_key` for keys that depend on the object)."""
-    delete_call: ClassVar[str]
-    delete_delay: ClassVar[float] = 5.0
 
     @abstractmethod
     def _live(self) -> Iterable[Any]:
@@ -230,10 +235,6 @@ class NamedHandler(ApiGatewayHandler):
     @abstractmethod
     def _observed(self, key: str, item: Any) -> Observed:
         """An object in the desired props' shape."""
-
-    @abstractmethod
-    def _send_delete(self, have: Observed) -> None:
-        """Send the delete request(s)."""
 
     def _check(self, item: Any) -> None:
         """Raise for an object that can never become usable (observe and create only)."""
@@ -259,10 +260,6 @@ class NamedHandler(ApiGatewayHandler):
             return self._observed(want.key, made)
 
         return self._create(want, adopt, marker=True)
-
-    def delete(self, have: Observed) -> None:
-        """Delete the object; NotFound is success."""
-        self._delete(have, self.delete_call, lambda: self._send_delete(have), self.delete_delay)
 
     def list_owned(self, owner: str) -> list[Observed]:
         """Every object of this kind carrying our owner tag."""

@@ -189,6 +189,7 @@ class StageHandler(ApiGatewayHandler):
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
     spelling = V1.with_id("stageName")
     create_call = "CreateStage"
+    delete_call = "DeleteStage"
     create_log = (("stageName", "stageName"),)
     client: APIGatewayClient
 
@@ -302,10 +303,6 @@ class StageHandler(ApiGatewayHandler):
         for deployment_id in stale:
             delete_deployment(self, want, rest_api_id, deployment_id)
 
-    def delete(self, have: Observed) -> None:
-        """Delete the stage; NotFound is success."""
-        self._delete(
-            have,
-            "DeleteStage",
-            lambda: self.client.delete_stage(restApiId=have.props["restApiId"], stageName=have.id),
-        )
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound is success."""
+        self.client.delete_stage(restApiId=have.props["restApiId"], stageName=have.id)

@@ -38,6 +38,7 @@ class IntegrationHandler(ApiChildHandler):
     spelling = V2.with_id("IntegrationId")
     parent = HTTP_API
     create_call = "CreateIntegration"
+    delete_call = "DeleteIntegration"
     create_log = (("apiId", "apiId"), ("uri", "integrationUri"))
     update_call = "UpdateIntegration"
 
@@ -88,12 +89,6 @@ class IntegrationHandler(ApiChildHandler):
             ApiId=want.props["apiId"], IntegrationId=have.id, **changes
         )
 
-    def delete(self, have: Observed) -> None:
-        """Delete the integration; NotFound (or the API gone) is success."""
-        self._delete(
-            have,
-            "DeleteIntegration",
-            lambda: self.client.delete_integration(
-                ApiId=have.props["apiId"], IntegrationId=have.id
-            ),
-        )
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound (or the API gone) is success."""
+        self.client.delete_integration(ApiId=have.props["apiId"], IntegrationId=have.id)

@@ -36,6 +36,7 @@ class RouteHandler(ApiChildHandler):
     spelling = V2.with_id("RouteId")
     parent = HTTP_API
     create_call = "CreateRoute"
+    delete_call = "DeleteRoute"
     create_log = (("routeKey", "routeKey"),)
     update_call = "UpdateRoute"
 
@@ -79,10 +80,6 @@ class RouteHandler(ApiChildHandler):
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
         return self.client.update_route(ApiId=want.props["apiId"], RouteId=have.id, **changes)
 
-    def delete(self, have: Observed) -> None:
-        """Delete the route; NotFound (or the API gone) is success."""
-        self._delete(
-            have,
-            "DeleteRoute",
-            lambda: self.client.delete_route(ApiId=have.props["apiId"], RouteId=have.id),
-        )
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound (or the API gone) is success."""
+        self.client.delete_route(ApiId=have.props["apiId"], RouteId=have.id)

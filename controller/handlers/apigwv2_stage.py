@@ -22,6 +22,8 @@ from controller.handlers.apigw_common import V2, ApiGatewayHandler
 from controller.handlers.base import Delta, Desired, Observed, changed
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
+CREATED = {"apiId": "ApiId", "stageName": "StageName", "autoDeploy": "AutoDeploy"}
+"""Props CreateStage takes as they are, and how it spells them."""
 
 
 DEFAULT_STAGE = "$default"
@@ -62,6 +64,7 @@ class HttpStageHandler(ApiGatewayHandler):
     identity = ("apiId", "stageName")
     spelling = V2.with_id("StageName")
     create_call = "CreateStage"
+    delete_call = "DeleteStage"
     create_log = (("stageName", "stageName"),)
 
     def _observed(self, key: str, api_id: str, stage: Mapping[str, Any]) -> Observed:
@@ -108,15 +111,11 @@ class HttpStageHandler(ApiGatewayHandler):
         )
 
     def _make(self, want: Desired) -> Any:
-        p = want.props
-        settings = route_settings(None, p["throttle"])
-        return self.client.create_stage(
-            ApiId=p["apiId"],
-            StageName=p["stageName"],
-            AutoDeploy=p["autoDeploy"],
-            Tags=dict(want.tags),
-            **({"DefaultRouteSettings": settings} if settings else {}),
-        )
+        fields = {field: want.props[prop] for prop, field in CREATED.items()}
+        settings = route_settings(None, want.props["throttle"])
+        if settings:
+            fields["DefaultRouteSettings"] = settings
+        return self.client.create_stage(Tags=dict(want.tags), **fields)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateStage: auto-deploy, and the default route settings with our throttle."""
@@ -142,10 +141,6 @@ class HttpStageHandler(ApiGatewayHandler):
         updated.tags = updated.tags or have.tags
         return updated
 
-    def delete(self, have: Observed) -> None:
-        """Delete the stage; NotFound (or the API gone) is success."""
-        self._delete(
-            have,
-            "DeleteStage",
-            lambda: self.client.delete_stage(ApiId=have.props["apiId"], StageName=have.id),
-        )
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound (or the API gone) is success."""
+        self.client.delete_stage(ApiId=have.props["apiId"], StageName=have.id)
