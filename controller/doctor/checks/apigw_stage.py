@@ -167,6 +167,10 @@ def _plan_keys(facts: Facts, plan: Shape) -> set[str] | None:
     return None if keys is None else {str(k.get("id")) for k in keys}
 
 
+def _require(methods: list[str]) -> str:
+    return "requires" if len(methods) == 1 else "require"
+
+
 def _keys_required(facts: Facts, api: str) -> list[str]:
     """'METHOD path' of every method of the API that requires an API key."""
     return [
@@ -220,7 +224,7 @@ def plan_not_on_stage(facts: Facts) -> list[Finding]:
                     plan_id,
                     f"usage plan {plan.get('name', plan_id)} ({plan_id}) holds API keys "
                     f"{short(keys)} but is not associated with stage {name} of API {api}, "
-                    f"where {short(required)} require an API key",
+                    f"where {short(required)} {_require(required)} an API key",
                     why=KEY_403,
                     fix_spec=(
                         "no spec field: `psctl apply -f` associates every plan of "
@@ -307,7 +311,7 @@ def api_key_not_in_plan(facts: Facts) -> list[Finding]:
                     key_id,
                     f"API key {key.get('name', key_id)} ({key_id}) is in no usage plan of "
                     f"stage {name} of API {api} (its plans: {plans}), "
-                    f"and {short(required)} require an API key",
+                    f"and {short(required)} {_require(required)} an API key",
                     why=KEY_403,
                     fix_spec=(
                         "list the key under a plan: spec.api.usagePlans[].apiKeys "
