@@ -48,6 +48,7 @@ def _rest_finding(facts: Facts, key: tuple[str, str, str, int], uses: list[LinkU
     api, stage, nlb, port = key
     ports = sorted({int(lst["Port"]) for lst in facts.listeners[nlb] if "Port" in lst})
     methods = sorted({f"{u.method} {u.path}" for u in uses})
+    verb = "connects" if len(methods) == 1 else "connect"
     updates = " && ".join(
         f"aws apigateway update-integration --rest-api-id {api} --resource-id {u.resource_id} "
         f"--http-method {u.method} --patch-operations op=replace,path=/uri,"
@@ -59,7 +60,7 @@ def _rest_finding(facts: Facts, key: tuple[str, str, str, int], uses: list[LinkU
         "listener-port-mismatch",
         "nlb-listener",
         nlb,
-        f"{', '.join(methods)} of API {api} connect to port {port} ({uses[0].uri}), but NLB "
+        f"{', '.join(methods)} of API {api} {verb} to port {port} ({uses[0].uri}), but NLB "
         f"{lb_name(facts, nlb)} listens on {', '.join(map(str, ports)) or 'no port'}",
         why=(
             "The VPC link hands the connection to the NLB on the URI's port; with no listener "
