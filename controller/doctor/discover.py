@@ -188,6 +188,11 @@ class Discovery:
             )
             raise ChainUnreadableError(msg)
         walk = self._walk(rec.aws, ps.owner, owned=True)
+        walk.facts.owned_resources = {
+            key: str(v.get("arn") or v.get("id"))
+            for key, v in out.items()
+            if v.get("arn") or v.get("id")
+        }
         owned = Owned(
             usage_plans=[v["id"] for k, v in out.items() if k.startswith("usage-plan/")],
             api_keys=[v["id"] for k, v in out.items() if k.startswith("api-key/")],

@@ -72,7 +72,11 @@ def test_an_http_api_chain_from_its_api_and_from_its_spec(aws: Any) -> None:
         }
         assert facts.routes[api_id]
         assert facts.unknown == []
-    assert Discovery(_context(aws)).spec(ps).owned
+    owned = Discovery(_context(aws)).spec(ps)
+    assert owned.owned
+    assert owned.owned_resources["http-api"] == api_id
+    assert owned.owned_resources["nlb"] == out["nlb"]["arn"]
+    assert owned.owned_resources["listener"] == out["listener"]["arn"]
 
 
 def test_an_alb_behind_an_nlb_is_found_from_either_end(aws: Any) -> None:
