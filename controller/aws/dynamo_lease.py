@@ -33,11 +33,17 @@ class LeaseTakenError(LeaseCallError):
     """A lease write whose condition failed: another replica holds the lease."""
 
 
-def _guarded(write: Callable[[], object]) -> None:
+class LeaseMissingError(LeaseTakenError):
+    """An acquire that found no item at all (deleted, or never made): see `LeaseTable.put`."""
+
+
+def _guarded(write: Callable[[], object], *, tells_missing: bool = False) -> None:
     try:
         write()
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code", "") == "ConditionalCheckFailedException":
+            if tells_missing and "Item" not in exc.response:  # ALL_OLD, and nothing was there
+                raise LeaseMissingError(str(exc)) from exc
             raise LeaseTakenError(str(exc)) from exc
         raise LeaseCallError(str(exc)) from exc
     except BotoCoreError as exc:
@@ -50,9 +56,15 @@ class LeaseTable:
     def __init__(self, aws: ClientFactory, table: str, name: str) -> None:
         self.aws, self.table, self.name = aws, table, name
 
-    def put(self, holder: str, duration: float) -> None:
-        """Take the lease if it is free, lapsed, or already ours."""
+    def put(self, holder: str, duration: float, *, allow_missing: bool = False) -> None:
+        """Take the lease if it lapsed or is already ours; a missing item only with
+        `allow_missing` (the caller has seen it missing for a whole term), else
+        `LeaseMissingError`. A failed condition returns the old item (ALL_OLD), which is how
+        "missing" is told from "held"."""
         now = time.time()
+        condition = "expiresAt < :now OR holder = :me"
+        if allow_missing:
+            condition = f"attribute_not_exists(pk) OR {condition}"
         _guarded(
             lambda: self.aws.client("dynamodb").put_item(
                 TableName=self.table,
@@ -61,9 +73,11 @@ class LeaseTable:
                     "holder": {"S": holder},
                     "expiresAt": {"N": repr(now + duration)},
                 },
-                ConditionExpression="attribute_not_exists(pk) OR expiresAt < :now OR holder = :me",
+                ConditionExpression=condition,
                 ExpressionAttributeValues={":now": {"N": repr(now)}, ":me": {"S": holder}},
-            )
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+            tells_missing=True,
         )
 
     def update(self, holder: str, duration: float) -> None:
@@ -83,13 +97,15 @@ class LeaseTable:
             )
         )
 
-    def delete(self, holder: str) -> None:
-        """Give the lease back if it is ours."""
+    def release(self, holder: str) -> None:
+        """Give the lease back if it is ours: it lapses now (the item stays, so that a standby
+        takes it at its next try instead of waiting a term as for a missing one)."""
         _guarded(
-            lambda: self.aws.client("dynamodb").delete_item(
+            lambda: self.aws.client("dynamodb").update_item(
                 TableName=self.table,
                 Key={"pk": {"S": self.name}},
+                UpdateExpression="SET expiresAt = :lapsed",
                 ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": {"S": holder}},
+                ExpressionAttributeValues={":lapsed": {"N": "0"}, ":me": {"S": holder}},
             )
         )

@@ -5,7 +5,8 @@ The Lease (in the controller's own namespace, `privateservice-controller` by def
 Every write is a replace carrying the `resourceVersion` just read, so two replicas racing for it
 cannot both win: the API server answers the second with 409 Conflict.
 
-- acquire: read; take the Lease (replace, or create when there is none) if it has no holder, or
+- acquire: read; take the Lease (replace, or create once there has been none for a whole term:
+  a deleted Lease may still have a leader writing by its own deadline) if it has no holder, or
   if its record (holder, renewTime) has not changed for `leaseDurationSeconds` *as measured on
   this replica's monotonic clock since it first saw that record*. Comparing `renewTime` with
   the local wall clock would trust two clocks; watching the record change trusts none (this is
@@ -64,9 +65,13 @@ class KubeLease(LeaseBase):
     async def _try_acquire(self) -> bool:
         try:
             lease = await self._read()
-            if lease is None:
+            if lease is None:  # an unknown holder's, for a term (`LeaseBase._missing_for_a_term`)
+                if not self._missing_for_a_term():
+                    return False
                 await self.client.create(self._fresh(transitions=0))
+                self._lease_seen()
                 return True
+            self._lease_seen()
             spec = lease.spec or LeaseSpec()
             if not self._expired(spec):
                 return False

@@ -63,6 +63,7 @@ class LeaseBase:
         """time.monotonic() of the last transition away from leader."""
         self._deadline: asyncio.TimerHandle | None = None
         self._until = 0.0  # time.monotonic() at which leadership ends, whatever the loop does
+        self._missing_since: float | None = None  # when this replica first saw no lease at all
         self._closing = asyncio.Event()
 
     @property
@@ -101,6 +102,20 @@ class LeaseBase:
 
     async def _release(self) -> None:
         raise NotImplementedError
+
+    def _missing_for_a_term(self) -> bool:
+        """Called when the lease is not there at all: True once it has been missing for a whole
+        term by this replica's clock. A missing lease is treated as one held by an unknown
+        holder (someone deleted it while a leader was still writing, by its own deadline, for
+        up to `duration - margin`): taking it at once gave two leaders for up to a second."""
+        now = time.monotonic()
+        if self._missing_since is None:
+            self._missing_since = now
+        return now - self._missing_since >= self.duration
+
+    def _lease_seen(self) -> None:
+        """The lease exists (or was just made): the next absence starts a new term."""
+        self._missing_since = None
 
     # -- local state -------------------------------------------------------------------
     def _hold(self, sent: float) -> None:

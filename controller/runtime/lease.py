@@ -8,10 +8,14 @@ holds one item per lease:
     expiresAt (N)  Unix time (seconds, float) at which the lease lapses: the holder's clock at
                    the moment it sent its last acquire or renew, plus `duration`
 
-- acquire: PutItem if `attribute_not_exists(pk) OR expiresAt < :now OR holder = :me`;
+- acquire: PutItem if `expiresAt < :now OR holder = :me` (see below for a missing item);
 - renew: UpdateItem of `expiresAt` if `holder = :me AND expiresAt > :now`; a failed condition
   means another replica took the lease: leadership ends at once;
-- release (clean stop): DeleteItem if `holder = :me`, so a standby takes over at its next try.
+- release (clean stop): UpdateItem `expiresAt = 0` if `holder = :me`, so a standby takes over
+  at its next try;
+- a missing item (deleted by hand, or a fresh table) is taken only once this replica has seen
+  it missing for a whole term (`attribute_not_exists(pk)` is in the acquire's condition only
+  then): whoever led may still be writing by its own deadline.
 
 Why a replica stops *before* another can take over. A standby takes the lease once its wall clock
 passes the stored `expiresAt`, i.e. at real time >= t_sent + duration - skew, where t_sent is when
@@ -41,7 +45,13 @@ from collections.abc import Callable
 
 import structlog
 
-from controller.aws.dynamo_lease import ClientFactory, LeaseCallError, LeaseTable, LeaseTakenError
+from controller.aws.dynamo_lease import (
+    ClientFactory,
+    LeaseCallError,
+    LeaseMissingError,
+    LeaseTable,
+    LeaseTakenError,
+)
 from controller.ports.lease import LEASE_NAME, LeaseBase, default_holder
 
 log = structlog.get_logger(__name__)
@@ -73,18 +83,28 @@ class DynamoLease(LeaseBase):
         return LeaseTable(self.aws, self.table, self.name)
 
     async def _try_acquire(self) -> bool:
-        return await self._call("acquire", lambda: self._items.put(self.holder, self.duration))
+        allow = self._missing_since is not None and self._missing_for_a_term()
+        return await self._call(
+            "acquire", lambda: self._items.put(self.holder, self.duration, allow_missing=allow)
+        )
 
     async def _try_renew(self) -> bool:
         return await self._call("renew", lambda: self._items.update(self.holder, self.duration))
 
     async def _release(self) -> None:
-        await self._call("release", lambda: self._items.delete(self.holder))
+        await self._call("release", lambda: self._items.release(self.holder))
 
     async def _call(self, what: str, write: Callable[[], None]) -> bool:
         try:
             await asyncio.to_thread(write)
+        except LeaseMissingError:  # an unknown holder's, for a term (`_missing_for_a_term`)
+            self._missing_for_a_term()
+            if what == "renew":
+                log.warning("lease lost: its item is gone", holder=self.holder)
+                self._lose("missing")
+            return False
         except LeaseTakenError:
+            self._lease_seen()
             if what == "renew":
                 log.warning("lease lost: another replica holds it", holder=self.holder)
                 self._lose("taken")
@@ -92,4 +112,5 @@ class DynamoLease(LeaseBase):
         except LeaseCallError as exc:  # the local deadline decides when leadership ends
             log.warning("lease call failed", call=what, error=str(exc))
             return False
+        self._lease_seen()
         return True
