@@ -80,6 +80,12 @@ def pick_named(items: Iterable[_T], name: str, owner: str, spelling: Spelling = 
     return candidates[0] if candidates else None
 
 
+def item_of(name: str, owner: str) -> str:
+    """`<item>` of an object named `<owner>/<item>` (else the name itself)."""
+    prefix = f"{owner}/"
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
 def paged(call: Callable[..., Any], spelling: Spelling, **kwargs: Any) -> Iterator[Any]:
     """Every item of a list operation botocore has no paginator for (v1 GetAuthorizers, v2
     GetVpcLinks), following the page token."""
@@ -226,7 +232,7 @@ class NamedHandler(ApiGatewayHandler):
     kind, preferring the one with our owner tag, and made with our tags (after a look-up)."""
 
     owned_key: ClassVar[str] = ""
-    """The stack key `list_owned` gives (`_owned_key` for keys that depend on the object)."""
+    """The stack key `list_owned` gives; `{item}` stands for the name without `<owner>/`."""
 
     @abstractmethod
     def _live(self) -> Iterable[Any]:
@@ -241,8 +247,7 @@ class NamedHandler(ApiGatewayHandler):
         del item
 
     def _owned_key(self, item: Any, owner: str) -> str:
-        del item, owner
-        return self.owned_key
+        return self.owned_key.format(item=item_of(item.get(self.spelling.name, ""), owner))
 
     def observe(self, want: Desired) -> Observed | None:
         """The object with our name, preferring ours."""

@@ -19,12 +19,18 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.apigw_common import PAGE, pick_named, tags_of, throttle_is_temporary
+from controller.handlers.apigw_common import (
+    PAGE,
+    ApiGatewayHandler,
+    NamedHandler,
+    item_of,
+    tags_of,
+    throttle_is_temporary,
+)
 from controller.handlers.apigw_rest_api import fmt_bool, fmt_num
 from controller.handlers.base import (
     Delta,
     Desired,
-    Handler,
     Observed,
     changed,
     diff_props,
@@ -42,12 +48,6 @@ if TYPE_CHECKING:
     )
 
 UPDATE_PLAN_DELAY = 20.0  # UpdateUsagePlan: 1 call per 20 s per account
-
-
-def item_of(name: str, owner: str) -> str:
-    """`<item>` of an object named `<owner>/<item>` (else the name itself)."""
-    prefix = f"{owner}/"
-    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def usage_plans(client: APIGatewayClient) -> Iterator[UsagePlanTypeDef]:
@@ -133,23 +133,23 @@ def _section_ops(
     ]
 
 
-class UsagePlanHandler(Handler):
+class UsagePlanHandler(NamedHandler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
     kind = "apigw.usage_plan"
     service = "apigateway"
     identity = ("name",)  # the stage may not exist yet
     single_instance = True
+    owned_key = "usage-plan/{item}"
+    create_call = "CreateUsagePlan"
+    delete_call = "DeleteUsagePlan"
     client: APIGatewayClient
 
+    def _live(self) -> Iterator[UsagePlanTypeDef]:
+        return usage_plans(self.client)
+
     def _observed(self, key: str, plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> Observed:
-        return Observed(
-            key=key,
-            id=plan["id"],
-            props=plan_props(plan),
-            tags=tags_of(plan),
-            outputs={"id": plan["id"]},
-        )
+        return self._seen(key, plan, plan_props(plan))
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Field deltas (a throttle or quota to remove included), stages in observed order."""
@@ -157,33 +157,21 @@ class UsagePlanHandler(Handler):
         props["apiStages"] = sorted(props["apiStages"], key=lambda s: (s["apiId"], s["stage"]))
         return diff_props(props, have.props)
 
-    def observe(self, want: Desired) -> Observed | None:
-        """The plan with our name, preferring ours."""
-        plan = pick_named(usage_plans(self.client), want.props["name"], want.owner)
-        return None if plan is None else self._observed(want.key, plan)
-
-    def create(self, want: Desired) -> Observed:
-        """Create the plan with its stages, throttle, quota and tags (after a look-up)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> UsagePlanResponseTypeDef:
+        """CreateUsagePlan with its stages, throttle, quota and tags."""
         p = want.props
         extra: dict[str, Any] = {}
         if p["throttle"] is not None:
             extra["throttle"] = dict(p["throttle"])
         if p["quota"] is not None:
             extra["quota"] = dict(p["quota"])
-        self.log_call("creating", want, name=p["name"])
-        with self.creating(want):
-            plan = self.client.create_usage_plan(
-                name=p["name"],
-                description=f"privateservice {want.owner}",
-                apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
-                tags=dict(want.tags),
-                **extra,
-            )
-        self.log_call("created", want, id=plan["id"])
-        return self._observed(want.key, plan)
+        return self.client.create_usage_plan(
+            name=p["name"],
+            description=f"privateservice {want.owner}",
+            apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
+            tags=dict(want.tags),
+            **extra,
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Throttle, quota and stages in ONE UpdateUsagePlan (AWS: 1 call per 20 s)."""
@@ -210,77 +198,52 @@ class UsagePlanHandler(Handler):
             plan = self.client.update_usage_plan(usagePlanId=have.id, patchOperations=ops)
         return self._observed(want.key, plan)
 
-    def delete(self, have: Observed) -> None:
-        """Detach the plan from its stages, then delete it; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            stages = have.props.get("apiStages") or []
-            if stages:
-                with throttle_is_temporary("UpdateUsagePlan", UPDATE_PLAN_DELAY):
-                    self.client.update_usage_plan(
-                        usagePlanId=have.id,
-                        patchOperations=[
-                            {"op": "remove", "path": "/apiStages", "value": _stage_ref(s)}
-                            for s in stages
-                        ],
-                    )
-            self.client.delete_usage_plan(usagePlanId=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
-
-    def list_owned(self, owner: str) -> list[Observed]:
-        """Every plan with our owner tag, keyed `usage-plan/<item>`."""
-        return [
-            self._observed(f"usage-plan/{item_of(plan.get('name', ''), owner)}", plan)
-            for plan in usage_plans(self.client)
-            if ownership.is_owned(tags_of(plan), owner)
-        ]
+    def _send_delete(self, have: Observed) -> None:
+        """Detach the plan from its stages, then delete it."""
+        stages = have.props.get("apiStages") or []
+        if stages:
+            with throttle_is_temporary("UpdateUsagePlan", UPDATE_PLAN_DELAY):
+                self.client.update_usage_plan(
+                    usagePlanId=have.id,
+                    patchOperations=[
+                        {"op": "remove", "path": "/apiStages", "value": _stage_ref(s)}
+                        for s in stages
+                    ],
+                )
+        self.client.delete_usage_plan(usagePlanId=have.id)
 
 
-class ApiKeyHandler(Handler):
+class ApiKeyHandler(NamedHandler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
     kind = "apigw.api_key"
     service = "apigateway"
     identity = ("name",)
     single_instance = True
+    owned_key = "api-key/{item}"
+    create_call = "CreateApiKey"
+    delete_call = "DeleteApiKey"
     client: APIGatewayClient
 
-    @staticmethod
-    def _observed(key: str, api_key: ApiKeyTypeDef | ApiKeyResponseTypeDef) -> Observed:
+    def _live(self) -> Iterator[ApiKeyTypeDef]:
+        """Every key, never with its value; found by exactly our name (a `nameQuery` matches
+        prefixes)."""
+        return api_keys(self.client)
+
+    def _observed(self, key: str, api_key: ApiKeyTypeDef | ApiKeyResponseTypeDef) -> Observed:
         """Only id, name, enabled and tags: never `value`."""
-        return Observed(
-            key=key,
-            id=api_key["id"],
-            props={"name": api_key.get("name"), "enabled": api_key.get("enabled", False)},
-            tags=tags_of(api_key),
-            outputs={"id": api_key["id"]},
-        )
+        props = {"name": api_key.get("name"), "enabled": api_key.get("enabled", False)}
+        return self._seen(key, api_key, props)
 
-    def observe(self, want: Desired) -> Observed | None:
-        """The key with exactly our name (GetApiKeys matches prefixes), preferring ours."""
-        name = want.props["name"]
-        found = pick_named(api_keys(self.client), name, want.owner)
-        return None if found is None else self._observed(want.key, found)
-
-    def create(self, want: Desired) -> Observed:
-        """Create the key (AWS generates the value; the response's value is dropped at once)."""
-        have = self.observe(want)
-        if have is not None:
-            return have
+    def _make(self, want: Desired) -> ApiKeyResponseTypeDef:
+        """CreateApiKey (AWS generates the value; the answer's value is dropped at once)."""
         p = want.props
-        self.log_call("creating", want, name=p["name"])
-        with self.creating(want):
-            made = self.client.create_api_key(
-                name=p["name"],
-                description=f"privateservice {want.owner}",
-                enabled=p["enabled"],
-                tags=dict(want.tags),
-            )
-        have = self._observed(want.key, made)
-        self.log_call("created", want, id=have.id)
-        return have
+        return self.client.create_api_key(
+            name=p["name"],
+            description=f"privateservice {want.owner}",
+            enabled=p["enabled"],
+            tags=dict(want.tags),
+        )
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """UpdateApiKey for `enabled` (the name is identity)."""
@@ -294,30 +257,17 @@ class ApiKeyHandler(Handler):
         )
         return self._observed(want.key, made)
 
-    def delete(self, have: Observed) -> None:
-        """Delete the key; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_api_key(apiKey=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
-
-    def list_owned(self, owner: str) -> list[Observed]:
-        """Every key with our owner tag, keyed `api-key/<item>`."""
-        return [
-            self._observed(f"api-key/{item_of(k.get('name', ''), owner)}", k)
-            for k in api_keys(self.client)
-            if ownership.is_owned(tags_of(k), owner)
-        ]
+    def _send_delete(self, have: Observed) -> None:
+        self.client.delete_api_key(apiKey=have.id)
 
 
-class UsagePlanKeyHandler(Handler):
+class UsagePlanKeyHandler(ApiGatewayHandler):
     """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
 
     kind = "apigw.usage_plan_key"
     service = "apigateway"
     identity = ("usagePlanId", "keyId")
+    delete_call = "DeleteUsagePlanKey"
     client: APIGatewayClient
 
     @staticmethod
@@ -358,16 +308,11 @@ class UsagePlanKeyHandler(Handler):
         del want, deltas
         return have
 
-    def delete(self, have: Observed) -> None:
-        """Take the key out of the plan; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_usage_plan_key(
-                usagePlanId=have.props["usagePlanId"], keyId=have.props["keyId"]
-            )
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+    def _send_delete(self, have: Observed) -> None:
+        """Take the key out of the plan."""
+        self.client.delete_usage_plan_key(
+            usagePlanId=have.props["usagePlanId"], keyId=have.props["keyId"]
+        )
 
     def list_owned(self, owner: str) -> list[Observed]:
         """Keys of our plans whose API key is ours: `usage-plan-key/<plan item>/<key item>`."""
