@@ -15,7 +15,7 @@ from controller.aws.session import AwsContext, AwsSettings
 from controller.doctor.discover import Discovery
 from controller.doctor.facts import Facts
 from controller.reconcile.runner import Reconciler
-from controller.sandbox.examples import ec2_cluster
+from controller.sandbox.examples import authorizer_function, ec2_cluster
 from controller.spec.loader import parse_object
 from controller.spec.models import PrivateService
 
@@ -123,3 +123,36 @@ def test_ecs_on_ec2_reads_the_container_instances(aws: Any) -> None:
     assert all(i["SecurityGroups"] for i in facts.instances.values())
     (mappings,) = facts.base_path_mappings.values()
     assert mappings
+
+
+def test_a_private_api_with_an_authorizer_reads_the_function_and_the_endpoint(aws: Any) -> None:
+    """The ledger chain (field report 002): the authorizer hop with its Lambda configuration and
+    resource policy, and the execute-api endpoint as the `vpc-endpoint` hop."""
+    authorizer_function(aws)
+    ps = _spec("ledger-private-api.yaml")
+    _applied(aws, ps)
+    facts = Discovery(_context(aws)).spec(ps)
+    assert _kinds(facts)[:5] == ["api", "stage", "authorizer", "vpc-endpoint", "vpc-link"]
+    (arn,) = facts.functions
+    assert facts.functions[arn] is not None
+    assert facts.functions[arn]["Runtime"]
+    policy = facts.function_policies[arn]
+    assert policy is not None
+    assert policy["Statement"]
+    (endpoint,) = [h.resource for h in facts.hops if h.hop == "vpc-endpoint"]
+    assert any(e["VpcEndpointId"] == endpoint for e in facts.vpc_endpoints)
+
+
+def test_an_internet_facing_nlb_reads_its_elastic_ips(aws: Any) -> None:
+    """The storefront chain (field report 003): one Elastic IP per subnet of the NLB, read with
+    DescribeAddresses because the NLB names their allocations."""
+    ps = _spec("storefront-public-nlb.yaml")
+    out = _applied(aws, ps)
+    facts = Discovery(_context(aws)).load_balancer(out["nlb"]["arn"])
+    named = {
+        a["AllocationId"]
+        for az in facts.load_balancers[out["nlb"]["arn"]]["AvailabilityZones"]
+        for a in az.get("LoadBalancerAddresses", [])
+    }
+    assert len(named) == 3
+    assert {a["AllocationId"] for a in facts.addresses} == named
