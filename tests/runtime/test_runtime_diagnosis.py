@@ -4,13 +4,17 @@ diagnosis in /status), and /doctor answers JSON on demand."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from harness import Running, eventually, orders_doc, write
 
+from controller import cli
 from controller.aws.tags import COMPONENT, OWNER
 
 OWNER_NAME = "shop/orders"
@@ -45,12 +49,13 @@ def _diagnosed(status: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def test_unhealthy_targets_of_a_ready_spec_are_diagnosed_in_status_and_on_demand(
-    aws: Any, tmp_path: Path
+    aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Drift mode Ignore keeps the spec Ready while its task group admits nothing: the next
     target-health probe finds the targets unhealthy, doctor runs in a thread, /status shows
     Diagnosed True with reason health-check-blocked and the fix naming the group, and the
-    diagnosis's hops; /doctor?spec= answers the same JSON at once (404 for another spec)."""
+    diagnosis's hops; /doctor?spec= answers the same JSON at once (404 for another spec);
+    `psctl status --controller` draws the chain from /status, `--doctor` asks /doctor again."""
     write(tmp_path, orders_doc(drift={"mode": "Ignore", "resyncSeconds": 5}))
     async with Running(tmp_path, aws) as run:
         run.controller.diagnoser.probe_seconds = 0.0  # probe after every pass
@@ -104,4 +109,20 @@ async def test_unhealthy_targets_of_a_ready_spec_are_diagnosed_in_status_and_on_
             async with http.get(f"{run.url}/doctor") as resp:
                 assert resp.status == 400
         assert diagnoser.runs == 2  # the probe's and the request's: throttled in between
+        capsys.readouterr()
+        assert await asyncio.to_thread(cli.main, ["status", "--controller", run.url]) == 0
+        text = capsys.readouterr().out
+        assert "Diagnosed True   health-check-blocked: " in text
+        assert "chain (psctl doctor at " in text
+        drawn = [line.split() for line in text.splitlines() if "─" in line]
+        assert [line[1:3] for line in drawn if line[2] in ("api", "tasks")] == [
+            ["✓", "api"],
+            ["✗", "tasks"],
+        ]
+        assert diagnoser.runs == 2  # drawing the stored diagnosis costs nothing
+        asked = ["status", "--controller", run.url, "--doctor", "-o", "json"]
+        assert await asyncio.to_thread(cli.main, asked) == 0
+        (item,) = json.loads(capsys.readouterr().out)["items"]
+        assert item["status"]["diagnosis"]["trigger"] == "requested"
+        assert diagnoser.runs == 3
         print(f"diagnosed {took:.1f} s after the break; /doctor made {calls} AWS calls")
