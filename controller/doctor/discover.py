@@ -35,6 +35,7 @@ from controller.spec.models import PrivateService
 __all__ = ["ChainUnreadableError", "Discovery"]
 
 LB_KINDS = ("network", "application")
+NLB_PROTOCOLS = ("TCP", "UDP", "TLS", "TCP_UDP")
 
 
 def _root(what: str, read: Callable[[], Shape | None]) -> Shape:
@@ -158,6 +159,9 @@ class Discovery:
             lb_arns = sorted({a for tg in tgs for a in tg.get("LoadBalancerArns", [])})
             lbs = walk.load_balancers_by_arn(lb_arns)
             self._from_load_balancers(walk, lbs)
+            for tg in tgs:  # a group no load balancer routes to is still the service's hop
+                if not tg.get("LoadBalancerArns"):
+                    walk.target_group(tg, "nlb" if tg.get("Protocol") in NLB_PROTOCOLS else "alb")
         return self._finish(walk, before)
 
     def spec(self, ps: PrivateService) -> Facts:
