@@ -29,6 +29,7 @@ from controller.cli_aws import (
     reconcile_specs,
     statuses,
 )
+from controller.cli_completion import cmd_completion
 from controller.cli_doctor import cmd_doctor
 from controller.cli_events import cmd_events
 from controller.cli_run import cmd_run
@@ -127,6 +128,7 @@ COMMANDS = {
     "run": cmd_run,
     "events": cmd_events,
     "sandbox": cmd_sandbox,
+    "completion": cmd_completion,
 }
 
 

@@ -3,7 +3,8 @@
 `parser()` builds it; `controller.cli.main` parses with it and dispatches on `command` to
 `controller.cli.COMMANDS` (bodies in `controller.cli`, `controller.cli_aws`, `controller.cli_run`;
 the sandbox's options are checked by `controller.sandbox.cli.main`). Imports nothing else of psctl
-but the version and `controller.aws.budget` (standard library only), which checks `--aws-budget`.
+but the version, `controller.cli_help` (purposes, examples, exit codes) and
+`controller.aws.budget` (standard library only), which checks `--aws-budget`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from controller import __version__
+from controller import __version__, cli_help
 from controller.aws.budget import FAMILIES, OFF, parse_budget
 
 DESCRIPTION = (
@@ -73,10 +74,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--output", choices=["text", "json"], default="text")
 
     def live(name: str, text: str, *, timeout: bool = False) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=text)
+        sp = sub.add_parser(name, help=text, description=text)
         files(sp)
         aws_opts(sp)
-        output(sp)
+        _text_output(sp)
         if timeout:
             sp.add_argument("--timeout", type=float, default=900.0, help="seconds (default 900)")
         return sp
@@ -104,7 +105,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _status_sources(st)
     aws_opts(st)
-    output(st)
+    _text_output(st)
 
     _doctor_parser(sub, aws_opts, output)
 
@@ -152,10 +153,25 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("crd", help="print the CustomResourceDefinition")
     _events_parser(sub, aws_opts, output)
 
+    _last(p, sub)
+    return p
+
+
+def _text_output(sp: argparse.ArgumentParser) -> None:
+    """-o text|json, and --no-color for the text (plan, apply, delete, status)."""
+    sp.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    sp.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR)")
+
+
+def _last(p: argparse.ArgumentParser, sub: Any) -> None:
+    """The sandbox and completion subcommands; then purposes, examples and exit codes."""
     _sandbox_options(
         sub.add_parser("sandbox", help="embedded AWS endpoint on loopback (moto + fidelity)")
     )
-    return p
+    sub.add_parser("completion", help="shell completion script").add_argument(
+        "shell", choices=["bash", "zsh", "fish"]
+    )
+    cli_help.decorate(p)
 
 
 def _status_sources(st: argparse.ArgumentParser) -> None:

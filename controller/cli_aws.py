@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from controller import cli_style
 from controller.aws.cache import PASS_SECONDS
 from controller.aws.errors import AWS_ERRORS
 from controller.aws.session import AwsContext, AwsSettings
@@ -78,8 +79,16 @@ def aws_context(args: argparse.Namespace, read_cache_seconds: float = PASS_SECON
 _say = threading.Lock()  # lines of specs reconciled at once never interleave
 
 
+_started = time.monotonic()  # progress lines say how long the command has run
+_colour = {"stderr": False}  # set per command from --no-color and the terminal
+
+
 def _progress(ps: PrivateService, change: Change) -> None:
-    lines = [f"{ps.owner}: {line}" for line in render.change_lines(change, verbose=False)]
+    took = f"[{time.monotonic() - _started:4.0f}s]"
+    lines = [
+        cli_style.line(f"{ps.owner}: {line}", _colour["stderr"]) + f" {took}"
+        for line in render.change_lines(change, verbose=False)
+    ]
     if lines:
         with _say:
             print("\n".join(lines), file=sys.stderr, flush=True)
@@ -93,6 +102,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return 1
     aws = aws_context(args)
     items, changed, failed = [], False, False
+    colour = cli_style.wanted(sys.stdout, getattr(args, "no_color", False))
     for ps in specs:
         outcome = Reconciler(ps, aws).plan()
         changed |= outcome.mutated
@@ -108,7 +118,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 }
             )
         else:
-            print(render.plan_text(ps.owner, outcome))
+            print(cli_style.lines(render.plan_text(ps.owner, outcome), colour))
         if outcome.errors:
             for c in outcome.errors:
                 print(f"{ps.owner}: {c.key}: {c.message}", file=sys.stderr)
@@ -145,8 +155,15 @@ def reconcile_specs(
             print(line, file=sys.stderr, flush=True)
         return result, time.monotonic() - started
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="apply") as pool:
         results = list(pool.map(one, specs))  # in input order
+    if len(specs) > 1:  # the summary line, as Terraform's "Apply complete!"
+        verb = "deleted" if deleting else "applied"
+        failed = [ps.owner for ps, (r, _) in zip(specs, results, strict=True) if not r.converged]
+        summary = f"{verb} {len(specs) - len(failed)} of {len(specs)} specs"
+        summary += f" in {time.monotonic() - started:.0f} s"
+        print(summary + (f"; not {verb}: {', '.join(failed)}" if failed else ""), file=sys.stderr)
     items, code = [], 0
     for ps, (result, seconds) in zip(specs, results, strict=True):
         code = code if result.converged else 1
@@ -193,6 +210,7 @@ def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
     if specs is None:
         return 1
     aws = aws_context(args)
+    _colour["stderr"] = cli_style.wanted(sys.stderr, getattr(args, "no_color", False))
     items, code = reconcile_specs(
         specs, aws, args.timeout, deleting=deleting, parallel=args.parallel
     )
@@ -214,8 +232,9 @@ def statuses(specs: list[PrivateService], aws: AwsContext) -> list[dict[str, Any
     return docs
 
 
-def print_statuses(docs: list[dict[str, Any]]) -> None:
-    """Each status as text; a running controller's invalid documents (no metadata) too."""
+def print_statuses(docs: list[dict[str, Any]], colour: bool = False) -> None:
+    """Each status as text (the phase coloured with `colour`); a running controller's invalid
+    documents (no metadata) too."""
     for d in docs:
         s = d["status"]
         if "metadata" not in d:  # an invalid document `/status` lists by its source
@@ -223,7 +242,8 @@ def print_statuses(docs: list[dict[str, Any]]) -> None:
             for problem in s.get("problems", []):
                 print(f"  {problem}")
             continue
-        print(f"{d['metadata']['namespace']}/{d['metadata']['name']}: {s['phase']}")
+        owner = f"{d['metadata']['namespace']}/{d['metadata']['name']}"
+        print(cli_style.line(f"{owner}: {s['phase']}", colour))
         if s.get("problem"):
             print(f"  newer version invalid: {s['problem']}")
         for c in s.get("conditions", []):
@@ -279,5 +299,5 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=2))
     else:
-        print_statuses(docs)
+        print_statuses(docs, cli_style.wanted(sys.stdout, getattr(args, "no_color", False)))
     return 0

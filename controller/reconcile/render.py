@@ -60,6 +60,25 @@ def change_json(change: Change) -> dict[str, Any]:
     return out
 
 
+def _delta_lines(path: str, actual: Any, desired: Any) -> list[str]:
+    """One field's change: `path: old -> new`, or for two lists one line per element added
+    (`+`) or removed (`-`), as Terraform shows a set (an ingress rule, not the list twice)."""
+    if not (isinstance(actual, list) and isinstance(desired, list)):
+        return [f"      {path}: {json.dumps(actual)} -> {json.dumps(desired)}"]
+    have = [json.dumps(v, sort_keys=True) for v in actual]
+    want = [json.dumps(v, sort_keys=True) for v in desired]
+    added = [v for v in want if v not in have]
+    removed = [v for v in have if v not in want]
+    if not (added or removed):  # same elements, another order
+        return [f"      {path}: reordered"]
+    counts = [
+        f"{len(added)} to add" if added else "",
+        f"{len(removed)} to remove" if removed else "",
+    ]
+    head = f"      {path}: {', '.join(c for c in counts if c)}"
+    return [head] + [f"        + {v}" for v in added] + [f"        - {v}" for v in removed]
+
+
 def change_lines(change: Change, *, verbose: bool = True) -> list[str]:
     """One change as text: a head line, then one line per field."""
     head = f"{SYMBOL[change.action]} {change.action:<8} {change.key}"
@@ -71,9 +90,7 @@ def change_lines(change: Change, *, verbose: bool = True) -> list[str]:
     if not verbose:
         return lines
     for d in change.deltas:
-        lines.append(
-            f"      {d.path}: {json.dumps(plain(d.actual))} -> {json.dumps(plain(d.desired))}"
-        )
+        lines += _delta_lines(d.path, plain(d.actual), plain(d.desired))
     if change.action is Action.CREATE and change.props is not None:
         for path, value in flatten(plain(change.props)).items():
             lines.append(f"      {path}: {json.dumps(value)}")

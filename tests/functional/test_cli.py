@@ -203,9 +203,10 @@ def test_apply_and_delete_a_directory_in_parallel(
         ("orders-a", True),
         ("orders-b", True),
     ]
-    lines = [line for line in err.splitlines() if line.strip()]
+    *lines, summary = [line for line in err.splitlines() if line.strip()]
     assert lines
     assert all(line.startswith(("shop/orders-a: ", "shop/orders-b: ")) for line in lines)
+    assert summary.startswith("applied 2 of 2 specs in ")
     done = sorted(lines[-2:])  # each as soon as it is Ready
     for line, item in zip(done, items, strict=True):
         assert line.startswith(f"shop/{item['name']}: Ready: https://")
@@ -261,7 +262,10 @@ def test_parallel_specs_run_at_once_and_a_failure_fails_the_command(
         ("orders-b", True),
     ]
     assert items[0]["reason"] == "orders-a cannot be built"
-    assert sorted(err.splitlines()) == [
+    *lines, summary = err.splitlines()
+    assert sorted(lines) == [
         "shop/orders-a: not converged: orders-a cannot be built",
         "shop/orders-b: Pending: (1 pass, 0 s)",  # the fake's outcome has no resource
     ]
+    assert summary.startswith("applied 1 of 2 specs in ")
+    assert summary.endswith("; not applied: shop/orders-a")

@@ -105,7 +105,10 @@ def test_apply_says_when_the_spec_is_ready_and_where(aws: Any, tmp_path: Path):
     done = psctl(aws, "apply", "-f", str(path), "--timeout", "120")
 
     assert done.returncode == 0, done.stderr
-    last = done.stderr.strip().splitlines()[-1]
+    *progress, last = done.stderr.strip().splitlines()
+    creates = [line for line in progress if line.startswith("shop/orders: + create")]
+    assert creates
+    assert all(re.search(r" \[\s*\d+s\]$", line) for line in creates)  # elapsed so far
     assert re.fullmatch(
         r"shop/orders: Ready: https://\w+\.execute-api\.us-east-1\.amazonaws\.com/prod "
         r"\(\d+ passes, \d+ s\)",
