@@ -145,3 +145,15 @@ def test_a_spec_whose_chain_cannot_be_read_says_which_resource_and_why(
     assert str(err.value) == (
         "shop/orders: cannot read rest-api: AccessDenied when calling GetRestApis"
     )
+
+
+def test_a_service_whose_target_group_lost_its_listener_still_shows_the_group(aws: Any) -> None:
+    """--ecs-service after the NLB's listener was deleted: the target group (routed to by no
+    load balancer) is still a hop of the service's chain; there is no NLB to show."""
+    chain = build(aws)
+    aws.client("elbv2").delete_listener(ListenerArn=chain.listener_arn)
+    facts = _discovery(aws).ecs_service(f"{chain.cluster}/{chain.service}")
+    hops = {(h.hop, h.resource) for h in facts.hops}
+    assert ("nlb-target-group", chain.tg_arn) in hops
+    assert ("service", chain.service_arn) in hops
+    assert "nlb" not in {h.hop for h in facts.hops}
