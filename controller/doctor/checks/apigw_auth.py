@@ -46,8 +46,10 @@ PRINCIPAL = "apigateway.amazonaws.com"
 FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
 
 # Deprecation date per runtime identifier, from the "Lambda runtimes" page's "Deprecated
-# runtimes" and "Supported runtimes" tables (deprecation dates as published there in 2026).
-# A runtime is reported once its date has passed.
+# runtimes" and "Supported runtimes" tables, as copied (with that page cited) by tflint-ruleset-aws
+# (rules/aws_lambda_function_deprecated_runtime.go, late 2025); nodejs18.x's 2025-09-01 checked
+# against AWS's notice. The table needs a look when AWS publishes new dates. A runtime is
+# reported once its date has passed.
 DEPRECATED_RUNTIMES: dict[str, dt.date] = {
     "nodejs": dt.date(2016, 10, 31),
     "nodejs4.3": dt.date(2020, 3, 5),
