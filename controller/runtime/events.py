@@ -1,17 +1,18 @@
 """Event-driven drift: route CloudTrail events from an `EventSource` to the spec that owns the
 resource, as an immediate targeted pass.
 
-`EventIndex` maps every resource id, name and ARN the engine observed for a spec (each pass's
-changes and outputs, and the ARNs written in its stack, with their `aliases`) to that spec.
+`EventIndex` (`event_index`) maps every resource id, name and ARN the engine observed for a
+spec to that spec.
 `EventRouter.run` long-polls the source while this replica leads, and for each message:
 - not a CloudTrail API-call event: counted `malformed`, deleted;
 - a failed call (`errorCode`) or a read-only one: nothing changed, counted and deleted;
 - made with the controller's own credentials or principal (`Identity.made`): its own write,
   counted `own`, deleted, no pass;
 - naming no resource any spec owns: counted `unowned`, deleted, no AWS call;
-- else each owning spec's worker is poked (`Wake.EVENT`, coalesced with any pass already queued)
-  and its reads of that service are forgotten, so the pass sees the change; the message is
-  deleted only after that.
+- else each owning spec's worker is poked (`Wake.EVENT`, coalesced with any pass already
+  queued) and its reads of that service are forgotten, so the pass sees the change. A burst
+  (events within `settle` s of the last wake) makes one more pass once it is quiet: at most
+  two passes. A message is deleted only after the pass it routes to is queued.
 A failing source (the queue deleted, no permission) is reported (`status()`, the
 `psctl_events_source_up` gauge), retried with backoff, and polling goes on as before; the
 backstop (a full resync every `--full-resync`) keeps finding what events miss, and counts it
@@ -26,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from controller.alerts import Alert
 from controller.model.stack import Stack
-from controller.ports.events import ChangeEvent, Delivery, EventSource, Identity, aliases
+from controller.ports.events import ChangeEvent, Delivery, EventSource, Identity
 from controller.reconcile.engine import Outcome
+from controller.runtime.event_index import EventIndex, observed_ids
 
 log = structlog.get_logger(__name__)
 
@@ -47,66 +49,8 @@ SERVICES = {
 }
 """CloudTrail event source (short) -> the botocore services whose reads it may change."""
 BACKLOG_EVERY = 15.0  # seconds between two ApproximateNumberOfMessages reads
+MAX_HOLD = 3.0  # seconds a burst's trailing pass waits at most after its first event
 IDENTITY_EVERY = 300.0  # seconds between two GetCallerIdentity (credentials rotate)
-
-
-def observed_ids(outcome: Outcome | None, stack: Stack | None) -> set[str]:
-    """Every id and ARN a pass saw for a spec: what an event about it would name."""
-    found: set[str] = set()
-    if outcome is not None:
-        found |= {c.id for c in outcome.changes if c.id}
-        for outputs in outcome.outputs.values():
-            found |= set(_strings(outputs))
-    if stack is not None:  # ARNs written in the spec (an authorizer's function)
-        for res in stack.resources.values():
-            found |= {s for s in _strings(res.props) if s.startswith("arn:")}
-    for value in list(found):
-        found |= {value.split("/", 1)[1]} if value.count("/") == 1 and "/" in value else set()
-        found |= aliases(value)
-    return found
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
-
-
-class EventIndex:
-    """Resource id / ARN -> the specs that own it."""
-
-    def __init__(self) -> None:
-        self._owners: dict[str, set[str]] = {}
-        self._ids: dict[str, set[str]] = {}
-
-    def observe(self, owner: str, ids: Iterable[str]) -> None:
-        """Add what a pass of `owner` observed (ids of replaced resources stay: harmless)."""
-        mine = self._ids.setdefault(owner, set())
-        for value in ids:
-            if value not in mine:
-                mine.add(value)
-                self._owners.setdefault(value, set()).add(owner)
-
-    def forget(self, owner: str) -> None:
-        """The spec is gone."""
-        for value in self._ids.pop(owner, set()):
-            owners = self._owners.get(value)
-            if owners is not None:
-                owners.discard(owner)
-                if not owners:
-                    del self._owners[value]
-
-    def owners(self, ids: Iterable[str]) -> set[str]:
-        """The specs owning any of `ids`."""
-        return {o for value in ids for o in self._owners.get(value, ())}
-
-    def __len__(self) -> int:
-        return len(self._owners)
 
 
 class EventMetrics:
@@ -170,9 +114,16 @@ class EventRouter:
         wake: Callable[[str, ChangeEvent], bool],
         leader: Callable[[], bool],
         retry: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0),
+        settle: float = 1.0,
     ) -> None:
         """`wake(owner, event)` queues a pass of `owner` (False: no such spec any more)."""
         self.source, self.wake, self.leader, self.retry = source, wake, leader, retry
+        self.settle = settle
+        self._last_fire: dict[str, float] = {}
+        self._first_held: dict[str, float] = {}
+        self._trailing: dict[str, asyncio.TimerHandle] = {}
+        self._held: dict[str, list[str]] = {}
+        self._deleting: set[asyncio.Task[None]] = set()
         self.index = EventIndex()
         self.metrics = EventMetrics(registry)
         self.specs: dict[str, SpecEvents] = {}
@@ -258,25 +209,70 @@ class EventRouter:
         lag = _lag(event)
         if lag is not None:
             self.metrics.lag.observe(lag)
+        held = False
         for owner in sorted(owners):
             spec = self.specs.setdefault(owner, SpecEvents())
             spec.last, spec.last_lag = event, lag
             spec.pending.append(event)
             if event.event_time is not None:
                 self.metrics.last_event.labels(owner).set(event.event_time.timestamp())
-            if self.wake(owner, event):
-                log.info(
-                    "event: pass queued",
-                    owner=owner,
-                    call=event.event_name,
-                    changed_by=event.changed_by,
-                    lag=None if lag is None else round(lag, 2),
-                )
-        return self._count("routed")
+            log.info(
+                "event: pass queued",
+                owner=owner,
+                call=event.event_name,
+                changed_by=event.changed_by,
+                lag=None if lag is None else round(lag, 2),
+            )
+            if not self._queue_pass(owner, event, None if held else delivery.receipt):
+                held = True
+        self._count("routed")
+        return not held
+
+    def _queue_pass(self, owner: str, event: ChangeEvent, receipt: str | None) -> bool:
+        """Wake `owner` now (True), or, within `settle` s of its last wake (a burst: a console
+        save or a script makes many calls), once more when the burst has been quiet for `settle`
+        s (at most `MAX_HOLD` s after its first event), holding `receipt` until then (False)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a direct call): at once
+            self.wake(owner, event)
+            return True
+        now = loop.time()
+        pending = self._trailing.pop(owner, None)
+        if pending is None and now - self._last_fire.get(owner, -1e9) >= self.settle:
+            self._last_fire[owner] = now
+            self.wake(owner, event)
+            return True
+        if pending is not None:
+            pending.cancel()
+        first = self._first_held.setdefault(owner, now)
+        if receipt is not None:
+            self._held.setdefault(owner, []).append(receipt)
+        delay = min(self.settle, max(0.0, first + MAX_HOLD - now))
+        self._trailing[owner] = loop.call_later(delay, self._fire, owner, event)
+        return False
+
+    def _fire(self, owner: str, event: ChangeEvent) -> None:
+        """The trailing wake of a burst; then its messages are deleted."""
+        self._trailing.pop(owner, None)
+        self._first_held.pop(owner, None)
+        self._last_fire[owner] = asyncio.get_running_loop().time()
+        self.wake(owner, event)
+        held = self._held.pop(owner, [])
+        if held:
+            task = asyncio.ensure_future(self._delete(held))
+            self._deleting.add(task)
+            task.add_done_callback(self._deleting.discard)
 
     def _count(self, result: str) -> bool:
         self.metrics.received.labels(result).inc()
         return True
+
+    async def _delete(self, receipts: list[str]) -> None:
+        try:
+            await self.source.delete(receipts)
+        except Exception as exc:  # reported; the messages come back and are routed again
+            self._down(exc)
 
     # -- passes ------------------------------------------------------------------------
     def observed(self, owner: str, outcome: Outcome | None, stack: Stack | None) -> None:

@@ -11,7 +11,8 @@ from prometheus_client import CollectorRegistry
 from controller.alerts import drift_alert
 from controller.ports.events import ChangeEvent, Delivery, Identity, aliases
 from controller.reconcile.engine import Action, Change, Outcome
-from controller.runtime.events import EventRouter, observed_ids
+from controller.runtime.event_index import observed_ids
+from controller.runtime.events import EventRouter
 
 OWN = Identity("arn:aws:sts::123456789012:assumed-role/psctl/task", "ASIAOWN")
 
@@ -87,7 +88,8 @@ def test_observed_ids_and_aliases() -> None:
 
 
 def test_routes_only_what_we_own_and_not_our_own_writes() -> None:
-    """Routed: the owning spec only. Dropped and deleted: own writes, unowned, malformed."""
+    """Routed: the owning spec only (a burst: a pass at once and one after it). Dropped and
+    deleted: own writes, unowned, malformed, failed calls."""
     batch = [
         Delivery("r1", event({"sg-1"})),
         Delivery("r2", event({"sg-1"}, key="ASIAOWN")),
@@ -108,7 +110,7 @@ def test_routes_only_what_we_own_and_not_our_own_writes() -> None:
         await task
 
     asyncio.run(scenario())
-    assert woken == ["default/orders", "default/orders"]
+    assert woken == ["default/orders", "default/orders"]  # a burst: at once, then once more
     assert sorted(source.deleted) == ["r1", "r2", "r3", "r4", "r5", "r6"]
     counts = {
         s.labels["result"]: s.value
