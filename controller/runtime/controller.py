@@ -61,6 +61,8 @@ PHASE_EVENTS = {
     "Degraded": "running, but not as specified (see the conditions)",
     "Deleting": "deleting the AWS resources in reverse order",
 }
+SOURCE_UNHEALTHY_AFTER = 3
+"""Polls of the source failing (or crashing) in a row before it is reported unhealthy."""
 STUCK_DELETE = (
     "deletion waits: fix the spec so that the controller can delete its AWS resources, or "
     "remove the finalizer privateservice.io/finalizer to leave them in place"
@@ -143,7 +145,10 @@ class Controller:
             metrics=self._render_metrics,
             status=self.status,
             doctor=self.diagnoser.request,
+            health=self.health,
         )
+        self.poll_failures = 0  # in a row
+        self.poll_error: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     async def run(self) -> None:
@@ -223,8 +228,10 @@ class Controller:
                 self._apply(snapshot)
                 await self._report_invalid(snapshot)
                 delay = self.settings.poll_seconds
+                self._poll_ended(None)
             except (TemporaryError, OSError) as exc:
                 failures += 1
+                self._poll_ended(f"failed: {exc}")
                 delay = self._backoff(failures)
                 log.warning(
                     "source poll failed",
@@ -232,11 +239,37 @@ class Controller:
                     error=str(exc),
                     retry_in=round(delay, 1),
                 )
-            except Exception:  # a bug must not end polling: the workers would never hear again
+            except Exception as exc:  # a bug must not end polling: the workers would never hear
                 failures += 1
+                self._poll_ended(f"crashed: {type(exc).__name__}: {exc}")
                 delay = self._backoff(failures)
                 log.exception("source poll crashed", source=self.source.name)
             await self._idle(delay)
+
+    def _poll_ended(self, error: str | None) -> None:
+        """Count a poll's outcome; SOURCE_UNHEALTHY_AFTER failures in a row mark the source
+        unhealthy (`/healthz` detail, `psctl_source_healthy`) until one succeeds."""
+        if error is None:
+            self.poll_failures, self.poll_error = 0, None
+        else:
+            self.poll_failures += 1
+            self.poll_error = error[:300]
+            self.metrics.source_poll_failures.labels(error.split(":", 1)[0]).inc()
+        healthy = self.poll_failures < SOURCE_UNHEALTHY_AFTER
+        self.metrics.source_healthy.set(1 if healthy else 0)
+
+    def health(self) -> dict[str, Any]:
+        """The `/healthz` detail: the source's health."""
+        healthy = self.poll_failures < SOURCE_UNHEALTHY_AFTER
+        return {
+            "status": "ok" if healthy else "degraded",
+            "source": {
+                "name": self.source.name,
+                "healthy": healthy,
+                "failuresInARow": self.poll_failures,
+                "lastError": self.poll_error,
+            },
+        }
 
     async def _idle(self, delay: float) -> None:
         """Sleep until `delay` passes, the controller stops, or the source says it changed."""

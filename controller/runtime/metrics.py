@@ -62,6 +62,18 @@ class Metrics:
         )
         self.specs = Gauge("psctl_specs", "Specs by phase", ["phase"], registry=r)
         self.alerts = PromCounter("psctl_alerts", "Alerts raised by kind", ["kind"], registry=r)
+        self.source_poll_failures = PromCounter(
+            "psctl_source_poll_failures",
+            "Polls of the spec source that failed or crashed",
+            ["kind"],
+            registry=r,
+        )
+        self.source_healthy = Gauge(
+            "psctl_source_healthy",
+            "1 while the source's polls succeed, 0 after SOURCE_UNHEALTHY_AFTER in a row failed",
+            registry=r,
+        )
+        self.source_healthy.set(1)
         self._seen: Counter[tuple[str, str, str]] = Counter()
         self._seen_throttles: Counter[tuple[str, str]] = Counter()
         self._seen_waits: dict[str, float] = {}

@@ -32,10 +32,12 @@ class StatusServer:
         metrics: Callable[[], bytes],
         status: Callable[[], dict[str, Any]],
         doctor: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]] | None = None,
+        health: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self._ready, self._metrics, self._status = ready, metrics, status
         self._doctor = doctor
+        self._health = health
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -76,7 +78,10 @@ class StatusServer:
             await self._runner.cleanup()
 
     async def _healthz(self, _: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        """200 while the process serves (a liveness probe must not restart it for a bad spec
+        file); the detail says whether the source's polls keep failing (`degraded`)."""
+        detail = self._health() if self._health is not None else {}
+        return web.json_response({"status": detail.pop("status", "ok"), **detail})
 
     async def _readyz(self, _: web.Request) -> web.Response:
         ready = self._ready()
