@@ -177,7 +177,7 @@ class AuthorizerHandler(ApiChildHandler):
             for prop, path in _PATCHES
             if changed(deltas, prop)
         ]
-        return self._apply(want, have, ops)
+        return self._update(want, have, ops)
 
     def _send_update(
         self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]

@@ -128,6 +128,7 @@ class ApiGatewayHandler(Handler):
 
     spelling: ClassVar[Spelling] = V1
     create_call: ClassVar[str] = ""
+    update_call: ClassVar[str] = ""
     create_delay: ClassVar[float] = 5.0
     create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
     """What the "creating" log line names: (log field, prop) pairs."""
@@ -205,26 +206,28 @@ class ApiGatewayHandler(Handler):
         ):
             self._send_delete(have)
 
-    def _update(
-        self,
-        want: Desired,
-        have: Observed,
-        what: str,
-        changes: Mapping[str, Any] | list[Any],
-        send: Callable[[], _R],
-    ) -> _R | None:
-        """Log and send one update (a throttle is a wait); None when `changes` is empty.
+    def _send_update(self, want: Desired, have: Observed, changes: Any) -> Any:
+        """Send the update request (`update_call`) with `changes`; the answer is the object."""
+        raise NotImplementedError(f"{self.kind}: no update request")
 
-        `changes` is v1's patch operations or v2's changed fields, for the log.
-        """
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        """The object an update answered, as Observed."""
+        raise NotImplementedError(f"{self.kind}: no update answer")
+
+    def _update(
+        self, want: Desired, have: Observed, changes: Mapping[str, Any] | list[Any]
+    ) -> Observed:
+        """Send one update (`update_call`; a throttle is a wait) and report its answer; `have`
+        when `changes` is empty. `changes`: v1's patch operations or v2's changed fields."""
         if not changes:
-            return None
+            return have
         if isinstance(changes, list):
             self.log_call("updating", want, id=have.id, paths=[op["path"] for op in changes])
         else:
             self.log_call("updating", want, id=have.id, fields=sorted(changes))
-        with throttle_is_temporary(what):
-            return send()
+        with throttle_is_temporary(self.update_call):
+            made = self._send_update(want, have, changes)
+        return self._answered(want, have, made)
 
 
 class NamedHandler(ApiGatewayHandler):
@@ -241,6 +244,9 @@ class NamedHandler(ApiGatewayHandler):
     @abstractmethod
     def _observed(self, key: str, item: Any) -> Observed:
         """An object in the desired props' shape."""
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        return self._observed(want.key, made)
 
     def _check(self, item: Any) -> None:
         """Raise for an object that can never become usable (observe and create only)."""
@@ -280,7 +286,6 @@ class ApiChildHandler(ApiGatewayHandler):
     ours through the API's tags, found among the API's objects of its kind."""
 
     parent: ClassVar[Parent]
-    update_call: ClassVar[str]
 
     @abstractmethod
     def _children(self, api_id: str) -> Iterable[Any]:
@@ -293,10 +298,6 @@ class ApiChildHandler(ApiGatewayHandler):
     @abstractmethod
     def _observed(self, want: Desired, item: Any, tags: dict[str, str]) -> Observed:
         """An object in the desired props' shape, with the API's tags."""
-
-    @abstractmethod
-    def _send_update(self, want: Desired, have: Observed, changes: Any) -> Any:
-        """Send the update request (`update_call`) with `changes`; the answer is the object."""
 
     def _absent(self, want: Desired) -> None:
         """Called when the API holds no such object (a check that must fail early)."""
@@ -330,11 +331,6 @@ class ApiChildHandler(ApiGatewayHandler):
         parent = self.parent.prop
         return self._seen(want.key, item, {parent: want.props[parent], **props}, tags)
 
-    def _apply(
-        self, want: Desired, have: Observed, changes: Mapping[str, Any] | list[Any]
-    ) -> Observed:
-        """Send the update when `changes` is not empty; the answer with the tags we had."""
-        made = self._update(
-            want, have, self.update_call, changes, lambda: self._send_update(want, have, changes)
-        )
-        return have if made is None else self._observed(want, made, have.tags)
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        """The object an update answered, with the tags we had (the API's)."""
+        return self._observed(want, made, have.tags)

@@ -7,7 +7,8 @@ point at: output `regionalDomainName` (with `regionalHostedZoneId`). The base pa
 tags: it is ours through its domain; it is found by base path, or else as the mapping of the
 domain that serves our API (so a changed base path is an update, not a second mapping).
 The empty base path is stored by AWS as `(none)`.
-Neighbours: `apigw_rest_api` (helpers), `apigw_stage` (the stage mapped).
+Neighbours: `apigw_common` (the base), `apigw_rest_api` (`endpoint_type`), `apigw_stage` (the
+stage mapped).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.apigw_common import tags_of, throttle_is_temporary
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed
+from controller.handlers.apigw_common import V1, ApiGatewayHandler, tags_of, throttle_is_temporary
+from controller.handlers.apigw_rest_api import endpoint_type
+from controller.handlers.base import Delta, Desired, Observed, changed
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -34,39 +36,34 @@ if TYPE_CHECKING:
 NO_BASE_PATH = "(none)"
 
 
-def _endpoint_type(domain: DomainNameTypeDef | DomainNameResponseTypeDef) -> str | None:
-    types = domain.get("endpointConfiguration", {}).get("types") or []
-    return types[0] if types else None
-
-
-class DomainNameHandler(Handler):
+class DomainNameHandler(ApiGatewayHandler):
     """`apigw.domain_name`: props {domainName, certificateArn, endpointType, securityPolicy}."""
 
     kind = "apigw.domain_name"
     service = "apigateway"
     replace_on = ("domainName", "endpointType")
+    spelling = V1.with_id("domainName")
+    update_call = "UpdateDomainName"
+    delete_call, delete_delay = "DeleteDomainName", 30.0
     client: APIGatewayClient
 
     def _observed(
         self, key: str, domain: DomainNameTypeDef | DomainNameResponseTypeDef
     ) -> Observed:
-        name = domain.get("domainName", "")
-        return Observed(
-            key=key,
-            id=name,
-            props={
-                "domainName": name,
-                "certificateArn": domain.get("regionalCertificateArn"),
-                "endpointType": _endpoint_type(domain),
-                "securityPolicy": domain.get("securityPolicy"),
-            },
-            tags=tags_of(domain),
-            outputs={
-                "id": name,
-                "name": name,
-                "regionalDomainName": domain.get("regionalDomainName"),
-                "regionalHostedZoneId": domain.get("regionalHostedZoneId"),
-            },
+        name = domain["domainName"]
+        props = {
+            "domainName": name,
+            "certificateArn": domain.get("regionalCertificateArn"),
+            "endpointType": endpoint_type(domain),
+            "securityPolicy": domain.get("securityPolicy"),
+        }
+        return self._seen(
+            key,
+            domain,
+            props,
+            name=name,
+            regionalDomainName=domain.get("regionalDomainName"),
+            regionalHostedZoneId=domain.get("regionalHostedZoneId"),
         )
 
     def observe(self, want: Desired) -> Observed | None:
@@ -107,22 +104,18 @@ class DomainNameHandler(Handler):
             )
         if changed(deltas, "securityPolicy"):
             ops.append({"op": "replace", "path": "/securityPolicy", "value": p["securityPolicy"]})
-        if not ops:
-            return have
-        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
-        with throttle_is_temporary("UpdateDomainName"):
-            domain = self.client.update_domain_name(domainName=have.id, patchOperations=ops)
-        return self._observed(want.key, domain)
+        return self._update(want, have, ops)
 
-    def delete(self, have: Observed) -> None:
-        """DeleteDomainName; NotFound is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            with throttle_is_temporary("DeleteDomainName", 30):
-                self.client.delete_domain_name(domainName=have.id)
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+    def _send_update(
+        self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
+    ) -> DomainNameResponseTypeDef:
+        return self.client.update_domain_name(domainName=have.id, patchOperations=changes)
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        return self._observed(want.key, made)
+
+    def _send_delete(self, have: Observed) -> None:
+        self.client.delete_domain_name(domainName=have.id)
 
     def _all(self) -> Iterator[DomainNameTypeDef]:
         for page in self.client.get_paginator("get_domain_names").paginate():
@@ -141,11 +134,13 @@ def _base_path(raw: str | None) -> str:
     return "" if raw in (None, NO_BASE_PATH) else str(raw)
 
 
-class BasePathMappingHandler(Handler):
+class BasePathMappingHandler(ApiGatewayHandler):
     """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
 
     kind = "apigw.base_path_mapping"
     service = "apigateway"
+    update_call = "UpdateBasePathMapping"
+    delete_call = "DeleteBasePathMapping"
     identity = ("domainName", "restApiId")  # the stage may not exist yet
     client: APIGatewayClient
 
@@ -217,25 +212,23 @@ class BasePathMappingHandler(Handler):
             )
             if changed(deltas, prop)
         ]
-        if not ops:
-            return have
-        self.log_call("updating", want, id=have.id, paths=[op["path"] for op in ops])
-        with throttle_is_temporary("UpdateBasePathMapping"):
-            self.client.update_base_path_mapping(
-                domainName=p["domainName"],
-                basePath=have.props["basePath"] or NO_BASE_PATH,
-                patchOperations=ops,
-            )
+        return self._update(want, have, ops)
+
+    def _send_update(
+        self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
+    ) -> None:
+        self.client.update_base_path_mapping(
+            domainName=want.props["domainName"],
+            basePath=have.props["basePath"] or NO_BASE_PATH,
+            patchOperations=changes,
+        )
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
         return self.reobserve(want)
 
-    def delete(self, have: Observed) -> None:
-        """DeleteBasePathMapping; NotFound (mapping or domain gone) is success."""
-        self.log_call("deleting", have, id=have.id)
-        try:
-            self.client.delete_base_path_mapping(
-                domainName=have.props["domainName"],
-                basePath=have.props["basePath"] or NO_BASE_PATH,
-            )
-        except ClientError as exc:
-            if not self.is_not_found(exc):
-                raise
+    def _send_delete(self, have: Observed) -> None:
+        """NotFound (mapping or domain gone) is success."""
+        self.client.delete_base_path_mapping(
+            domainName=have.props["domainName"],
+            basePath=have.props["basePath"] or NO_BASE_PATH,
+        )

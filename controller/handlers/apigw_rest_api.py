@@ -95,9 +95,10 @@ REST_API = Parent("restApiId", rest_api_tags)
 """Where objects inside a REST API without tags of their own (authorizers) find their owner."""
 
 
-def _endpoint_type(api: RestApiTypeDef | RestApiResponseTypeDef) -> str | None:
-    types = api.get("endpointConfiguration", {}).get("types") or []
-    return types[0] if types else None
+def endpoint_type(item: Mapping[str, Any]) -> str | None:
+    """The endpoint type of a REST API or a domain name (`endpointConfiguration.types[0]`)."""
+    types = item.get("endpointConfiguration", {}).get("types") or []
+    return str(types[0]) if types else None
 
 
 class RestApiHandler(NamedHandler):
@@ -109,6 +110,7 @@ class RestApiHandler(NamedHandler):
     single_instance = True
     owned_key = "rest-api"
     create_call, create_delay = "CreateRestApi", 3.0
+    update_call = "UpdateRestApi"
     delete_call, delete_delay = "DeleteRestApi", 30.0
     client: APIGatewayClient
 
@@ -119,7 +121,7 @@ class RestApiHandler(NamedHandler):
         props = {
             "name": api.get("name"),
             "description": api.get("description"),
-            "endpointType": _endpoint_type(api),
+            "endpointType": endpoint_type(api),
             "apiKeySource": api.get("apiKeySource"),
             "policy": canonical_policy(parse_policy(api.get("policy"))),
         }
@@ -169,14 +171,12 @@ class RestApiHandler(NamedHandler):
             policy = p.get("policy")
             value = "" if policy is None else json.dumps(policy)
             ops.append({"op": "replace", "path": "/policy", "value": value})
-        api = self._update(
-            want,
-            have,
-            "UpdateRestApi",
-            ops,
-            lambda: self.client.update_rest_api(restApiId=have.id, patchOperations=ops),
-        )
-        return have if api is None else self._observed(want.key, api)
+        return self._update(want, have, ops)
+
+    def _send_update(
+        self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
+    ) -> RestApiResponseTypeDef:
+        return self.client.update_rest_api(restApiId=have.id, patchOperations=changes)
 
     def _send_delete(self, have: Observed) -> None:
         """Delete the API and everything in it."""

@@ -189,6 +189,7 @@ class StageHandler(ApiGatewayHandler):
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
     spelling = V1.with_id("stageName")
     create_call = "CreateStage"
+    update_call = "UpdateStage"
     delete_call = "DeleteStage"
     create_log = (("stageName", "stageName"),)
     client: APIGatewayClient
@@ -276,20 +277,21 @@ class StageHandler(ApiGatewayHandler):
                         "value": fmt_num(throttle["burstLimit"]),
                     },
                 ]
-        stage = self._update(
-            want,
-            have,
-            "UpdateStage",
-            ops,
-            lambda: self.client.update_stage(
-                restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=ops
-            ),
-        )
-        if stage is None:
-            return have
+        updated = self._update(want, have, ops)
         if moved:
             self._drop_unused_deployments(want, keep=p["deploymentId"])
-        return self._observed(want.key, p["restApiId"], stage)
+        return updated
+
+    def _send_update(
+        self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
+    ) -> StageResponseTypeDef:
+        p = want.props
+        return self.client.update_stage(
+            restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=changes
+        )
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        return self._observed(want.key, want.props["restApiId"], made)
 
     def _drop_unused_deployments(self, want: Desired, keep: str) -> None:
         """Delete our (fingerprinted) deployments that no stage of the API uses."""

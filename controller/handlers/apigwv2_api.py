@@ -58,6 +58,7 @@ class HttpApiHandler(NamedHandler):
     spelling = V2.with_id("ApiId")
     owned_key = "http-api"
     create_call = "CreateApi"
+    update_call = "UpdateApi"
     delete_call, delete_delay = "DeleteApi", 30.0
 
     def _live(self) -> Iterator[dict[str, Any]]:
@@ -85,10 +86,14 @@ class HttpApiHandler(NamedHandler):
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateApi with the fields that differ."""
         fields = {f: want.props[prop] for prop, f in UPDATABLE.items() if changed(deltas, prop)}
-        api = self._update(
-            want, have, "UpdateApi", fields, lambda: self.client.update_api(ApiId=have.id, **fields)
-        )
-        return have if api is None else replace(self._observed(want.key, api), tags=have.tags)
+        return self._update(want, have, fields)
+
+    def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
+        return self.client.update_api(ApiId=have.id, **changes)
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        """UpdateApi's answer, with the tags we had (it may leave them out)."""
+        return replace(self._observed(want.key, made), tags=have.tags)
 
     def _send_delete(self, have: Observed) -> None:
         """Delete the API and everything in it."""

@@ -82,7 +82,7 @@ class IntegrationHandler(ApiChildHandler):
                 k: "" for k in have.props["requestParameters"] if k not in p["requestParameters"]
             }
             fields["RequestParameters"] = {**stale, **p["requestParameters"]}
-        return self._apply(want, have, fields)
+        return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
         return self.client.update_integration(

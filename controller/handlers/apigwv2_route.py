@@ -75,7 +75,7 @@ class RouteHandler(ApiChildHandler):
             fields["Target"] = f"{TARGET_PREFIX}{p['integrationId']}"
         if changed(deltas, "authorizationType"):
             fields["AuthorizationType"] = p["authorizationType"]
-        return self._apply(want, have, fields)
+        return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
         return self.client.update_route(ApiId=want.props["apiId"], RouteId=have.id, **changes)

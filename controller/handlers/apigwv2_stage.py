@@ -64,6 +64,7 @@ class HttpStageHandler(ApiGatewayHandler):
     identity = ("apiId", "stageName")
     spelling = V2.with_id("StageName")
     create_call = "CreateStage"
+    update_call = "UpdateStage"
     delete_call = "DeleteStage"
     create_log = (("stageName", "stageName"),)
 
@@ -128,16 +129,15 @@ class HttpStageHandler(ApiGatewayHandler):
             fields["DefaultRouteSettings"] = route_settings(
                 current.get("DefaultRouteSettings"), p["throttle"]
             )
-        stage = self._update(
-            want,
-            have,
-            "UpdateStage",
-            fields,
-            lambda: self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **fields),
-        )
-        if stage is None:
-            return have
-        updated = self._observed(want.key, p["apiId"], stage)
+        return self._update(want, have, fields)
+
+    def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
+        p = want.props
+        return self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **changes)
+
+    def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
+        """UpdateStage's answer, with the tags we had when it leaves them out."""
+        updated = self._observed(want.key, want.props["apiId"], made)
         updated.tags = updated.tags or have.tags
         return updated
 
