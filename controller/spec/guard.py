@@ -6,12 +6,17 @@ anything walks the data (the alias bomb). `scan` reads the stream's events, whic
 parser produces without recursion, and measures each document: its nesting depth and its node
 count with every alias expanded (memoised per anchor, so the bomb is counted, never expanded).
 A document over a limit is reported with its line and never built; the others are built alone.
+The limits are `Limits`' defaults, or `PSCTL_SPEC_MAX_BYTES`, `_DEPTH`, `_NODES` from the
+environment (`limits_from_env`), for every command and source of the process.
 Neighbours: `controller.spec.loader` (the only caller), the sources (which pass their `Limits`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -29,7 +34,39 @@ class Limits:
     """Nodes of one document with every alias expanded (the alias bomb's measure)."""
 
 
-DEFAULT_LIMITS = Limits()
+ENV = {
+    "max_bytes": "PSCTL_SPEC_MAX_BYTES",
+    "max_depth": "PSCTL_SPEC_MAX_DEPTH",
+    "max_nodes": "PSCTL_SPEC_MAX_NODES",
+}
+"""The environment variables that set each limit for every command and source of a process."""
+
+
+def limits_from_env(env: Mapping[str, str] | None = None) -> Limits:
+    """`Limits` with any of `ENV` set in `env` (default: the process environment); a value that
+    is not a positive integer is an error naming the variable."""
+    env = os.environ if env is None else env
+    given: dict[str, int] = {}
+    for name, variable in ENV.items():
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        if not raw.isdigit() or int(raw) < 1:
+            msg = f"{variable}={raw!r}: expected a positive integer"
+            raise ValueError(msg)
+        given[name] = int(raw)
+    return replace(Limits(), **given)
+
+
+def _process_limits() -> Limits:
+    try:
+        return limits_from_env()
+    except ValueError as exc:  # one line, not a traceback at import: the defaults apply
+        sys.stderr.write(f"psctl: {exc}; the default spec limits apply\n")
+        return Limits()
+
+
+DEFAULT_LIMITS = _process_limits()
 _FAST: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser where PyYAML has it (its events, marks and errors are the same, 10x as fast);
 only the events are read here, the documents are built by PyYAML's own loader."""

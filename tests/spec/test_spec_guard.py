@@ -4,12 +4,15 @@ fast, and the other documents of the same file still load."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from controller.spec.guard import Limits
+from controller.spec.guard import Limits, limits_from_env
 from controller.spec.loader import load_paths, load_text
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -105,3 +108,36 @@ def test_anchors_and_merge_keys_still_load_with_lines() -> None:
     (doc,) = load_text(text + "x-copy: *c\n", "anchored.yaml")
     assert any("x-copy" in p.path for p in doc.problems)  # unknown field, but read and located
     assert all(p.line is not None for p in doc.problems)
+
+
+def test_limits_come_from_the_environment_and_a_bad_value_is_named() -> None:
+    """PSCTL_SPEC_MAX_* set each limit; anything but a positive integer names its variable."""
+    env = {"PSCTL_SPEC_MAX_DEPTH": "3", "PSCTL_SPEC_MAX_NODES": "", "PSCTL_SPEC_MAX_BYTES": "100"}
+    assert limits_from_env(env) == Limits(max_bytes=100, max_depth=3)
+    assert limits_from_env({}) == Limits()
+    with pytest.raises(ValueError, match="PSCTL_SPEC_MAX_NODES='-1': expected a positive integer"):
+        limits_from_env({"PSCTL_SPEC_MAX_NODES": "-1"})
+
+
+def test_a_bad_environment_value_is_one_line_and_the_defaults_apply() -> None:
+    """`psctl validate` with PSCTL_SPEC_MAX_DEPTH=deep: one line on stderr, no traceback, and the
+    example still validates under the defaults."""
+    env = {**os.environ, "PSCTL_SPEC_MAX_DEPTH": "deep"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "controller",
+            "validate",
+            "-f",
+            str(EXAMPLES / "orders-rest-nlb.yaml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PSCTL_SPEC_MAX_DEPTH='deep': expected a positive integer" in done.stderr
+    assert "Traceback" not in done.stderr
