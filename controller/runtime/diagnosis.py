@@ -8,8 +8,8 @@ When. After each pass of a spec (`Diagnoser.after_pass`, a hook of the worker):
   the spec (`target-group`, and `alb-target-group` behind an ALB), at most every
   `probe_seconds`; a target `unhealthy` or `unavailable`, or none registered and in service
   (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html),
-  makes the spec *sick*: diagnose. A spec whose last diagnosis found errors and whose targets
-  are healthy again is diagnosed once more, so that the condition clears;
+  makes the spec *sick*: diagnose. A spec whose diagnosis of sick targets found errors and whose
+  targets are healthy again is diagnosed once more, so that the condition clears;
 - on demand: `GET /doctor?spec=ns/name` (`Diagnoser.request`) diagnoses now.
 Throttled: a spec is diagnosed at most once per `doctor_seconds` (5 minutes) except on demand,
 never twice at once (one task per spec: a request waits for the running one), and at most
@@ -125,13 +125,15 @@ def decide(
 
 def after_probe(sick_now: bool, rec: Record, at: float, doctor_seconds: float) -> Trigger | None:
     """After a probe of a Ready spec: diagnose when its targets are sick, or when they are
-    healthy again after a diagnosis that found errors (to clear it); at most every
-    `doctor_seconds`."""
+    healthy again after a diagnosis of sick targets that found errors (once, to clear it: an
+    error that leaves the targets healthy is not diagnosed again until they are sick); at most
+    every `doctor_seconds`."""
     if rec.ran_at is not None and at - rec.ran_at < doctor_seconds:
         return None
     if sick_now:
         return "unhealthy-targets"
-    return "recovered" if rec.errors else None
+    after_sick = rec.doc is not None and rec.doc.get("trigger") == "unhealthy-targets"
+    return "recovered" if rec.errors and after_sick else None
 
 
 def condition(doc: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -64,16 +64,22 @@ def test_decide_probes_ready_specs_when_due_and_diagnoses_degraded_ones_throttle
 
 
 def test_after_probe_diagnoses_sick_targets_and_recoveries_at_most_every_five_minutes() -> None:
-    """Sick targets: diagnose (not again within 300 s); healthy again after a diagnosis with
-    errors: diagnose once more to clear it; healthy and nothing found: no call."""
+    """Sick targets: diagnose (not again within 300 s); healthy again after a diagnosis of sick
+    targets with errors: diagnose once more to clear it; an error found otherwise (Degraded, a
+    recovery, a request) with healthy targets, or nothing found: no call."""
     rec = Record()
     assert after_probe(True, rec, 1000.0, 300.0) == "unhealthy-targets"
     assert after_probe(False, rec, 1000.0, 300.0) is None
     rec.ran_at = 1000.0
     rec.condition = {"status": "True"}
+    rec.doc = {"trigger": "unhealthy-targets"}
     assert after_probe(True, rec, 1299.0, 300.0) is None
     assert after_probe(False, rec, 1299.0, 300.0) is None
     assert after_probe(False, rec, 1300.0, 300.0) == "recovered"
+    for trigger in ("recovered", "degraded", "requested"):
+        rec.doc = {"trigger": trigger}
+        assert after_probe(False, rec, 1300.0, 300.0) is None
+        assert after_probe(True, rec, 1300.0, 300.0) == "unhealthy-targets"
 
 
 def _finding(code: str, severity: str = "error") -> dict[str, Any]:
