@@ -144,3 +144,20 @@ def test_query_parameters_nest_as_cloudtrail_spells_them(
 ) -> None:
     """Flattened query parameters become CloudTrail's nested camelCase requestParameters."""
     assert nest_form(form, ec2=ec2) == expected
+
+
+def test_psctl_events_install_and_uninstall_commands(
+    aws: SandboxAccess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command prints the --events value (JSON with -o json); uninstall says what went."""
+    from controller import cli
+
+    assert cli.main(["events", "install", "--queue", "psctl-ev", "-o", "json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["events"] == "sqs://" + made["queueUrl"]
+    assert made["queueUrl"].endswith("/psctl-ev")
+    assert cli.main(["events", "uninstall", "--queue", "psctl-ev"]) == 0
+    said = capsys.readouterr().out
+    assert said.count("deleted ") == 3
+    assert cli.main(["events", "uninstall", "--queue", "psctl-ev"]) == 0
+    assert capsys.readouterr().out.strip() == "nothing of ours to delete"
