@@ -161,9 +161,20 @@ def bracket_depth(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[str, int]
 def scan(text: str, limits: Limits = DEFAULT_LIMITS) -> list[Span]:
     """Every document of `text` with its measures; raises `yaml.YAMLError` on a syntax error
     (the loader reports it with its line)."""
+    try:
+        return _scan(text, limits, _FAST)
+    except yaml.YAMLError:
+        if _FAST is yaml.SafeLoader:
+            raise
+        # libyaml refuses some streams PyYAML reads (nesting past its own limit of 1,000):
+        # measure those with PyYAML's parser, which says where the limit here is passed
+        return _scan(text, limits, yaml.SafeLoader)
+
+
+def _scan(text: str, limits: Limits, loader: type[yaml.SafeLoader]) -> list[Span]:
     spans: list[Span] = []
     doc: _Measure | None = None
-    for event in yaml.parse(text, Loader=_FAST):
+    for event in yaml.parse(text, Loader=loader):
         mark = event.start_mark
         line = 0 if mark is None else mark.line + 1
         if isinstance(event, yaml.DocumentStartEvent):

@@ -59,7 +59,7 @@ def test_one_unreachable_spec_does_not_stop_the_others(
         ("orders-c", True),
     ]
     verb = "deleted" if command == "delete" else "converged"
-    failed = [line for line in err.splitlines() if "orders-b" in line]
+    failed = [line for line in err.splitlines() if line.startswith("shop/orders-b:")]
     assert failed == [
         f'shop/orders-b: not {verb}: AWS: Could not connect to the endpoint URL: "https://apigateway.example"'
     ]
