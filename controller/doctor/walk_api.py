@@ -94,8 +94,14 @@ def _methods(walk: Walk, api_id: str) -> list[Shape]:
 
 
 def _vpc_links_v1(walk: Walk, api_id: str) -> list[str]:
-    """Each VPC link an integration names (stage variables resolved per stage)."""
+    """Each VPC link an integration names (stage variables resolved per stage); the load
+    balancers behind them. A REST integration may also use a VPC link V2, naming its load
+    balancer (NLB or ALB) in `integrationTarget`
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html):
+    that link is read as a v2 one and the load balancer is the integration's."""
     ids: list[str] = []
+    v2: list[str] = []
+    lbs: list[str] = []
     for method in _methods(walk, api_id):
         integration = method.get("methodIntegration") or {}
         if integration.get("connectionType") != "VPC_LINK":
@@ -110,16 +116,25 @@ def _vpc_links_v1(walk: Walk, api_id: str) -> list[str]:
             if variable
             else [link]
         )
-        ids += [n for n in names if n and n not in ids]
-    nlbs: list[str] = []
+        target = str(integration.get("integrationTarget") or "")
+        chosen = v2 if target else ids
+        chosen += [n for n in names if n and n not in chosen]
+        if target and target not in lbs:
+            lbs.append(target)
     for link_id in ids:
         walk.hop("vpc-link", link_id)
         with walk.guard("vpc-link", link_id):
             got = walk.reads.vpc_link(link_id)
             if got is not None:
                 walk.facts.vpc_links[link_id] = got
-                nlbs += [a for a in got.get("targetArns", []) if a not in nlbs]
-    return nlbs
+                lbs += [a for a in got.get("targetArns", []) if a not in lbs]
+    for link_id in v2:
+        walk.hop("vpc-link", link_id)
+        with walk.guard("vpc-link", link_id):
+            got = walk.reads.vpc_link_v2(link_id)
+            if got is not None:
+                walk.facts.vpc_links_v2[link_id] = got
+    return lbs
 
 
 def _plans_and_keys(walk: Walk, api_id: str, owned: Owned) -> None:

@@ -157,3 +157,56 @@ def test_a_service_whose_target_group_lost_its_listener_still_shows_the_group(aw
     assert ("nlb-target-group", chain.tg_arn) in hops
     assert ("service", chain.service_arn) in hops
     assert "nlb" not in {h.hop for h in facts.hops}
+
+
+class _LinkReads:
+    """Just the two VPC link reads, answering from a table."""
+
+    region = "us-east-1"
+
+    def vpc_link(self, link_id: str) -> dict[str, Any] | None:
+        return {"id": link_id, "targetArns": [f"nlb-of-{link_id}"]}
+
+    def vpc_link_v2(self, link_id: str) -> dict[str, Any] | None:
+        return {"VpcLinkId": link_id, "SecurityGroupIds": ["sg-l"], "SubnetIds": []}
+
+
+@pytest.mark.parametrize(
+    ("integration", "v1", "v2", "lbs"),
+    [
+        pytest.param(
+            {"connectionId": "abc"}, {"abc"}, set(), ["nlb-of-abc"], id="v1-link-targets-an-nlb"
+        ),
+        pytest.param(
+            {"connectionId": "${stageVariables.link}"},
+            {"from-stage"},
+            set(),
+            ["nlb-of-from-stage"],
+            id="v1-link-named-by-a-stage-variable",
+        ),
+        pytest.param(
+            {"connectionId": "${stageVariables.link}", "integrationTarget": "alb-arn"},
+            set(),
+            {"from-stage"},
+            ["alb-arn"],
+            id="v2-link-names-its-load-balancer-in-the-integration",
+        ),
+    ],
+)
+def test_rest_integrations_lead_to_their_vpc_links_and_load_balancers(
+    integration: dict[str, Any], v1: set[str], v2: set[str], lbs: list[str]
+) -> None:
+    """A REST integration's VPC link (v1: its targetArns; v2: the integration's
+    integrationTarget), stage variables resolved."""
+    from controller.doctor.walk import Memo, Walk
+    from controller.doctor.walk_api import _vpc_links_v1
+
+    facts = Facts(target="rest-api/a", owned=False)
+    method = {"methodIntegration": {"connectionType": "VPC_LINK", **integration}}
+    facts.resources["a"] = [{"resourceMethods": {"ANY": method}}]
+    facts.stages["a"] = [{"stageName": "prod", "variables": {"link": "from-stage"}}]
+    walk = Walk(_LinkReads(), Memo(), facts)  # type: ignore[arg-type]
+    assert _vpc_links_v1(walk, "a") == lbs
+    assert set(facts.vpc_links) == v1
+    assert set(facts.vpc_links_v2) == v2
+    assert {h.resource for h in facts.hops if h.hop == "vpc-link"} == v1 | v2
