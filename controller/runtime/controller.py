@@ -378,6 +378,7 @@ class Controller:
         worker = self.workers.pop(owner, None)
         self.states.pop(owner, None)
         self.pacer.unsettle(owner)
+        self.diagnoser.forget(owner)
         if worker and worker.task:
             worker.task.cancel()
         if self._first_round is not None:
