@@ -166,3 +166,25 @@ def test_the_execute_api_endpoint_is_kept_while_another_private_api_uses_it(
         Filters=[{"Name": "tag:privateservice.io/component", "Values": ["vpce-sg"]}]
     )["SecurityGroups"]
     assert groups == []
+
+
+def test_apply_json_into_a_closed_pipe_is_one_line(aws: Any, tmp_path: Path):
+    """`psctl apply -o json | head` where the reader is gone: the apply is done, then one line
+    on stderr about the pipe (it was a BrokenPipeError traceback), exit 1."""
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(orders()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller", "apply", "-f", str(path), "-o", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=os.environ | aws.env,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    assert "shop/orders: Ready: https://" in err  # applied all the same
+    assert err.strip().splitlines()[-1].startswith("error: the output was closed")
