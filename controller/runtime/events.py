@@ -49,7 +49,7 @@ SERVICES = {
 }
 """CloudTrail event source (short) -> the botocore services whose reads it may change."""
 BACKLOG_EVERY = 15.0  # seconds between two ApproximateNumberOfMessages reads
-MAX_HOLD = 3.0  # seconds a burst's trailing pass waits at most after its first event
+MAX_HOLD = 5.0  # seconds a burst's trailing pass waits at most after its first event
 IDENTITY_EVERY = 300.0  # seconds between two GetCallerIdentity (credentials rotate)
 
 
