@@ -103,6 +103,11 @@ class DoctorReads:
     def rest_api(self, api_id: str) -> Shape | None:
         return self._call(self.aws.client("apigateway").get_rest_api, restApiId=api_id)
 
+    def rest_apis(self) -> list[Shape]:
+        """Every REST API of the region (500 a page, as the handlers ask)."""
+        apigw = self.aws.client("apigateway")
+        return self._pages(apigw.get_rest_apis, "items", V1, limit=500)
+
     def stages(self, api_id: str) -> list[Shape]:
         got = self._call(self.aws.client("apigateway").get_stages, restApiId=api_id)
         return list((got or {}).get("item", []))

@@ -7,8 +7,8 @@ order, from any of the command's starting points (contract, "Diagnosis: psctl do
 - `--rest-api ID [--stage NAME]`, `--http-api ID`: downstream from the API;
 - `--load-balancer ARN|NAME`: upstream to the VPC links that target it (an ALB: to the NLB whose
   `alb` target group registers it) and downstream;
-- `--ecs-service CLUSTER/SERVICE`: up through its target groups to the load balancer(s) and the
-  VPC links, and down again to its tasks.
+- `--ecs-service CLUSTER/SERVICE`: up through its target groups to the load balancer(s), the
+  VPC links and the REST APIs whose integrations name them, and down again to its tasks.
 Several stages, integrations or target groups are several branches (several hops of one kind).
 A chain whose first hop is missing or unreadable raises `ChainUnreadableError` with one line
 naming the call and the permission; anything else refused is an `Unknown` on its hop.
@@ -36,6 +36,8 @@ __all__ = ["ChainUnreadableError", "Discovery"]
 
 LB_KINDS = ("network", "application")
 NLB_PROTOCOLS = ("TCP", "UDP", "TLS", "TCP_UDP")
+MAX_UPSTREAM_APIS = 25
+"""`--ecs-service` reads the methods of at most this many REST APIs to find those in front."""
 
 
 def _root(what: str, read: Callable[[], Shape | None]) -> Shape:
@@ -162,7 +164,31 @@ class Discovery:
             for tg in tgs:  # a group no load balancer routes to is still the service's hop
                 if not tg.get("LoadBalancerArns"):
                     walk.target_group(tg, "nlb" if tg.get("Protocol") in NLB_PROTOCOLS else "alb")
+        self._upstream_apis(walk)
         return self._finish(walk, before)
+
+    def _upstream_apis(self, walk: Walk) -> None:
+        """The REST APIs whose integrations name one of the chain's VPC links (v1) by id (not
+        through a stage variable), found by reading each API's methods: in an account of at
+        most `MAX_UPSTREAM_APIS` REST APIs, else none are looked for (diagnose from the API
+        with `--rest-api`)."""
+        links = set(walk.facts.vpc_links)
+        if not links:
+            return
+        with walk.guard("api", ", ".join(sorted(links))):
+            apis = walk.memo.get(("rest_apis",), walk.reads.rest_apis)
+            if len(apis) > MAX_UPSTREAM_APIS:
+                return
+            for api in apis:
+                resources = walk.reads.resources(api["id"])
+                named = {
+                    str((m.get("methodIntegration") or {}).get("connectionId", ""))
+                    for res in resources
+                    for m in (res.get("resourceMethods") or {}).values()
+                }
+                if named & links:
+                    walk.facts.resources[api["id"]] = resources
+                    rest_api(walk, api, None)
 
     def spec(self, ps: PrivateService) -> Facts:
         """The chain `ps` owns, found by the engine's dry pass (as plan and status find it)."""

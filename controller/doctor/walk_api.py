@@ -66,7 +66,8 @@ def rest_api(walk: Walk, api: Shape, stage: str | None, owned: Owned | None = No
         for st in stages:
             walk.hop("stage", st["stageName"])
     with walk.guard("api", api_id):
-        facts.resources[api_id] = reads.resources(api_id)
+        if api_id not in facts.resources:  # already read when found upstream of a link
+            facts.resources[api_id] = reads.resources(api_id)
     with walk.guard("stage", api_id):
         facts.deployments[api_id] = reads.deployments(api_id)
         for st in facts.stages.get(api_id, []):

@@ -73,11 +73,13 @@ def test_a_load_balancer_leads_up_to_its_vpc_link_and_down_to_the_service(
     _assert_downstream(facts, chain)
 
 
-def test_an_ecs_service_leads_up_to_the_vpc_link(aws: Any) -> None:
-    """--ecs-service CLUSTER/SERVICE: up through its target group and NLB to the VPC link."""
+def test_an_ecs_service_leads_up_to_the_api(aws: Any) -> None:
+    """--ecs-service CLUSTER/SERVICE: up through its target group and NLB to the VPC link and
+    the REST API whose integration names it, with its stage."""
     chain = build(aws)
     facts = _discovery(aws).ecs_service(f"{chain.cluster}/{chain.service}")
-    assert _kinds(facts) == DOWNSTREAM
+    assert _kinds(facts) == ["api", "stage", *DOWNSTREAM]
+    assert ("api", chain.api_id) in {(h.hop, h.resource) for h in facts.hops}
     _assert_downstream(facts, chain)
 
 

@@ -81,7 +81,8 @@ def test_an_http_api_chain_from_its_api_and_from_its_spec(aws: Any) -> None:
 
 def test_an_alb_behind_an_nlb_is_found_from_either_end(aws: Any) -> None:
     """The catalog chain (field report 001): from the ALB up to the NLB whose `alb` target group
-    registers it, and from the service up; every hop of both load balancers, rules read."""
+    registers it, and from the service up to the API; every hop of both load balancers, rules
+    read."""
     ps = _spec("catalog-nlb-alb.yaml")
     out = _applied(aws, ps)
     expected = [
@@ -97,11 +98,11 @@ def test_an_alb_behind_an_nlb_is_found_from_either_end(aws: Any) -> None:
         "network",
     ]
     service = out["ecs-service"]["arn"].split(":service/")[1]
-    for facts in (
-        Discovery(_context(aws)).load_balancer(out["alb"]["arn"]),
-        Discovery(_context(aws)).ecs_service(service),
+    for facts, upstream in (
+        (Discovery(_context(aws)).load_balancer(out["alb"]["arn"]), []),
+        (Discovery(_context(aws)).ecs_service(service), ["api", "stage"]),
     ):
-        assert _kinds(facts) == expected
+        assert _kinds(facts) == [*upstream, *expected]
         assert facts.rules
         types = sorted(tg["TargetType"] for tg in facts.target_groups.values())
         assert types == ["alb", "ip"]
