@@ -84,6 +84,8 @@ class KubeLease(LeaseBase):
             await self.client.replace(lease)
         except HTTPError as exc:  # ApiError too
             raced = isinstance(exc, ApiError) and exc.status.code in (409, 422)
+            if raced:  # someone else wrote (or made) the Lease: it is not missing
+                self._lease_seen()
             if not raced:  # a race is expected: another replica wrote first
                 log.warning("lease call failed", call="acquire", error=str(exc))
             return False

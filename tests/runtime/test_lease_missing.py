@@ -30,6 +30,9 @@ async def test_a_deleted_dynamodb_item_is_waited_out_for_a_term(aws: Any) -> Non
     """Delete the item under a leader: the leader stops at its next renew, nobody leads for a
     whole term after the deletion, then one does."""
     leader, standby = await dynamo_pair(aws)
+    # the standby has read the lease since it was made (one that was made and deleted between
+    # two of its reads looks to it like one missing all along: a limit of this rule)
+    await asyncio.sleep(TERM["renew_every"] * 1.5)
     aws.client("dynamodb").delete_item(
         TableName=TABLE, Key={"pk": {"S": "privateservice-controller"}}
     )
