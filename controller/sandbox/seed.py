@@ -1,7 +1,8 @@
 """Seed the sandbox's network: the VPC `psctl` selects subnets from, plus one it must ignore.
 
-Creates, over HTTP with boto3 against the sandbox endpoint and only where missing (every step
-looks up first, so seeding twice changes nothing):
+Creates, over HTTP with boto3 against the sandbox endpoint and only where missing (it looks up
+first, in batched reads, and not at all inside a VPC it has just made; seeding twice changes
+nothing):
 - VPC `Name=privateservice-sandbox`, 10.0.0.0/16, DNS support and hostnames on;
 - per AZ (REGIONa, b, c) a private subnet 10.0.(1+i).0/24 tagged `tier=private` and a public
   subnet 10.0.(101+i).0/24 tagged `tier=public`;
