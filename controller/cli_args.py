@@ -38,6 +38,20 @@ def budget_arg(text: str) -> str:
     return text
 
 
+def _reconcile_flags(sp: argparse.ArgumentParser, name: str) -> None:
+    """apply / delete: --parallel; apply: --allow-replace (issue 14: a new NLB DNS name or
+    invoke URL only when asked)."""
+    sp.add_argument(
+        "--parallel", type=int, default=4, metavar="N", help="specs at once (default 4)"
+    )
+    if name == "apply":
+        sp.add_argument(
+            "--allow-replace",
+            action="store_true",
+            help="make changes that cut clients off (plan marks them 'downtime')",
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     """The `psctl` parser: one subcommand per entry of `controller.cli.COMMANDS`."""
     p = argparse.ArgumentParser(prog="psctl", description=DESCRIPTION)
@@ -91,9 +105,7 @@ def parser() -> argparse.ArgumentParser:
         ("apply", "reconcile until converged or --timeout"),
         ("delete", "remove owned resources in reverse order"),
     ):
-        live(name, text, timeout=True).add_argument(
-            "--parallel", type=int, default=4, metavar="N", help="specs at once (default 4)"
-        )
+        _reconcile_flags(live(name, text, timeout=True), name)
     st = sub.add_parser("status", help="live status of each service (or of a running controller)")
     st.add_argument(
         "-f",

@@ -136,6 +136,7 @@ def reconcile_specs(
     *,
     deleting: bool = False,
     parallel: int = 1,
+    allow_replace: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
     """Apply (or delete) each spec until done, up to `parallel` at once (one AwsContext: its
     clients are thread-safe); progress on stderr as it happens, one line per resource change
@@ -145,8 +146,13 @@ def reconcile_specs(
         started = time.monotonic()
         try:
             rec = Reconciler(ps, aws)
-            result = (rec.delete if deleting else rec.apply)(timeout, _progress)
-            line = _finished(ps, result, time.monotonic() - started, deleting)
+            refused = None if deleting or allow_replace else _downtime_refusal(rec)
+            if refused is not None:
+                result = Result(Outcome(), passes=0, converged=False, reason=refused)
+                line = f"{ps.owner}: not converged: {refused}"
+            else:
+                result = (rec.delete if deleting else rec.apply)(timeout, _progress)
+                line = _finished(ps, result, time.monotonic() - started, deleting)
         except SPEC_ERRORS as exc:  # this spec only
             prefix = "AWS: " if not isinstance(exc, ControllerError) else ""
             result = Result(Outcome(), passes=0, converged=False, reason=f"{prefix}{exc}")
@@ -181,6 +187,17 @@ def reconcile_specs(
     return items, code
 
 
+def _downtime_refusal(rec: Reconciler) -> str | None:
+    """Why apply must not start without --allow-replace (a dry pass finds a change that cuts
+    clients off), else None; the engine then refuses any such change found later."""
+    cut = [c for c in rec.plan().changes if c.downtime and c.action.mutates]
+    rec.engine.downtime_policy = "refuse"
+    if not cut:
+        return None
+    what = "; ".join(f"{c.action} {c.key} ({c.id}) means downtime: {c.downtime}" for c in cut)
+    return f"{what}; nothing changed (apply --allow-replace to do it)"
+
+
 def _finished(ps: PrivateService, result: Result, seconds: float, deleting: bool) -> str:
     """The line of a spec that is done: "shop/orders: Ready: https://... (3 passes, 14 s)",
     what was deleted, or what was kept (deletionPolicy Retain); or why it is not done."""
@@ -212,7 +229,12 @@ def cmd_apply(args: argparse.Namespace, *, deleting: bool = False) -> int:
     aws = aws_context(args)
     _colour["stderr"] = cli_style.wanted(sys.stderr, getattr(args, "no_color", False))
     items, code = reconcile_specs(
-        specs, aws, args.timeout, deleting=deleting, parallel=args.parallel
+        specs,
+        aws,
+        args.timeout,
+        deleting=deleting,
+        parallel=args.parallel,
+        allow_replace=getattr(args, "allow_replace", True),
     )
     if args.output == "json":
         print(json.dumps({"items": items}, indent=2))

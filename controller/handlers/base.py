@@ -13,6 +13,8 @@ Rules every handler keeps:
   an earlier run) and delete it, keeping the one in use.
 - `update` is a series of one-aspect steps, each starting with "if nothing differs here, skip".
 - fields AWS cannot modify are listed in `replace_on`; the engine deletes and recreates instead.
+  Which of those changes (and which in-place ones) cut clients off is `downtime`, read from
+  `controller.handlers.replacements`.
 - `delete` treats NotFound as success.
 - `list_owned` finds every resource of this kind carrying our owner tag (orphan sweep, delete).
 Handlers are the only code that calls boto3. Neighbours: `controller.reconcile.engine` (caller),
@@ -34,6 +36,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
 from controller.errors import OutcomeUnknownError, TemporaryError
+from controller.handlers.replacements import downtime_of
 from controller.model.stack import Resource
 
 log = structlog.get_logger(__name__)
@@ -238,6 +241,12 @@ class Handler(ABC):
     def requires_replacement(self, deltas: list[Delta]) -> bool:
         """True when a delta touches a field AWS cannot modify in place."""
         return changed(deltas, *self.replace_on)
+
+    def downtime(self, deltas: list[Delta], have: Observed) -> str | None:
+        """`field: why` when making these changes cuts clients off (a new NLB's DNS name),
+        None when traffic keeps flowing; `controller.handlers.replacements` holds the table."""
+        del have
+        return downtime_of(self.kind, deltas)
 
     def reobserve(self, want: Desired) -> Observed:
         """Observe right after a change; AWS reads can lag writes, so absence is a short wait."""

@@ -72,8 +72,16 @@ class TargetGroupHandler(Handler):
             id=arn,
             props=target_group_props(tg, {a["Key"]: a["Value"] for a in attrs}),
             tags=tags,
-            outputs={"id": arn, "arn": arn},
+            outputs={"id": arn, "arn": arn, "loadBalancerArns": tg.get("LoadBalancerArns", [])},
         )
+
+    def downtime(self, deltas: list[Delta], have: Observed) -> str | None:
+        """A replacement cuts clients off only while a listener or rule forwards to the group
+        (`LoadBalancerArns` of DescribeTargetGroups): AWS refuses to delete it then, and its
+        listener would have no targets between the delete and the create."""
+        if not have.outputs.get("loadBalancerArns"):
+            return None
+        return super().downtime(deltas, have)
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """As usual, except the port of an `ip` or `instance` group: it is only the default

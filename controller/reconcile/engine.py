@@ -7,7 +7,10 @@ a requeue delay, never a sleep; what depends on it waits for the next pass. Owne
 the stack no longer wants (a removed API key) are swept in reverse kind order. Delete observes the
 whole stack, then deletes in reverse order; a resource its handler keeps because another
 service still uses it (`InUseError`: a shared execute-api endpoint) is kept, with what it uses.
-A dry run does every read and no write: that is plan.
+A dry run does every read and no write: that is plan. A change that cuts clients off (a new
+NLB's DNS name: `Handler.downtime`, `controller.handlers.replacements`) is made, refused or held
+back by `downtime_policy`: `allow` (plan, apply --allow-replace, a spec change under run),
+`refuse` (apply: Failed, nothing done) or `report` (drift under run: reported, left alone).
 Neighbours: `controller.handlers` (the only AWS access), `controller.model.stack`,
 `controller.reconcile.outcome` (what a pass did: Action, Change, Outcome; re-exported here).
 """
@@ -34,6 +37,7 @@ from controller.model.stack import (
     refs_in,
     resolve,
 )
+from controller.reconcile.downtime import DowntimePolicy, held_sweep, hold, sweep_downtime
 from controller.reconcile.outcome import Action, Change, Outcome
 
 log = structlog.get_logger(__name__)
@@ -81,6 +85,7 @@ class Engine:
         # resource key -> monotonic time of its last replacement (REPLACE_GUARD_SECONDS)
         self.replaced: dict[str, float] = {}
         self.clock = time.monotonic
+        self.downtime_policy: DowntimePolicy = "allow"
 
     # -- apply ---------------------------------------------------------------------------
     def apply(self, stack: Stack, *, dry_run: bool = False, sweep: bool = True) -> Outcome:
@@ -189,6 +194,11 @@ class Engine:
             if deltas:
                 replace = handler.requires_replacement(deltas)
                 change.action = Action.REPLACE if replace else Action.UPDATE
+                change.downtime = handler.downtime(deltas, have)
+                if change.downtime and hold(change, self.downtime_policy, replace=replace):
+                    if change.held_back:
+                        self._record(handler, have, change, out)  # it serves as it is
+                    return change
                 if not dry_run:
                     if replace:
                         if self._replace_loop(change):
@@ -287,7 +297,12 @@ class Engine:
                     )
                     out.changes.append(change)
                     continue
+                held = held_sweep(handler.kind, have, self.downtime_policy)
+                if held is not None:
+                    out.changes.append(held)
+                    continue
                 out.changes.append(self._delete_one(handler, have, out, dry_run))
+                out.changes[-1].downtime = sweep_downtime(handler.kind)
 
     # -- delete --------------------------------------------------------------------------
     def delete(self, stack: Stack, *, dry_run: bool = False, retain: bool = False) -> Outcome:

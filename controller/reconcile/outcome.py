@@ -49,6 +49,10 @@ class Change:
     pending: bool = False  # exists but still provisioning: dependents wait
     foreign: list[tuple[str, str]] = field(default_factory=list)  # report-only drift
     replace_loop: bool = False  # a second replacement refused by the guard: alert high
+    downtime: str | None = None
+    """`field: why` when this change cuts clients off (controller.handlers.replacements): a
+    plan says `replace (downtime: ...)`; not done unless the engine's policy allows it."""
+    held_back: bool = False  # a downtime change found as drift: reported, left alone
 
     @property
     def holds_dependents(self) -> bool:

@@ -57,6 +57,8 @@ def change_json(change: Change) -> dict[str, Any]:
         out["desired"] = plain(change.props)
     if change.message:
         out["message"] = change.message
+    if change.downtime:
+        out["downtime"] = change.downtime
     return out
 
 
@@ -81,7 +83,10 @@ def _delta_lines(path: str, actual: Any, desired: Any) -> list[str]:
 
 def change_lines(change: Change, *, verbose: bool = True) -> list[str]:
     """One change as text: a head line, then one line per field."""
-    head = f"{SYMBOL[change.action]} {change.action:<8} {change.key}"
+    action = str(change.action)
+    if change.downtime and change.action.mutates:  # `replace (downtime: scheme: new DNS...)`
+        action = f"{action} (downtime: {change.downtime})"
+    head = f"{SYMBOL[change.action]} {action:<8} {change.key}"
     if change.id and change.action is not Action.CREATE:
         head += f" ({change.id})"
     if change.message:

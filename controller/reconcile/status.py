@@ -57,7 +57,9 @@ def compute(
     modifying = (Action.UPDATE, Action.REPLACE, Action.DELETE)
     changing = (Action.CREATE, Action.BLOCKED, *(modifying if applied else ()))
     missing = [c.key for c in changes if c.action in changing]
-    drifted = [] if applied else [c for c in changes if c.action in modifying]
+    # a change held back because it would cut clients off (issue 14) stays drift after apply
+    held = [c for c in changes if c.held_back]
+    drifted = held + ([] if applied else [c for c in changes if c.action in modifying])
     waiting = [c for c in changes if c.action is Action.WAIT]
     failed = outcome.errors
     present = [c for c in changes if c.id and c.action not in (Action.CREATE, Action.DELETE)]

@@ -10,6 +10,7 @@ Neighbours: `controller.reconcile` (runner, engine, status), `controller.alerts`
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -136,6 +137,9 @@ def run_pass(
         state.passes += 1
         # orphans appear when the spec changes; in steady state look for them now and then
         sweep = not settled or state.passes % SWEEP_EVERY == 0
+        # a change that cuts clients off (a new NLB DNS name) only for a new spec, never to
+        # undo drift: found then, it is reported and left alone (issue 14)
+        rec.engine.downtime_policy = "report" if settled else "allow"
         outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
     except PASS_ERRORS as exc:  # AWS errors: temporary
         state.status = status_doc.compute(
@@ -159,6 +163,7 @@ def run_pass(
         report.alerts += _security_drift(state.owner, outcome)
     loops = [c for c in outcome.changes if c.replace_loop]
     report.alerts += [_replace_loop_alert(state.owner, c) for c in loops]
+    report.alerts += [a for c in outcome.changes if c.held_back for a in _held_alerts(state, c)]
     if outcome.errors:  # a conflict or a permanent failure of one resource
         first = outcome.errors[0]
         report.error, report.permanent = f"{first.key}: {first.message}", True
@@ -220,6 +225,16 @@ def _find_drift(
     if report.alerts:
         state.last_drift = status_doc.now()
         state.corrections += sum(a.action == "corrected" for a in report.alerts)
+
+
+def _held_alerts(state: SpecState, change: Change) -> list[Alert]:
+    """High, reported: drift that only a replacement with downtime (or a deletion that costs
+    clients their invoke URL) would undo, left alone (`Change.held_back`)."""
+    state.last_drift = status_doc.now()
+    return [
+        dataclasses.replace(alert, severity="high", message=change.message or alert.message)
+        for alert in _alerts(state.owner, change, "reported")
+    ]
 
 
 def _replace_loop_alert(owner: str, change: Change) -> Alert:

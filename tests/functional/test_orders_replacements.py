@@ -1,15 +1,20 @@
 """Changes that replace or move resources (issue 14). A container port change is a rolling move
 inside the same target group, and the path never breaks on the way: sampled every 0.2 s during
 the apply, the listener always forwards to a target group holding registered targets whose port
-the task security group admits. Owned load balancers and target groups left behind are swept."""
+the task security group admits. Owned load balancers and target groups left behind are swept.
+A replacement that would cut clients off is marked in plan and refused by apply without
+--allow-replace."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
+import yaml
 from chain import apply, orders, spec
 
+from controller import cli
 from controller.aws.session import AwsContext
 
 TASK_GROUP = "ps-shop-orders-task"
@@ -121,3 +126,49 @@ def test_owned_load_balancers_and_target_groups_left_behind_are_swept(
     assert theirs[1] in tgs
     names = {tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]}
     assert "ps-shop-orders-tg" in names
+
+
+def _with_alb_tier(tmp_path: Any) -> str:
+    doc = orders()
+    doc["spec"]["loadBalancer"]["alb"] = {
+        "listenerPort": 80,
+        "rules": [{"pathPattern": "/*", "priority": 1}],
+    }
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return str(path)
+
+
+def test_plan_marks_a_downtime_replacement_and_apply_refuses_it_without_the_flag(
+    applied: AwsContext, aws: Any, tmp_path: Any, capsys: Any
+) -> None:
+    """Adding the ALB tier makes the NLB's target group `alb`-type on the ALB's port: a
+    replacement of a group the listener forwards to. plan says `replace (downtime: port,
+    targetType: ...)` (and "downtime"
+    in JSON); apply without --allow-replace exits 1 with one line naming the resource and the
+    field, and changes nothing (no ALB, the same target group, the same task group rules)."""
+    elb, ec2 = aws.client("elbv2"), aws.client("ec2")
+    (before,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
+    ports = _ingress_ports(ec2)
+    path = _with_alb_tier(tmp_path)
+    assert cli.main(["plan", "-f", path]) == 0
+    out = capsys.readouterr().out
+    assert "-/+ replace (downtime: port, targetType: a listener forwards to it" in out, out
+    assert cli.main(["plan", "-f", path, "-o", "json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    (tg,) = [c for c in item["changes"] if c["key"] == "target-group"]
+    assert (tg["action"], tg["downtime"].split(":")[0]) == ("replace", "port, targetType")
+    assert cli.main(["apply", "-f", path, "--timeout", "60"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    refused = [line for line in err if "downtime" in line]
+    assert len(refused) == 1, err
+    assert "target-group" in refused[0]
+    assert "targetType" in refused[0]
+    assert "--allow-replace" in refused[0]
+    assert "Traceback" not in "\n".join(err)
+    (after,) = elb.describe_target_groups(Names=["ps-shop-orders-tg"])["TargetGroups"]
+    assert after["TargetGroupArn"] == before["TargetGroupArn"]
+    assert after["TargetType"] == "ip"
+    lbs = [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
+    assert "ps-shop-orders-alb" not in lbs
+    assert _ingress_ports(ec2) == ports
