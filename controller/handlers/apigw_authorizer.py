@@ -96,14 +96,10 @@ class AuthorizerHandler(ApiChildHandler):
     resultTtlSeconds}."""
 
     kind = "apigw.authorizer"
-    service = "apigateway"
     identity = ("restApiId", "name")
-    spelling = V1
+    spelling = V1.of("Authorizer")
     parent = REST_API
-    create_call = "CreateAuthorizer"
-    delete_call = "DeleteAuthorizer"
     create_log = (("type", "type"), ("uri", "authorizerUri"))
-    update_call = "UpdateAuthorizer"
     client: APIGatewayClient
 
     def _children(self, api_id: str) -> Iterator[AuthorizerTypeDef]:

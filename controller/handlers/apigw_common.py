@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from botocore.exceptions import ClientError
@@ -39,26 +39,31 @@ _R = TypeVar("_R")
 
 @dataclass(frozen=True)
 class Spelling:
-    """How one API Gateway version names the fields every handler reads.
+    """How one API Gateway version (its boto3 service) names the fields every handler reads,
+    and, per object (`of`), its id field and the noun of its operations (`Create<noun>`,
+    `Update<noun>`, `Delete<noun>`: CreateRestApi, DeleteVpcLink, UpdateStage, ...).
 
     v1: https://docs.aws.amazon.com/apigateway/latest/api/API_GetVpcLinks.html (`items`,
     `position`); v2: https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html
     (`Items`, `NextToken`; boto3 spells v2 fields in PascalCase).
     """
 
+    service: str
     id: str
     name: str
     tags: str
     items: str
     next_page: str
+    noun: str = ""
 
-    def with_id(self, field: str) -> Spelling:
-        """The same spelling with another id field (v2: `ApiId`, `VpcLinkId`, ...)."""
-        return Spelling(field, self.name, self.tags, self.items, self.next_page)
+    def of(self, noun: str, ident: str | None = None) -> Spelling:
+        """The spelling of one kind of object: its operations' noun, its id field if not
+        the version's (v2: `ApiId`, `VpcLinkId`, ...)."""
+        return replace(self, noun=noun, id=ident or self.id)
 
 
-V1 = Spelling(id="id", name="name", tags="tags", items="items", next_page="position")
-V2 = Spelling(id="Id", name="Name", tags="Tags", items="Items", next_page="NextToken")
+V1 = Spelling("apigateway", "id", "name", "tags", "items", "position")
+V2 = Spelling("apigatewayv2", "Id", "Name", "Tags", "Items", "NextToken")
 
 
 def tags_of(item: Mapping[str, Any], spelling: Spelling = V1) -> dict[str, str]:
@@ -124,24 +129,30 @@ class Parent:
 
 class ApiGatewayHandler(Handler):
     """A handler of either API Gateway version: create after a look-up, NotFound on delete is
-    success, a throttle a wait, and an update is one call sent only when something differs."""
+    success, a throttle a wait, and an update is one call sent only when something differs.
+    The spelling says the service (`service` follows it) and names the operations."""
 
     spelling: ClassVar[Spelling] = V1
-    create_call: ClassVar[str] = ""
-    update_call: ClassVar[str] = ""
     create_delay: ClassVar[float] = 5.0
     create_log: ClassVar[tuple[tuple[str, str], ...]] = (("name", "name"),)
     """What the "creating" log line names: (log field, prop) pairs."""
-    delete_call: ClassVar[str] = ""
     delete_delay: ClassVar[float] = 5.0
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.service = cls.spelling.service
+
+    def _call(self, verb: str) -> str:
+        """The operation `verb` of this object (`Create`, `Update`, `Delete`)."""
+        return f"{verb}{self.spelling.noun}"
+
     def _make(self, want: Desired) -> Any:
-        """Send the create request (`create_call`); the answer holds the new object."""
+        """Send the create request (`Create<noun>`); the answer holds the new object."""
         raise NotImplementedError(f"{self.kind}: no create request")
 
     @abstractmethod
     def _send_delete(self, have: Observed) -> None:
-        """Send the delete request(s) (`delete_call`)."""
+        """Send the delete request(s) (`Delete<noun>`)."""
 
     def _seen(
         self,
@@ -188,7 +199,7 @@ class ApiGatewayHandler(Handler):
         self.log_call("creating", want, **{k: want.props[p] for k, p in self.create_log})
         pending: AbstractContextManager[None] = self.creating(want) if marker else nullcontext()
         try:
-            with pending, throttle_is_temporary(self.create_call, self.create_delay):
+            with pending, throttle_is_temporary(self._call("Create"), self.create_delay):
                 made = self._make(want)
         except ClientError as exc:
             if taken is None or error_code(exc) != "ConflictException":
@@ -202,12 +213,12 @@ class ApiGatewayHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with (
             tolerating(*self.not_found_codes),
-            throttle_is_temporary(self.delete_call, self.delete_delay),
+            throttle_is_temporary(self._call("Delete"), self.delete_delay),
         ):
             self._send_delete(have)
 
     def _send_update(self, want: Desired, have: Observed, changes: Any) -> Any:
-        """Send the update request (`update_call`) with `changes`; the answer is the object."""
+        """Send the update request (`Update<noun>`) with `changes`; the answer is the object."""
         raise NotImplementedError(f"{self.kind}: no update request")
 
     def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
@@ -217,7 +228,7 @@ class ApiGatewayHandler(Handler):
     def _update(
         self, want: Desired, have: Observed, changes: Mapping[str, Any] | list[Any]
     ) -> Observed:
-        """Send one update (`update_call`; a throttle is a wait) and report its answer; `have`
+        """Send one update (`Update<noun>`; a throttle is a wait) and report its answer; `have`
         when `changes` is empty. `changes`: v1's patch operations or v2's changed fields."""
         if not changes:
             return have
@@ -225,7 +236,7 @@ class ApiGatewayHandler(Handler):
             self.log_call("updating", want, id=have.id, paths=[op["path"] for op in changes])
         else:
             self.log_call("updating", want, id=have.id, fields=sorted(changes))
-        with throttle_is_temporary(self.update_call):
+        with throttle_is_temporary(self._call("Update")):
             made = self._send_update(want, have, changes)
         return self._answered(want, have, made)
 

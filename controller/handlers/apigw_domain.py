@@ -40,11 +40,9 @@ class DomainNameHandler(ApiGatewayHandler):
     """`apigw.domain_name`: props {domainName, certificateArn, endpointType, securityPolicy}."""
 
     kind = "apigw.domain_name"
-    service = "apigateway"
     replace_on = ("domainName", "endpointType")
-    spelling = V1.with_id("domainName")
-    update_call = "UpdateDomainName"
-    delete_call, delete_delay = "DeleteDomainName", 30.0
+    spelling = V1.of("DomainName", "domainName")
+    delete_delay = 30.0
     client: APIGatewayClient
 
     def _observed(
@@ -138,9 +136,7 @@ class BasePathMappingHandler(ApiGatewayHandler):
     """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
 
     kind = "apigw.base_path_mapping"
-    service = "apigateway"
-    update_call = "UpdateBasePathMapping"
-    delete_call = "DeleteBasePathMapping"
+    spelling = V1.of("BasePathMapping")
     identity = ("domainName", "restApiId")  # the stage may not exist yet
     client: APIGatewayClient
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from controller.handlers.apigw_common import PAGE, NamedHandler, Parent, tags_of
+from controller.handlers.apigw_common import PAGE, V1, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, diff_props
 
 if TYPE_CHECKING:
@@ -105,13 +105,11 @@ class RestApiHandler(NamedHandler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
     kind = "apigw.rest_api"
-    service = "apigateway"
     identity = ("name",)
     single_instance = True
     owned_key = "rest-api"
-    create_call, create_delay = "CreateRestApi", 3.0
-    update_call = "UpdateRestApi"
-    delete_call, delete_delay = "DeleteRestApi", 30.0
+    spelling = V1.of("RestApi")
+    create_delay, delete_delay = 3.0, 30.0
     client: APIGatewayClient
 
     def _live(self) -> Iterator[RestApiTypeDef]:

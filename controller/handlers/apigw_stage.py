@@ -185,12 +185,8 @@ class StageHandler(ApiGatewayHandler):
     """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
 
     kind = "apigw.stage"
-    service = "apigateway"
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
-    spelling = V1.with_id("stageName")
-    create_call = "CreateStage"
-    update_call = "UpdateStage"
-    delete_call = "DeleteStage"
+    spelling = V1.of("Stage", "stageName")
     create_log = (("stageName", "stageName"),)
     client: APIGatewayClient
 

@@ -21,6 +21,7 @@ from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.apigw_common import (
     PAGE,
+    V1,
     ApiGatewayHandler,
     NamedHandler,
     item_of,
@@ -137,12 +138,10 @@ class UsagePlanHandler(NamedHandler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
     kind = "apigw.usage_plan"
-    service = "apigateway"
     identity = ("name",)  # the stage may not exist yet
     single_instance = True
     owned_key = "usage-plan/{item}"
-    create_call = "CreateUsagePlan"
-    delete_call = "DeleteUsagePlan"
+    spelling = V1.of("UsagePlan")
     client: APIGatewayClient
 
     def _live(self) -> Iterator[UsagePlanTypeDef]:
@@ -217,12 +216,10 @@ class ApiKeyHandler(NamedHandler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
     kind = "apigw.api_key"
-    service = "apigateway"
     identity = ("name",)
     single_instance = True
     owned_key = "api-key/{item}"
-    create_call = "CreateApiKey"
-    delete_call = "DeleteApiKey"
+    spelling = V1.of("ApiKey")
     client: APIGatewayClient
 
     def _live(self) -> Iterator[ApiKeyTypeDef]:
@@ -265,9 +262,8 @@ class UsagePlanKeyHandler(ApiGatewayHandler):
     """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
 
     kind = "apigw.usage_plan_key"
-    service = "apigateway"
     identity = ("usagePlanId", "keyId")
-    delete_call = "DeleteUsagePlanKey"
+    spelling = V1.of("UsagePlanKey")
     client: APIGatewayClient
 
     @staticmethod

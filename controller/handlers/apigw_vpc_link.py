@@ -28,10 +28,9 @@ class VpcLinkHandler(VpcLinkBase):
     """`apigw.vpc_link`: props {name, targetArns}."""
 
     kind = "apigw.vpc_link"
-    service = "apigateway"
     replace_on = ("targetArns",)
     owned_key = "vpc-link"
-    spelling = V1
+    spelling = V1.of("VpcLink")
     status_fields = ("status", "statusMessage")
     create_log = (("name", "name"), ("targets", "targetArns"))
     client: APIGatewayClient

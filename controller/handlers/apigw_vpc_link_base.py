@@ -26,9 +26,7 @@ class VpcLinkBase(NamedHandler):
 
     identity = ("name",)  # what the link leads to may not exist yet
     single_instance = True
-    create_call = "CreateVpcLink"
     create_delay = 15.0
-    delete_call = "DeleteVpcLink"
     status_fields: ClassVar[tuple[str, str]]
     """The link's status and its status message."""
 

@@ -51,15 +51,12 @@ class HttpApiHandler(NamedHandler):
     """`apigwv2.api`: props {name, description, protocolType, disableExecuteApiEndpoint}."""
 
     kind = "apigwv2.api"
-    service = "apigatewayv2"
     replace_on = ("protocolType",)
     identity = ("name",)
     single_instance = True
-    spelling = V2.with_id("ApiId")
+    spelling = V2.of("Api", "ApiId")
     owned_key = "http-api"
-    create_call = "CreateApi"
-    update_call = "UpdateApi"
-    delete_call, delete_delay = "DeleteApi", 30.0
+    delete_delay = 30.0
 
     def _live(self) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_apis").paginate():

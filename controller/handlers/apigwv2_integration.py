@@ -33,14 +33,10 @@ class IntegrationHandler(ApiChildHandler):
     one with our description."""
 
     kind = "apigwv2.integration"
-    service = "apigatewayv2"
     identity = ("apiId",)  # the link and the listener may not exist yet
-    spelling = V2.with_id("IntegrationId")
+    spelling = V2.of("Integration", "IntegrationId")
     parent = HTTP_API
-    create_call = "CreateIntegration"
-    delete_call = "DeleteIntegration"
     create_log = (("apiId", "apiId"), ("uri", "integrationUri"))
-    update_call = "UpdateIntegration"
 
     def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_integrations").paginate(ApiId=api_id):

@@ -31,14 +31,10 @@ class RouteHandler(ApiChildHandler):
     """`apigwv2.route`: props {apiId, routeKey, integrationId, authorizationType}."""
 
     kind = "apigwv2.route"
-    service = "apigatewayv2"
     identity = ("apiId", "routeKey")  # the integration may not exist yet
-    spelling = V2.with_id("RouteId")
+    spelling = V2.of("Route", "RouteId")
     parent = HTTP_API
-    create_call = "CreateRoute"
-    delete_call = "DeleteRoute"
     create_log = (("routeKey", "routeKey"),)
-    update_call = "UpdateRoute"
 
     def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
         for page in self.client.get_paginator("get_routes").paginate(ApiId=api_id):

@@ -60,12 +60,8 @@ class HttpStageHandler(ApiGatewayHandler):
     """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
 
     kind = "apigwv2.stage"
-    service = "apigatewayv2"
     identity = ("apiId", "stageName")
-    spelling = V2.with_id("StageName")
-    create_call = "CreateStage"
-    update_call = "UpdateStage"
-    delete_call = "DeleteStage"
+    spelling = V2.of("Stage", "StageName")
     create_log = (("stageName", "stageName"),)
 
     def _observed(self, key: str, api_id: str, stage: Mapping[str, Any]) -> Observed:

@@ -26,10 +26,9 @@ class VpcLinkV2Handler(VpcLinkBase):
     """`apigwv2.vpc_link`: props {name, subnetIds, securityGroupIds}."""
 
     kind = "apigwv2.vpc_link"
-    service = "apigatewayv2"
     replace_on = ("subnetIds", "securityGroupIds")
     owned_key = "vpc-link-v2"
-    spelling = V2.with_id("VpcLinkId")
+    spelling = V2.of("VpcLink", "VpcLinkId")
     status_fields = ("VpcLinkStatus", "VpcLinkStatusMessage")
     create_log = (("name", "name"), ("subnets", "subnetIds"))
 
