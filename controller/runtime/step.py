@@ -137,9 +137,11 @@ def run_pass(
         state.passes += 1
         # orphans appear when the spec changes; in steady state look for them now and then
         sweep = not settled or state.passes % SWEEP_EVERY == 0
-        # a change that cuts clients off (a new NLB DNS name) only for a new spec, never to
-        # undo drift: found then, it is reported and left alone (issue 14)
-        rec.engine.downtime_policy = "report" if settled else "allow"
+        # a change that cuts clients off (a new NLB DNS name) only for a spec change seen
+        # while running, never to undo drift nor on the first pass after a start (drift or an
+        # edit made while stopped cannot be told apart): reported and left alone (issue 14)
+        changed = state.converged is not None and not settled
+        rec.engine.downtime_policy = "allow" if changed else "report"
         outcome = rec.engine.apply(rec.stack(), dry_run=dry, sweep=sweep)
     except PASS_ERRORS as exc:  # AWS errors: temporary
         state.status = status_doc.compute(

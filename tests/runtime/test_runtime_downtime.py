@@ -1,6 +1,7 @@
 """psctl run and changes that cut clients off (issue 14): a settled spec whose NLB scheme drifted
 is not replaced (that would give it a new DNS name to undo drift): reported as a high alert,
-status Degraded with Drifted naming the field; a new spec generation replaces it."""
+status Degraded with Drifted naming the field; a spec change seen while running replaces it;
+the first pass after a start does not (drift or an edit made while stopped)."""
 
 from __future__ import annotations
 
@@ -79,11 +80,12 @@ class FakeReconciler:
         return stack
 
 
-def _state(handler: OneNlb, *, settled: bool) -> SpecState:
+def _state(handler: OneNlb, *, converged: str | None) -> SpecState:
+    """The spec at generation g2, last converged at `converged` (None: not since the start)."""
     loaded = parse_object(yaml.safe_load(EXAMPLE.read_text()), "<test>")
     assert loaded.spec is not None
     state = SpecState(spec=loaded.spec, fingerprint="g2", origin="test")
-    state.converged = "g2" if settled else "g1"
+    state.converged = converged
     state.reconciler = FakeReconciler(handler, "internal")  # type: ignore[assignment]
     return state
 
@@ -98,7 +100,7 @@ def test_a_drifted_scheme_under_run_is_reported_high_and_left_alone() -> None:
     """Settled spec (Correct mode), NLB scheme differs: nothing deleted or created; one high
     `reported` alert on `scheme`; status Degraded, Drifted True naming nlb.scheme."""
     handler = _drifted()
-    state = _state(handler, settled=True)
+    state = _state(handler, converged="g2")
     report = run_pass(state, None, set(), 0.2)  # type: ignore[arg-type]
     assert handler.deleted == []
     assert handler.made == 0
@@ -118,7 +120,7 @@ def test_a_new_spec_generation_replaces_it() -> None:
     """The same difference while the spec has not converged since it changed: a spec change,
     so the NLB is replaced (deleted, then created with the spec's scheme)."""
     handler = _drifted()
-    state = _state(handler, settled=False)
+    state = _state(handler, converged="g1")
     report = run_pass(state, None, set(), 0.2)  # type: ignore[arg-type]
     assert report.outcome is not None
     (nlb,) = report.outcome.changes
@@ -127,3 +129,15 @@ def test_a_new_spec_generation_replaces_it() -> None:
     assert handler.deleted == ["nlb-0"]
     assert handler.item is not None
     assert handler.item["props"]["scheme"] == "internal"
+
+
+def test_the_first_pass_after_a_start_does_not_replace_it() -> None:
+    """No convergence seen since the controller started: drift and an edit made while it was
+    stopped look the same, so the NLB is left alone and reported, as for drift."""
+    handler = _drifted()
+    state = _state(handler, converged=None)
+    report = run_pass(state, None, set(), 0.2)  # type: ignore[arg-type]
+    assert handler.deleted == []
+    assert handler.made == 0
+    assert [a.severity for a in report.alerts if a.field == "scheme"] == ["high"]
+    assert state.status["phase"] == "Degraded"
