@@ -248,7 +248,7 @@ def test_target_group_round_trip(ctx: AwsContext, aws: Any, kind: str) -> None:
     assert have is not None
     assert handler.diff(want, have) == []
     assert have.id == made.id
-    assert have.outputs == {"id": have.id, "arn": have.id}
+    assert have.outputs == {"id": have.id, "arn": have.id, "loadBalancerArns": []}
     assert have.owned_by(OWNER)
     assert have.tags[ownership.COMPONENT] == "target-group"
     assert have.tags["team"] == "payments"
