@@ -243,8 +243,12 @@ class ApiGatewayHandler(Handler):
 
 class NamedHandler(ApiGatewayHandler):
     """A top-level object found by its deterministic name among the account's objects of its
-    kind, preferring the one with our owner tag, and made with our tags (after a look-up)."""
+    kind, preferring the one with our owner tag, and made with our tags (after a look-up).
+    The name is all observe needs (what the object leads to may not exist yet); one object per
+    stack key."""
 
+    identity = ("name",)
+    single_instance = True
     owned_key: ClassVar[str] = ""
     """The stack key `list_owned` gives; `{item}` stands for the name without `<owner>/`."""
 

@@ -105,8 +105,6 @@ class RestApiHandler(NamedHandler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
     kind = "apigw.rest_api"
-    identity = ("name",)
-    single_instance = True
     owned_key = "rest-api"
     spelling = V1.of("RestApi")
     create_delay, delete_delay = 3.0, 30.0

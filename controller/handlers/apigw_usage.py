@@ -138,8 +138,6 @@ class UsagePlanHandler(NamedHandler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
     kind = "apigw.usage_plan"
-    identity = ("name",)  # the stage may not exist yet
-    single_instance = True
     owned_key = "usage-plan/{item}"
     spelling = V1.of("UsagePlan")
     client: APIGatewayClient
@@ -216,8 +214,6 @@ class ApiKeyHandler(NamedHandler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
     kind = "apigw.api_key"
-    identity = ("name",)
-    single_instance = True
     owned_key = "api-key/{item}"
     spelling = V1.of("ApiKey")
     client: APIGatewayClient

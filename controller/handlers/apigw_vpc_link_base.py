@@ -24,8 +24,6 @@ class VpcLinkBase(NamedHandler):
     FAILED is permanent, but still listed as owned so that the sweep deletes it; a link that
     something still uses is a wait to delete. Nothing is updatable in place."""
 
-    identity = ("name",)  # what the link leads to may not exist yet
-    single_instance = True
     create_delay = 15.0
     status_fields: ClassVar[tuple[str, str]]
     """The link's status and its status message."""

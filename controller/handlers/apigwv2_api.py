@@ -52,8 +52,6 @@ class HttpApiHandler(NamedHandler):
 
     kind = "apigwv2.api"
     replace_on = ("protocolType",)
-    identity = ("name",)
-    single_instance = True
     spelling = V2.of("Api", "ApiId")
     owned_key = "http-api"
     delete_delay = 30.0
