@@ -8,8 +8,8 @@ The props report one method in the desired shape (the integration URI parsed bac
 {nlbDnsName, port, scheme}): the proxy method, or the root one when only the root differs.
 Changes go through UpdateMethod / UpdateIntegration patches; a missing method or integration
 (or a changed integration type) is put whole. Methods carry no tags: ownership is the REST
-API's. Neighbours: `apigw_rest_api` (the API and the helpers), `apigw_vpc_link` (connectionId),
-`apigw_stage` (the deployment that snapshots these methods).
+API's. Neighbours: `apigw_rest_api` (the API, `fmt_bool`), `apigw_common` (paging),
+`apigw_vpc_link` (connectionId), `apigw_stage` (the deployment that snapshots these methods).
 """
 
 from __future__ import annotations

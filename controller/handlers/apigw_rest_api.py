@@ -1,4 +1,4 @@
-"""The REST API (v1) itself, plus the helpers the `apigw_*` handlers share.
+"""The REST API (v1) itself, plus the v1-only helpers other `apigw_*` handlers use.
 
 The REST API is found by its deterministic name (`<namespace>/<name>`) among GetRestApis,
 preferring the one carrying our owner tag; description, API key source, endpoint type and the

@@ -9,8 +9,8 @@ stage uses any more are deleted.
 Reads: one GetStages per API serves both handlers. A deployment id learned once (listed, or
 made) is known afterwards to exist while a stage of the API points at it (AWS refuses to delete
 a deployment a stage uses), so a steady-state pass lists no deployments.
-Neighbours: `apigw_rest_api` (the API, helpers), `apigw_proxy` (what a deployment snapshots),
-`apigw_usage` (plans that name the stage).
+Neighbours: `apigw_common` (the base), `apigw_rest_api` (the API), `apigw_proxy` (what a
+deployment snapshots), `apigw_usage` (plans that name the stage).
 """
 
 from __future__ import annotations

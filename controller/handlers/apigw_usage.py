@@ -7,7 +7,8 @@ UpdateUsagePlan per reconcile (AWS allows one call per 20 s); a plan is detached
 before it is deleted. A plan key has no tags: it is ours through its plan (and only listed when
 its API key is ours too). API key values are never requested (`includeValues=False`), logged or
 reported, although CreateApiKey and the plan-key calls return them.
-Neighbours: `apigw_rest_api` (helpers), `apigw_stage` (the stage the plans name).
+Neighbours: `apigw_common` (the base, paging), `apigw_rest_api` (number and boolean patch values),
+`apigw_stage` (the stage the plans name).
 """
 
 from __future__ import annotations
