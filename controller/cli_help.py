@@ -38,8 +38,10 @@ EPILOGS: dict[str, tuple[str, str]] = {
         "1 invalid spec or a conflict",
     ),
     "apply": (
-        "psctl apply -f svc.yaml\n  psctl apply -f specs/ --parallel 8 --timeout 1200 -o json",
-        "0 every spec converged, 1 invalid spec or one not converged (the reason printed)",
+        "psctl apply -f svc.yaml\n  psctl apply -f specs/ --parallel 8 --timeout 1200 -o json"
+        "\n  psctl apply -f svc.yaml --allow-replace   # a change plan marks 'downtime'",
+        "0 every spec converged, 1 invalid spec, one not converged, or a downtime change "
+        "without --allow-replace (the reason printed, nothing changed)",
     ),
     "delete": (
         "psctl delete -f svc.yaml\n  psctl delete -f specs/ -o json   # lists what was deleted",
