@@ -44,9 +44,9 @@ HANDLERS: tuple[type[Handler], ...] = (
     LogGroupHandler,
     ClusterHandler,
     NamespaceHandler,
+    TargetGroupHandler,  # before the task group, which keeps ports its targets still serve
     SecurityGroupHandler,
     SecurityGroupRulesHandler,
-    TargetGroupHandler,
     ElasticIpHandler,
     LoadBalancerHandler,
     ListenerHandler,
