@@ -331,11 +331,13 @@ class EventRouter:
         }
 
     def spec_status(self, owner: str) -> dict[str, Any]:
-        """`lastEvent` of one spec for its `/status` item (empty when none)."""
+        """`lastEvent` and `backstopFinds` of one spec for its `/status` item (when known)."""
         spec = self.specs.get(owner)
-        if spec is None or spec.last is None:
+        if spec is None:
             return {}
         e = spec.last
+        if e is None:
+            return {"backstopFinds": spec.backstop_finds}
         return {
             "lastEvent": {
                 "eventName": e.event_name,

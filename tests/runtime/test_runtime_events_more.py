@@ -76,3 +76,26 @@ async def test_lambda_permission_and_network_configuration_corrected_within_5_s(
             assert alert["changedBy"] == ALICE, alert
         policy = json.loads(aws.client("lambda").get_policy(FunctionName=FUNCTION)["Policy"])
         assert policy["Statement"]
+
+
+async def test_drift_no_event_announced_is_found_by_the_backstop_and_counted(
+    aws: Any, tmp_path: Path
+) -> None:
+    """A change CloudTrail never delivers (made with the controller's own key, which the sandbox
+    leaves out) is found by the full resync and counted as a backstop find, per spec too."""
+    from harness import orders_doc
+    from test_runtime_drift import health_path
+
+    write(tmp_path, orders_doc("orders-a"))
+    run, _ = with_events(tmp_path, aws, full_resync_seconds=3.0)
+    async with run:
+        await eventually(lambda: run.phase("shop/orders-a") == "Ready", 60, "Ready")
+        health_path(aws)
+        await eventually(
+            lambda: run.controller.status()["events"]["backstopFinds"] >= 1, 10, "backstop find"
+        )
+        [item] = run.controller.status()["items"]
+        assert item["backstopFinds"] >= 1
+        assert "lastEvent" not in item  # no event ever named it
+        text = run.controller._render_metrics().decode()
+        assert 'psctl_events_backstop_finds_total{component="target-group"} 1.0' in text
