@@ -222,7 +222,8 @@ def main() -> int:
     with Sandbox(vpc_link_seconds=1.0) as sandbox:
         access = sandbox.access()
         os.environ.update(access.env)
-        asyncio.run(latency_and_calls(access, args.specs))
+        if args.specs:
+            asyncio.run(latency_and_calls(access, args.specs))
         if args.idle_specs:
             sandbox.reset()
             idle_footprint(sandbox.access(), args.idle_specs, args.idle_seconds)
