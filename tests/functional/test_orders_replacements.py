@@ -172,3 +172,28 @@ def test_plan_marks_a_downtime_replacement_and_apply_refuses_it_without_the_flag
     lbs = [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]]
     assert "ps-shop-orders-alb" not in lbs
     assert _ingress_ports(ec2) == ports
+
+
+def test_api_type_rest_to_http_is_downtime_and_refused_without_the_flag(
+    applied: AwsContext, aws: Any, tmp_path: Any, capsys: Any
+) -> None:
+    """api.type REST -> HTTP: the sweep would delete the REST API, whose invoke URL clients
+    use. plan marks that delete as downtime; apply without --allow-replace exits 1 naming
+    rest-api and leaves the REST API in place with no HTTP API made."""
+    gw, gw2 = aws.client("apigateway"), aws.client("apigatewayv2")
+    (rest,) = [a["id"] for a in gw.get_rest_apis()["items"] if a["name"] == "shop/orders"]
+    doc = orders()
+    doc["spec"]["api"] = {"type": "HTTP", "stageName": "prod"}
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert cli.main(["plan", "-f", str(path), "-o", "json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    (gone,) = [c for c in item["changes"] if c["key"] == "rest-api"]
+    assert gone["action"] == "delete"
+    assert "invoke URL" in gone["downtime"]
+    assert cli.main(["apply", "-f", str(path), "--timeout", "60"]) == 1
+    err = capsys.readouterr().err
+    (refused,) = [line for line in err.splitlines() if "downtime" in line]
+    assert f"delete rest-api ({rest})" in refused
+    assert [a["id"] for a in gw.get_rest_apis()["items"]] == [rest]
+    assert gw2.get_apis()["Items"] == []
