@@ -358,10 +358,11 @@ def services_of(event: ChangeEvent) -> tuple[str, ...]:
 def _matching(events: list[ChangeEvent], alert: Alert) -> ChangeEvent | None:
     if not events:
         return None
+    names = {alert.resource, *alert.resource.split("/")}  # a usage-plan key is `<plan>/<key>`
     for event in reversed(events):
-        if alert.resource in event.ids:
+        if names & event.ids:
             return event
-    return events[-1]
+    return events[-1]  # the pass an event started: the latest one (a deleted resource has no id)
 
 
 def _lag(event: ChangeEvent) -> float | None:

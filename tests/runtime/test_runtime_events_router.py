@@ -157,3 +157,17 @@ def test_attribution_and_backstop() -> None:
     [plain] = r.attribute("default/orders", r.take("default/orders"), [alert])
     assert plain.changed_by is None
     assert r.spec_status("default/orders")["backstopFinds"] == 1
+
+
+def test_each_alert_names_the_event_about_its_resource() -> None:
+    """Two changers in one pass: each alert names the one whose call named its resource (a
+    usage-plan key's resource id is `<plan>/<key>`)."""
+    r = router(FakeSource([]), [])
+    r.index.observe("default/orders", {"u1", "k1"})
+    bob = "arn:aws:iam::123456789012:user/bob"
+    r.route(Delivery("a", event({"sg-1"})))
+    r.route(Delivery("b", event({"u1", "k1"}, key="AKIABOB", changed_by=bob)))
+    sg = drift_alert("default/orders", "task-sg", "sg-1", "ingress", [], [], "corrected")
+    key = drift_alert("default/orders", "usage-plan-key", "u1/k1", "(resource)", 1, 0, "corrected")
+    named = r.attribute("default/orders", r.take("default/orders"), [sg, key])
+    assert [a.changed_by for a in named] == ["arn:aws:iam::123456789012:user/alice", bob]
