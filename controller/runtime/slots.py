@@ -10,6 +10,7 @@ pass: with 1,000 new specs, the first ones finish (their VPC Link becomes availa
 pass runs) instead of waiting behind 999 first passes.
 Within a rank, first come first served. Routine passes are never dropped: they run as soon as no
 urgent pass waits, which under a burst of new specs is intended.
+`Worker` is one spec's wake-up state; `follow_lease` wakes every worker when the lease is taken.
 Neighbours: `controller.runtime.controller` (wakes workers, takes slots), `.pacing` (when the
 routine resyncs are due).
 """
@@ -20,8 +21,11 @@ import asyncio
 import enum
 import heapq
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from controller.ports.lease import LeaseBase
 
 
 class Wake(enum.Enum):
@@ -109,3 +113,48 @@ class PriorityGate:
             yield
         finally:
             self.release()
+
+
+@dataclass
+class Worker:
+    """The asyncio side of one spec: its wake-up event, next pass, why, and task."""
+
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    next_at: float | None = None
+    due: Wake = Wake.RESYNC
+    """Why the pass at `next_at` runs (set after each pass)."""
+    woken: Wake | None = None
+    """Why the worker was woken before its time (None: only to look at `next_at` again)."""
+    reason: Wake | None = None
+    """Why the last (or current) pass ran."""
+    deleting: bool = False
+    task: asyncio.Task[None] | None = None
+
+    def poke(self, reason: Wake) -> None:
+        """Wake the worker now, for `reason` (the most urgent of the pending reasons counts)."""
+        self.woken = most_urgent(self.woken, reason)
+        self.wake.set()
+
+    def take(self, now: float) -> Wake | None:
+        """The reason for a pass now (clears it), or None when nothing is due yet."""
+        timer = self.due if self.next_at is not None and now >= self.next_at else None
+        reason, self.woken = most_urgent(self.woken, timer), None
+        if reason is not None and self.deleting:
+            reason = Wake.DELETE
+        return reason
+
+
+async def follow_lease(
+    lease: LeaseBase, stopping: asyncio.Event, workers: Mapping[str, Worker]
+) -> None:
+    """Keep the lease, and wake every worker each time it is taken (a reason kept while
+    standing by still counts)."""
+    keeper = asyncio.create_task(lease.run())
+    try:
+        while not stopping.is_set():
+            await lease.leading.wait()
+            for w in workers.values():
+                w.poke(Wake.RESYNC)
+            await lease.standby.wait()
+    finally:
+        keeper.cancel()

@@ -12,7 +12,7 @@ from typing import Any
 
 from runtime.harness import Running, eventually
 
-from controller.runtime.controller import SOURCE_UNHEALTHY_AFTER
+from controller.runtime.polling import SOURCE_UNHEALTHY_AFTER
 
 
 def _get(url: str) -> tuple[int, str]:
