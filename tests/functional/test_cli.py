@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -242,6 +243,10 @@ def test_parallel_specs_run_at_once_and_a_failure_fails_the_command(
     class Fake:
         def __init__(self, ps: Any, _aws: Any) -> None:
             self.ps = ps
+            self.engine = SimpleNamespace(downtime_policy="allow")
+
+        def plan(self) -> Outcome:
+            return Outcome()  # apply's dry pass looking for downtime: none
 
         def apply(self, _timeout: float, _progress: Any) -> Result:
             both.wait()

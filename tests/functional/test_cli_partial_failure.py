@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -25,6 +26,11 @@ class _Flaky:
 
     def __init__(self, ps: Any, _aws: Any) -> None:
         self.ps = ps
+        self.engine = SimpleNamespace(downtime_policy="allow")
+
+    def plan(self) -> Outcome:
+        """apply's dry pass looking for downtime: nothing to cut off here."""
+        return Outcome()
 
     def _run(self, _timeout: float, _progress: Any) -> Result:
         _Flaky.attempted.append(self.ps.metadata.name)
