@@ -18,9 +18,13 @@ REGION_ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 
 
 @pytest.fixture(autouse=True)
-def _retry_at_once(monkeypatch):
-    """Each tick may retry a place where a launch failed (ECS backs off; tests do not wait)."""
+def _retry_at_once(monkeypatch, sandbox):
+    """Each tick may retry a place where a launch failed (ECS backs off; tests do not wait).
+    The agent's own thread is held for the test: only the test's ticks run, so the number of
+    stopped tasks does not depend on how many background ticks a loaded machine fits in."""
     monkeypatch.setattr(ecs_agent, "RETRY_SECONDS", 0.0)
+    with sandbox.agent.paused():
+        yield
 
 
 def _isolated_subnet(build, cidr: str = "10.0.50.0/24") -> str:
