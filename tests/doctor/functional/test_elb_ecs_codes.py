@@ -68,7 +68,7 @@ def _service(aws: Any, cluster: str, name: str) -> dict[str, Any]:
     return found
 
 
-def _healthy(aws: Any, tg_arn: str, count: int, timeout: float = 20) -> None:
+def _healthy(aws: Any, tg_arn: str, count: int, timeout: float = 60) -> None:
     """Wait until the sandbox's ECS agent has `count` healthy targets in the group."""
     elb = aws.client("elbv2")
     deadline = time.monotonic() + timeout
@@ -81,7 +81,7 @@ def _healthy(aws: Any, tg_arn: str, count: int, timeout: float = 20) -> None:
         time.sleep(0.2)
 
 
-def _wait_empty(aws: Any, tg_arn: str, timeout: float = 20) -> None:
+def _wait_empty(aws: Any, tg_arn: str, timeout: float = 60) -> None:
     elb = aws.client("elbv2")
     deadline = time.monotonic() + timeout
     while elb.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]:
@@ -213,6 +213,7 @@ def test_fargate_service_moved_to_an_instance_group_is_a_target_type_mismatch(
     aws.client("ecs").update_service(
         cluster="shop", service="ps-shop-orders", loadBalancers=[binding]
     )
+    _healthy(aws, new, service["desiredCount"])  # the move done (else no-healthy-targets too)
     status, doc = _doctor(capsys, "--load-balancer", old["LoadBalancerArns"][0])
     assert (status, _codes(doc)) == (1, ["target-type-mismatch"]), doc
     (found,) = _findings(doc, "target-type-mismatch")
