@@ -21,6 +21,7 @@ from controller.errors import PermanentError
 from controller.handlers.apigw_common import V1, ApiChildHandler, paged
 from controller.handlers.apigw_rest_api import REST_API, fmt_num
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -95,7 +96,7 @@ class AuthorizerHandler(ApiChildHandler):
     """`apigw.authorizer`: props {restApiId, name, type, authorizerUri, identitySource,
     resultTtlSeconds}."""
 
-    kind = "apigw.authorizer"
+    kind = kinds.APIGW_AUTHORIZER
     identity = ("restApiId", "name")
     spelling = V1.of("Authorizer")
     parent = REST_API

@@ -22,6 +22,7 @@ from controller.aws import tags as ownership
 from controller.handlers.apigw_common import V1, ApiGatewayHandler, tags_of, throttle_is_temporary
 from controller.handlers.apigw_rest_api import endpoint_type
 from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -39,7 +40,7 @@ NO_BASE_PATH = "(none)"
 class DomainNameHandler(ApiGatewayHandler):
     """`apigw.domain_name`: props {domainName, certificateArn, endpointType, securityPolicy}."""
 
-    kind = "apigw.domain_name"
+    kind = kinds.APIGW_DOMAIN_NAME
     replace_on = ("domainName", "endpointType")
     spelling = V1.of("DomainName", "domainName")
     delete_delay = 30.0
@@ -135,7 +136,7 @@ def _base_path(raw: str | None) -> str:
 class BasePathMappingHandler(ApiGatewayHandler):
     """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
 
-    kind = "apigw.base_path_mapping"
+    kind = kinds.APIGW_BASE_PATH_MAPPING
     spelling = V1.of("BasePathMapping")
     identity = ("domainName", "restApiId")  # the stage may not exist yet
     client: APIGatewayClient

@@ -26,6 +26,7 @@ from controller.errors import TemporaryError
 from controller.handlers.apigw_common import PAGE
 from controller.handlers.apigw_rest_api import fmt_bool, rest_api_tags
 from controller.handlers.base import Delta, Desired, Handler, Observed
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -101,7 +102,7 @@ class ProxyHandler(Handler):
     """`apigw.proxy`: props {restApiId, apiKeyRequired, authorizationType, authorizerId | None,
     integration}."""
 
-    kind = "apigw.proxy"
+    kind = kinds.APIGW_PROXY
     service = "apigateway"
     identity = ("restApiId",)  # the NLB and the link may not exist yet
     client: APIGatewayClient

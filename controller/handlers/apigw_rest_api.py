@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import PAGE, V1, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, diff_props
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -104,7 +105,7 @@ def endpoint_type(item: Mapping[str, Any]) -> str | None:
 class RestApiHandler(NamedHandler):
     """`apigw.rest_api`: props {name, description, endpointType, apiKeySource, policy | None}."""
 
-    kind = "apigw.rest_api"
+    kind = kinds.APIGW_REST_API
     owned_key = "rest-api"
     spelling = V1.of("RestApi")
     create_delay, delete_delay = 3.0, 30.0

@@ -31,6 +31,7 @@ from controller.handlers.base import (
     diff_props,
     error_code,
 )
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -75,7 +76,7 @@ def deployments(client: APIGatewayClient, rest_api_id: str) -> Iterator[Deployme
 class DeploymentHandler(Handler):
     """`apigw.deployment`: props {restApiId, fingerprint}."""
 
-    kind = "apigw.deployment"
+    kind = kinds.APIGW_DEPLOYMENT
     service = "apigateway"
     identity = ("restApiId", "fingerprint")
     client: APIGatewayClient
@@ -184,7 +185,7 @@ def _throttle(stage: StageTypeDef | StageResponseTypeDef) -> dict[str, Any] | No
 class StageHandler(ApiGatewayHandler):
     """`apigw.stage`: props {restApiId, stageName, deploymentId, throttle | None}."""
 
-    kind = "apigw.stage"
+    kind = kinds.APIGW_STAGE
     identity = ("restApiId", "stageName")  # the new deployment may not exist yet
     spelling = V1.of("Stage", "stageName")
     create_log = (("stageName", "stageName"),)

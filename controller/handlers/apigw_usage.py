@@ -38,6 +38,7 @@ from controller.handlers.base import (
     diff_props,
     tolerating,
 )
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -138,7 +139,7 @@ def _section_ops(
 class UsagePlanHandler(NamedHandler):
     """`apigw.usage_plan`: props {name, throttle | None, quota | None, apiStages}."""
 
-    kind = "apigw.usage_plan"
+    kind = kinds.APIGW_USAGE_PLAN
     owned_key = "usage-plan/{item}"
     spelling = V1.of("UsagePlan")
     client: APIGatewayClient
@@ -214,7 +215,7 @@ class UsagePlanHandler(NamedHandler):
 class ApiKeyHandler(NamedHandler):
     """`apigw.api_key`: props {name, enabled}. The key's value never leaves AWS through us."""
 
-    kind = "apigw.api_key"
+    kind = kinds.APIGW_API_KEY
     owned_key = "api-key/{item}"
     spelling = V1.of("ApiKey")
     client: APIGatewayClient
@@ -258,7 +259,7 @@ class ApiKeyHandler(NamedHandler):
 class UsagePlanKeyHandler(ApiGatewayHandler):
     """`apigw.usage_plan_key`: props {usagePlanId, keyId}; owned through its usage plan."""
 
-    kind = "apigw.usage_plan_key"
+    kind = kinds.APIGW_USAGE_PLAN_KEY
     identity = ("usagePlanId", "keyId")
     spelling = V1.of("UsagePlanKey")
     client: APIGatewayClient

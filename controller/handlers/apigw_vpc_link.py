@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from controller.handlers.apigw_common import PAGE, V1
 from controller.handlers.apigw_vpc_link_base import VpcLinkBase
 from controller.handlers.base import Desired, Observed
+from controller.model import kinds
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 class VpcLinkHandler(VpcLinkBase):
     """`apigw.vpc_link`: props {name, targetArns}."""
 
-    kind = "apigw.vpc_link"
+    kind = kinds.APIGW_VPC_LINK
     replace_on = ("targetArns",)
     owned_key = "vpc-link"
     spelling = V1.of("VpcLink")

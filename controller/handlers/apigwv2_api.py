@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
+from controller.model import kinds
 
 NOT_FOUND = "NotFoundException"
 FIELDS = {"name": "Name", "description": "Description", "protocolType": "ProtocolType"}
@@ -50,7 +51,7 @@ HTTP_API = Parent("apiId", api_tags)
 class HttpApiHandler(NamedHandler):
     """`apigwv2.api`: props {name, description, protocolType, disableExecuteApiEndpoint}."""
 
-    kind = "apigwv2.api"
+    kind = kinds.APIGWV2_API
     replace_on = ("protocolType",)
     spelling = V2.of("Api", "ApiId")
     owned_key = "http-api"

@@ -16,6 +16,7 @@ from typing import Any
 from controller.handlers.apigw_common import V2, ApiChildHandler
 from controller.handlers.apigwv2_api import HTTP_API
 from controller.handlers.base import Delta, Desired, Observed, diff_props
+from controller.model import kinds
 
 DESCRIPTION = "privateservice: the service through the VPC link"
 SCALARS = {
@@ -32,7 +33,7 @@ class IntegrationHandler(ApiChildHandler):
     """`apigwv2.integration`: props {apiId, requestParameters, and the `SCALARS`}; ours is the
     one with our description."""
 
-    kind = "apigwv2.integration"
+    kind = kinds.APIGWV2_INTEGRATION
     identity = ("apiId",)  # the link and the listener may not exist yet
     spelling = V2.of("Integration", "IntegrationId")
     parent = HTTP_API

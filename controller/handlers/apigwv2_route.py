@@ -16,6 +16,7 @@ from typing import Any
 from controller.handlers.apigw_common import V2, ApiChildHandler
 from controller.handlers.apigwv2_api import HTTP_API
 from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.model import kinds
 
 TARGET_PREFIX = "integrations/"
 
@@ -30,7 +31,7 @@ def integration_of(target: str | None) -> str | None:
 class RouteHandler(ApiChildHandler):
     """`apigwv2.route`: props {apiId, routeKey, integrationId, authorizationType}."""
 
-    kind = "apigwv2.route"
+    kind = kinds.APIGWV2_ROUTE
     identity = ("apiId", "routeKey")  # the integration may not exist yet
     spelling = V2.of("Route", "RouteId")
     parent = HTTP_API

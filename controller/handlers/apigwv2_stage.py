@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, ApiGatewayHandler
 from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.model import kinds
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
 CREATED = {"apiId": "ApiId", "stageName": "StageName", "autoDeploy": "AutoDeploy"}
@@ -59,7 +60,7 @@ def route_settings(
 class HttpStageHandler(ApiGatewayHandler):
     """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
 
-    kind = "apigwv2.stage"
+    kind = kinds.APIGWV2_STAGE
     identity = ("apiId", "stageName")
     spelling = V2.of("Stage", "StageName")
     create_log = (("stageName", "stageName"),)

@@ -20,12 +20,13 @@ from typing import Any
 from controller.handlers.apigw_common import V2, paged
 from controller.handlers.apigw_vpc_link_base import VpcLinkBase
 from controller.handlers.base import Delta, Desired, Observed
+from controller.model import kinds
 
 
 class VpcLinkV2Handler(VpcLinkBase):
     """`apigwv2.vpc_link`: props {name, subnetIds, securityGroupIds}."""
 
-    kind = "apigwv2.vpc_link"
+    kind = kinds.APIGWV2_VPC_LINK
     replace_on = ("subnetIds", "securityGroupIds")
     owned_key = "vpc-link-v2"
     spelling = V2.of("VpcLink", "VpcLinkId")

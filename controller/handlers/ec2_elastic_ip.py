@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed, diff_props, error_code
+from controller.model import kinds
 from controller.model.load_balancer import eip_key
 
 NAME = "Name"
@@ -43,7 +44,7 @@ def key_of(name: str) -> str:
 class ElasticIpHandler(Handler):
     """EC2 Elastic IP address (VPC domain)."""
 
-    kind = "ec2.elastic_ip"
+    kind = kinds.EC2_ELASTIC_IP
     service = "ec2"
     identity = ("name",)
     not_found_codes = ("InvalidAllocationID.NotFound",)

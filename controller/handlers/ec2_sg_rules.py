@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.handlers.ec2_security_group import authorize_all, permission, rule_key
+from controller.model import kinds
 
 NO_INSTANCES = (
     "no container instances in cluster {cluster}: register instances or set "
@@ -70,7 +71,7 @@ def expand(ingress: list[dict[str, Any]], groups: list[str]) -> list[dict[str, A
 class SecurityGroupRulesHandler(Handler):
     """`ec2.sg_rules`: our tagged ingress rules in groups we do not own."""
 
-    kind = "ec2.sg_rules"
+    kind = kinds.EC2_SG_RULES
     order = 35  # after our own security groups (the NLB's group is a source)
     service = "ec2"
     identity = ("cluster",)

@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import InUseError, PermanentError
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed
+from controller.model import kinds
 
 GONE = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
 
@@ -38,7 +39,7 @@ class VpcEndpointHandler(Handler):
     `service` is the short name (`execute-api`); the region completes it.
     """
 
-    kind = "ec2.vpc_endpoint"
+    kind = kinds.EC2_VPC_ENDPOINT
     service = "ec2"
     shared = True
     replace_on = ("vpcId", "service")

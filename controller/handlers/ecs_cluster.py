@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.model import kinds
 
 log = structlog.get_logger(__name__)
 
@@ -21,7 +22,7 @@ log = structlog.get_logger(__name__)
 class ClusterHandler(Handler):
     """ECS cluster (shared: an existing cluster we do not own is used, never changed)."""
 
-    kind = "ecs.cluster"
+    kind = kinds.ECS_CLUSTER
     service = "ecs"
     shared = True
 

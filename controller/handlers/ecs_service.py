@@ -28,6 +28,7 @@ from controller.handlers.base import (
     error_code,
     tolerating,
 )
+from controller.model import kinds
 
 
 def service_connect_props(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def _service_connect_args(sc: Any) -> dict[str, Any]:
 class ServiceHandler(Handler):
     """ECS service on Fargate (or EC2)."""
 
-    kind = "ecs.service"
+    kind = kinds.ECS_SERVICE
     service = "ecs"
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")

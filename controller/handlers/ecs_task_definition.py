@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.model import kinds
 
 
 def port_mapping_props(pm: dict[str, Any], network_mode: str | None) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def container_props(cd: dict[str, Any], network_mode: str | None = "awsvpc") -> 
 class TaskDefinitionHandler(Handler):
     """ECS task definition family."""
 
-    kind = "ecs.task_definition"
+    kind = kinds.ECS_TASK_DEFINITION
     service = "ecs"
     not_found_codes = ("ClientException",)
     update_changes_outputs = True

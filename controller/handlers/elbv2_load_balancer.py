@@ -21,6 +21,7 @@ from controller.handlers.base import (
     tolerating,
 )
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, load_balancers
+from controller.model import kinds
 
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
 
@@ -53,7 +54,7 @@ def static_ips(lb: dict[str, Any]) -> list[str]:
 class LoadBalancerHandler(Handler):
     """ELBv2 load balancer of type network or application."""
 
-    kind = "elbv2.load_balancer"
+    kind = kinds.ELBV2_LOAD_BALANCER
     service = "elbv2"
     replace_on = ("name", "type", "scheme", "subnetMappings")
     single_instance = True  # list_owned keys by component: one owned per stack key

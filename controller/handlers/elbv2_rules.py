@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 from controller.handlers.elbv2_reads import tags_of
+from controller.model import kinds
 
 Rule = dict[str, Any]
 
@@ -62,7 +63,7 @@ def _actions(rule: Rule) -> list[dict[str, Any]]:
 class ListenerRulesHandler(Handler):
     """ELBv2 listener rules (path patterns and priorities) of the ALB listener."""
 
-    kind = "elbv2.listener_rules"
+    kind = kinds.ELBV2_LISTENER_RULES
     service = "elbv2"
     identity = ("listenerArn",)
 

@@ -24,6 +24,7 @@ from controller.handlers.base import (
 )
 from controller.handlers.elbv2_load_balancer import attribute_changes
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, target_groups
+from controller.model import kinds
 
 
 def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, A
 class TargetGroupHandler(Handler):
     """ELBv2 target group (type ip for Fargate: rule 1)."""
 
-    kind = "elbv2.target_group"
+    kind = kinds.ELBV2_TARGET_GROUP
     service = "elbv2"
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
     single_instance = True  # list_owned keys by component: one owned per stack key

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.model import kinds
 
 GONE = ("draining", "unused")
 
@@ -29,7 +30,7 @@ def _wire(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class TargetsHandler(Handler):
     """ELBv2 target registrations of one target group."""
 
-    kind = "elbv2.targets"
+    kind = kinds.ELBV2_TARGETS
     service = "elbv2"
     identity = ("targetGroupArn",)
 

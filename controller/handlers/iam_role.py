@@ -23,6 +23,7 @@ from controller.handlers.base import (
     error_code,
     tolerating,
 )
+from controller.model import kinds
 
 INLINE = "privateservice-secrets"
 
@@ -30,7 +31,7 @@ INLINE = "privateservice-secrets"
 class RoleHandler(Handler):
     """IAM role with managed policies and one inline policy."""
 
-    kind = "iam.role"
+    kind = kinds.IAM_ROLE
     service = "iam"
     replace_on = ("name",)
     not_found_codes = ("NoSuchEntity",)

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.model import kinds
 
 NOT_FOUND = "ResourceNotFoundException"
 
@@ -24,7 +25,7 @@ NOT_FOUND = "ResourceNotFoundException"
 class LambdaPermissionHandler(Handler):
     """`lambda.permission`: props {functionArn, statementId, principal, action, restApiId}."""
 
-    kind = "lambda.permission"
+    kind = kinds.LAMBDA_PERMISSION
     service = "lambda"
     replace_on = ("functionArn", "principal", "action", "restApiId")
     not_found_codes = (NOT_FOUND,)

@@ -6,12 +6,13 @@ Neighbours: `controller.handlers.base`; the task definition's awslogs driver wri
 from __future__ import annotations
 
 from controller.handlers.base import Delta, Desired, Handler, Observed, tolerating
+from controller.model import kinds
 
 
 class LogGroupHandler(Handler):
     """CloudWatch Logs log group."""
 
-    kind = "logs.log_group"
+    kind = kinds.LOGS_LOG_GROUP
     service = "logs"
     replace_on = ("name",)
 

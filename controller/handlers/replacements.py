@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from controller.model import kinds
+
 if TYPE_CHECKING:  # base.py reads this table: no import at run time
     from controller.handlers.base import Delta
 
@@ -47,7 +49,7 @@ V1_LINK = "https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateVpcLink.h
 V2_LINK = "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks-vpclinkid.html"
 
 TABLE: dict[str, tuple[Replacement, ...]] = {
-    "elbv2.load_balancer": (
+    kinds.ELBV2_LOAD_BALANCER: (
         Replacement("name", NEW_DNS, ELB_LB),
         Replacement("type", NEW_DNS, ELB_LB),
         # the scheme is a CreateLoadBalancer parameter only: no ELBv2 call modifies it
@@ -61,10 +63,10 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
             "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetSubnets.html",
         ),
     ),
-    "elbv2.listener": (
+    kinds.ELBV2_LISTENER: (
         Replacement("loadBalancerArn", None, ELB_LB),  # only with its load balancer's own
     ),
-    "elbv2.target_group": tuple(
+    kinds.ELBV2_TARGET_GROUP: tuple(
         # downtime only while a listener or rule forwards to it (TargetGroupHandler.downtime):
         # "You can't delete a target group if it is used by any actions" (DeleteTargetGroup)
         Replacement(
@@ -75,7 +77,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         )
         for f in ("name", "protocol", "port", "vpcId", "targetType")
     ),
-    "ecs.service": tuple(
+    kinds.ECS_SERVICE: tuple(
         Replacement(
             f,
             "the old service's tasks stop before the new service's tasks are healthy",
@@ -83,7 +85,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         )
         for f in ("name", "cluster", "launchType")
     ),
-    "apigw.vpc_link": (
+    kinds.APIGW_VPC_LINK: (
         Replacement(
             "targetArns",
             "a VPC Link's target NLB cannot be changed: a new link takes minutes to become "
@@ -91,7 +93,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
             V1_LINK,
         ),
     ),
-    "apigwv2.vpc_link": tuple(
+    kinds.APIGWV2_VPC_LINK: tuple(
         Replacement(
             f,
             "a VPC Link v2's subnets and security groups cannot be changed: a new link takes "
@@ -100,14 +102,14 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         )
         for f in ("subnetIds", "securityGroupIds")
     ),
-    "apigwv2.api": (
+    kinds.APIGWV2_API: (
         Replacement(
             "protocolType",
             "a new API has a new invoke URL",
             "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html",
         ),
     ),
-    "apigw.rest_api": (
+    kinds.APIGW_REST_API: (
         # in place (UpdateRestApi); EDGE <-> REGIONAL keeps the API available ("your API will
         # be available"), but to or from PRIVATE changes who can reach the invoke URL at all
         Replacement(
@@ -118,7 +120,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
             when=_involves_private,
         ),
     ),
-    "apigw.domain_name": (
+    kinds.APIGW_DOMAIN_NAME: (
         Replacement(
             "domainName",
             "clients call the old host name",
@@ -131,7 +133,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
             APIGW_MIGRATE,
         ),
     ),
-    "ec2.vpc_endpoint": (
+    kinds.EC2_VPC_ENDPOINT: (
         Replacement(
             "vpcId",
             "a PRIVATE API's callers reach it through this endpoint, whose id its policy names",
@@ -144,7 +146,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         ),
     ),
     # no traffic through these: replaced within one pass, or only with what they belong to
-    "lambda.permission": tuple(
+    kinds.LAMBDA_PERMISSION: tuple(
         Replacement(
             f,
             None,
@@ -152,15 +154,15 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         )
         for f in ("functionArn", "principal", "action", "restApiId")
     ),
-    "logs.log_group": (
+    kinds.LOGS_LOG_GROUP: (
         Replacement(
             "name", None, "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/"
         ),
     ),
-    "iam.role": (
+    kinds.IAM_ROLE: (
         Replacement("name", None, "https://docs.aws.amazon.com/IAM/latest/APIReference/"),
     ),
-    "servicediscovery.namespace": tuple(
+    kinds.SERVICEDISCOVERY_NAMESPACE: tuple(
         Replacement(
             f,
             None,  # not on the API -> NLB path; the service moves by a rolling deployment
@@ -168,7 +170,7 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
         )
         for f in ("name", "type")
     ),
-    "ec2.security_group": tuple(
+    kinds.EC2_SECURITY_GROUP: tuple(
         Replacement(
             f,
             None,  # derived from the spec's name and VPC: changes only with everything else
@@ -181,8 +183,8 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
 SWEEP_DOWNTIME: dict[str, str] = {
     # api.type REST -> HTTP (or the API removed): the sweep deletes the old API, whose invoke
     # URL clients use; the new API has another (https://{api-id}.execute-api...)
-    "apigw.rest_api": "its invoke URL stops answering; the new API has another",
-    "apigwv2.api": "its invoke URL stops answering; the new API has another",
+    kinds.APIGW_REST_API: "its invoke URL stops answering; the new API has another",
+    kinds.APIGWV2_API: "its invoke URL stops answering; the new API has another",
 }
 """Kinds whose deletion by the sweep (the stack no longer wants them) costs clients their
 endpoint: https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html"""

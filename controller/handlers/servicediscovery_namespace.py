@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import PermanentError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.model import kinds
 
 log = structlog.get_logger(__name__)
 
@@ -32,7 +33,7 @@ RUNNING = ("SUBMITTED", "PENDING")
 class NamespaceHandler(Handler):
     """`servicediscovery.namespace`: props {name, type: HTTP}."""
 
-    kind = "servicediscovery.namespace"
+    kind = kinds.SERVICEDISCOVERY_NAMESPACE
     order = 25  # with the cluster: before anything that runs tasks
     service = "servicediscovery"
     shared = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.model import names
+from controller.model import kinds, names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
 from controller.model.stack import Ref, Resource, Stack
@@ -47,7 +47,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     alb_sg = stack.add(
         Resource(
             "alb-sg",
-            "ec2.security_group",
+            kinds.EC2_SECURITY_GROUP,
             "alb-sg",
             {
                 "name": names.aws_name(ns, nm, "alb", 255),
@@ -64,7 +64,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     stack.add(
         Resource(
             "alb",
-            "elbv2.load_balancer",
+            kinds.ELBV2_LOAD_BALANCER,
             "alb",
             {
                 "name": names.aws_name(ns, nm, "alb", 32),
@@ -79,7 +79,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     stack.add(
         Resource(
             ALB_TARGET_GROUP,
-            "elbv2.target_group",
+            kinds.ELBV2_TARGET_GROUP,
             ALB_TARGET_GROUP,
             {
                 "name": names.aws_name(ns, nm, "alb-tg", 32),
@@ -103,7 +103,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     stack.add(
         Resource(
             ALB_LISTENER,
-            "elbv2.listener",
+            kinds.ELBV2_LISTENER,
             ALB_LISTENER,
             {
                 "loadBalancerArn": Ref("alb", "arn"),
@@ -117,7 +117,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     stack.add(
         Resource(
             ALB_RULES,
-            "elbv2.listener_rules",
+            kinds.ELBV2_LISTENER_RULES,
             "alb-rule",
             {
                 "listenerArn": Ref(ALB_LISTENER, "arn"),
@@ -137,7 +137,7 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
     stack.add(
         Resource(
             "alb-targets",
-            "elbv2.targets",
+            kinds.ELBV2_TARGETS,
             "alb-targets",
             {
                 "targetGroupArn": Ref("target-group", "arn"),

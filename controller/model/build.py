@@ -12,9 +12,9 @@ Each layer has its module: `load_balancer`, `service`, `rest_api`. Neighbours: `
 
 from __future__ import annotations
 
-from controller.model import names
+from controller.model import kinds, names
 from controller.model.http_api import add_http_api
-from controller.model.load_balancer import add_load_balancer, attach_service
+from controller.model.load_balancer import add_load_balancer, add_old_listeners, attach_service
 from controller.model.network import Network
 from controller.model.rest_api import add_rest_api
 from controller.model.service import add_service
@@ -31,7 +31,7 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
     stack.add(
         Resource(
             "log-group",
-            "logs.log_group",
+            kinds.LOGS_LOG_GROUP,
             "log-group",
             {
                 "name": names.log_group_name(ns, nm),
@@ -41,7 +41,7 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
         )
     )
 
-    stack.add(Resource("ecs-cluster", "ecs.cluster", "ecs-cluster", {"name": svc.cluster}))
+    stack.add(Resource("ecs-cluster", kinds.ECS_CLUSTER, "ecs-cluster", {"name": svc.cluster}))
     add_load_balancer(stack, ps, net)
     add_service(stack, ps, net)
     attach_service(stack, ps)  # the ALB tier, when there is one, stands between
@@ -49,4 +49,5 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
         add_http_api(stack, ps, net, spec.api)
     elif spec.api is not None:
         add_rest_api(stack, ps, spec.api, net)
+    add_old_listeners(stack, ps)  # after the API's stage: a listener port change's old listener
     return stack

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.model import names
+from controller.model import kinds, names
 from controller.model.common import extend_ingress, tcp_from
 from controller.model.network import Network
 from controller.model.stack import Ref, Resource, Stack
@@ -52,7 +52,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
     link_sg = stack.add(
         Resource(
             "vpc-link-sg",
-            "ec2.security_group",
+            kinds.EC2_SECURITY_GROUP,
             "vpc-link-sg",
             {
                 "name": names.aws_name(ns, nm, "vpclink", 255),
@@ -60,6 +60,10 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
                 "vpcId": net.vpc_id,
                 "ingress": [],  # nothing connects to the link's interfaces
                 "egress": [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidr": net.cidr}],
+                # an old listener port stays open while our old listener still serves on it
+                "keepPortsListenedBy": stack.resources[
+                    "alb" if listener_key == "alb-listener" else "nlb"
+                ].props["name"],
             },
         )
     )
@@ -69,7 +73,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
     link = stack.add(
         Resource(
             "vpc-link-v2",
-            "apigwv2.vpc_link",
+            kinds.APIGWV2_VPC_LINK,
             "vpc-link",
             {
                 "name": names.api_object_name(ns, nm),
@@ -81,7 +85,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
     http_api = stack.add(
         Resource(
             "http-api",
-            "apigwv2.api",
+            kinds.APIGWV2_API,
             "http-api",
             {
                 "name": names.api_object_name(ns, nm),
@@ -94,7 +98,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
     integration = stack.add(
         Resource(
             "http-integration",
-            "apigwv2.integration",
+            kinds.APIGWV2_INTEGRATION,
             "http-api",
             {
                 "apiId": http_api,
@@ -112,7 +116,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
         stack.add(
             Resource(
                 f"http-route/{suffix}",
-                "apigwv2.route",
+                kinds.APIGWV2_ROUTE,
                 "http-api",
                 {
                     "apiId": http_api,
@@ -125,7 +129,7 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
     stack.add(
         Resource(
             "http-stage",
-            "apigwv2.stage",
+            kinds.APIGWV2_STAGE,
             "stage",
             {
                 "apiId": http_api,

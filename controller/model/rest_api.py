@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.model import names
+from controller.model import kinds, names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
 from controller.model.stack import Digest, Ref, Resource, Stack
@@ -73,7 +73,7 @@ def _add_vpc_endpoint(stack: Stack, ps: PrivateService, net: Network) -> Ref:
     group = stack.add(
         Resource(
             "vpce-sg",
-            "ec2.security_group",
+            kinds.EC2_SECURITY_GROUP,
             "vpce-sg",
             {
                 "name": names.aws_name(ns, nm, "vpce", 255),
@@ -89,7 +89,7 @@ def _add_vpc_endpoint(stack: Stack, ps: PrivateService, net: Network) -> Ref:
     stack.add(
         Resource(
             "vpc-endpoint",
-            "ec2.vpc_endpoint",
+            kinds.EC2_VPC_ENDPOINT,
             "vpc-endpoint",
             {
                 "vpcId": net.vpc_id,
@@ -121,7 +121,7 @@ def _add_authorizer(stack: Stack, ps: PrivateService, rest: Ref, auth: Authorize
     ref = stack.add(
         Resource(
             "authorizer",
-            "apigw.authorizer",
+            kinds.APIGW_AUTHORIZER,
             "authorizer",
             {
                 "restApiId": rest,
@@ -142,7 +142,7 @@ def _add_authorizer(stack: Stack, ps: PrivateService, rest: Ref, auth: Authorize
     stack.add(
         Resource(
             "authorizer-permission",
-            "lambda.permission",
+            kinds.LAMBDA_PERMISSION,
             "lambda-permission",
             {
                 "functionArn": auth.lambda_arn,
@@ -162,7 +162,7 @@ def _add_custom_domain(stack: Stack, rest: Ref, domain: CustomDomain) -> None:
     stack.add(
         Resource(
             "domain-name",
-            "apigw.domain_name",
+            kinds.APIGW_DOMAIN_NAME,
             "domain-name",
             {
                 "domainName": domain.domain_name,
@@ -179,7 +179,7 @@ def _add_custom_domain(stack: Stack, rest: Ref, domain: CustomDomain) -> None:
     stack.add(
         Resource(
             "base-path-mapping",
-            "apigw.base_path_mapping",
+            kinds.APIGW_BASE_PATH_MAPPING,
             "base-path-mapping",
             {
                 "domainName": Ref("domain-name", "name"),
@@ -202,7 +202,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
     stack.add(
         Resource(
             "vpc-link",
-            "apigw.vpc_link",
+            kinds.APIGW_VPC_LINK,
             "vpc-link",
             {
                 "name": names.api_object_name(ns, nm),
@@ -214,7 +214,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
     rest = stack.add(
         Resource(
             "rest-api",
-            "apigw.rest_api",
+            kinds.APIGW_REST_API,
             "rest-api",
             {
                 "name": names.api_object_name(ns, nm),
@@ -248,10 +248,13 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
     stack.add(
         Resource(
             "proxy",
-            "apigw.proxy",
+            kinds.APIGW_PROXY,
             "rest-api",
             proxy,
             {"apiKeyRequired": "api.apiKeyRequired", "authorizationType": "api.authorizer"},
+            # the integration moves to a listener port once a listener is there (a port change
+            # adds the new listener beside the old one first)
+            extra_deps=("listener",),
         )
     )
     # A deployment snapshots the API: a new one only when what it snapshots changes. The
@@ -267,7 +270,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
     stack.add(
         Resource(
             "deployment",
-            "apigw.deployment",
+            kinds.APIGW_DEPLOYMENT,
             "rest-api",
             {
                 "restApiId": rest,
@@ -284,7 +287,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
     stack.add(
         Resource(
             "stage",
-            "apigw.stage",
+            kinds.APIGW_STAGE,
             "stage",
             {
                 "restApiId": rest,
@@ -299,7 +302,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
         plan_ref = stack.add(
             Resource(
                 f"usage-plan/{plan.name}",
-                "apigw.usage_plan",
+                kinds.APIGW_USAGE_PLAN,
                 "usage-plan",
                 {
                     "name": names.api_object_name(ns, nm, plan.name),
@@ -331,7 +334,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
                 stack.add(
                     Resource(
                         key_key,
-                        "apigw.api_key",
+                        kinds.APIGW_API_KEY,
                         "api-key",
                         {
                             "name": names.api_object_name(ns, nm, key_name),
@@ -342,7 +345,7 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
             stack.add(
                 Resource(
                     f"usage-plan-key/{plan.name}/{key_name}",
-                    "apigw.usage_plan_key",
+                    kinds.APIGW_USAGE_PLAN_KEY,
                     "usage-plan-key",
                     {
                         "usagePlanId": plan_ref,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.model import iam, names
+from controller.model import iam, kinds, names
 from controller.model.common import CONTAINER, extend_ingress, tcp_from
 from controller.model.load_balancer import (
     service_dependency_key,
@@ -77,7 +77,7 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
         stack.add(
             Resource(
                 "execution-role",
-                "iam.role",
+                kinds.IAM_ROLE,
                 "execution-role",
                 {
                     "name": names.aws_name(ns, nm, "exec", 64),
@@ -95,7 +95,7 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
         "container.command": "container.command",
     }
     stack.add(
-        Resource("task-definition", "ecs.task_definition", "task-definition", task, task_paths)
+        Resource("task-definition", kinds.ECS_TASK_DEFINITION, "task-definition", task, task_paths)
     )
 
     dep = svc.deployment
@@ -144,7 +144,7 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
     stack.add(
         Resource(
             "ecs-service",
-            "ecs.service",
+            kinds.ECS_SERVICE,
             "ecs-service",
             props,
             paths,
@@ -161,7 +161,7 @@ def _add_instance_rules(stack: Stack, ps: PrivateService, net: Network) -> None:
     stack.add(
         Resource(
             INSTANCE_RULES,
-            "ec2.sg_rules",
+            kinds.EC2_SG_RULES,
             INSTANCE_RULES,
             {
                 "cluster": Ref("ecs-cluster", "name"),
@@ -194,7 +194,7 @@ def _service_connect(stack: Stack, ps: PrivateService, net: Network) -> dict[str
     stack.add(
         Resource(
             SC_NAMESPACE,
-            "servicediscovery.namespace",
+            kinds.SERVICEDISCOVERY_NAMESPACE,
             SC_NAMESPACE,
             {"name": sc.namespace, "type": "HTTP"},
             {"name": "service.serviceConnect.namespace"},
