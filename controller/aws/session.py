@@ -221,6 +221,7 @@ class AwsContext:
             user_agent_extra="privateservice-controller",
         )
         self._clients: dict[str, Any] = {}
+        self._memos: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self.write_gate: Callable[[], bool] | None = None
         """With leader election: False once the lease is lost; every mutating call is then
@@ -325,9 +326,21 @@ class AwsContext:
         return None if credentials is None else credentials.get_frozen_credentials().access_key
 
     def forget(self, service: str) -> None:
-        """Drop the stored reads of `service`: the next read of it goes to AWS."""
+        """Drop the stored reads of `service` and what was learned from them (`memo`): the
+        next read of it goes to AWS."""
         if self.cache is not None:
             self.cache.invalidate(service)
+        with self._lock:
+            self._memos.pop(service, None)
+
+    def memo(self, service: str) -> dict[str, Any] | None:
+        """What handlers learned from `service`'s reads (ids to read directly next time),
+        shared by every spec of this context; None without a read snapshot (one-shot reads
+        then stay as they are). `forget(service)` (an event, a wait) clears it."""
+        if self.cache is None:
+            return None
+        with self._lock:
+            return self._memos.setdefault(service, {})
 
     def _count(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         service = model.service_model.service_name

@@ -16,7 +16,12 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
-from controller.handlers.elbv2_reads import tags_of
+from controller.handlers.elbv2_reads import (
+    GONE,
+    ListenerMemo,
+    listener_memo,
+    listeners_with_tags,
+)
 
 
 def default_action(actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -38,19 +43,24 @@ class ListenerHandler(Handler):
     service = "elbv2"
     replace_on = ("loadBalancerArn",)
 
+    @property
+    def _memo(self) -> ListenerMemo | None:
+        """The listener ARNs every spec of this context learned (read by ARN in shared chunks)."""
+        return listener_memo(self.aws.memo(self.service))
+
     def observe(self, want: Desired) -> Observed | None:
-        """Ours by tag among the NLB's listeners, else whoever holds our port."""
+        """Ours by tag among the NLB's listeners, else whoever holds our port (read through
+        `elbv2_reads.listeners_with_tags`: in full, or by remembered ARN)."""
         try:
-            listeners = self.client.describe_listeners(
-                LoadBalancerArn=want.props["loadBalancerArn"]
-            )["Listeners"]
+            listeners, tags = listeners_with_tags(
+                self.client, self._memo, want.props["loadBalancerArn"]
+            )
         except ClientError as exc:
-            if error_code(exc) in ("LoadBalancerNotFound", "ListenerNotFound"):
+            if error_code(exc) in GONE:
                 return None
             raise
         if not listeners:
             return None
-        tags = tags_of(self.client, [li["ListenerArn"] for li in listeners])
         ours = [
             li
             for li in listeners
@@ -58,9 +68,9 @@ class ListenerHandler(Handler):
             and tags[li["ListenerArn"]].get(ownership.COMPONENT) == want.resource.component
         ]
         on_port = [li for li in listeners if li["Port"] == want.props["port"]]
-        found = (ours or on_port or [None])[0]
-        if found is None:
+        if not (ours or on_port):
             return None
+        found = (ours or on_port)[0]
         have = self._observed(want.key, found, tags.get(found["ListenerArn"], {}))
         if ours:  # listeners someone else added to our NLB: reported, never removed (not ours)
             have.foreign = [
@@ -129,3 +139,6 @@ class ListenerHandler(Handler):
         self.log_call("deleting", have, id=have.id)
         with tolerating("ListenerNotFound"):
             self.client.delete_listener(ListenerArn=have.id)
+        memo = self._memo
+        if memo is not None:
+            memo.drop(have.props["loadBalancerArn"])

@@ -8,12 +8,25 @@ holds the ARN, so every spec whose resource sits in the same chunk shares that o
 https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html).
 With the read snapshot (`controller.aws.cache`) a list or a chunk is read once for all specs.
 `all_tags` reads every chunk: the owner-tag sweep of load balancers and target groups.
+
+Listeners have no account-wide list (DescribeListeners takes one load balancer or listener
+ARNs). `listeners_with_tags` reads a load balancer's listeners in full once, remembers their
+ARNs in the context's memo (`AwsContext.memo`), and from then on reads them by ARN in shared
+chunks of 20 of every remembered listener (one DescribeListeners and one DescribeTags per chunk,
+shared by every spec in it through the read snapshot). A remembered listener that is gone, a
+load balancer first seen, `forget("elbv2")` (an event, a wait) and every FULL_READ_SECONDS per
+load balancer go back to the full read, which is how a listener someone else adds to our load
+balancer is still seen (within that time, or at once with events).
 Neighbours: `elbv2_load_balancer`, `elbv2_target_group`, `elbv2_listener` (the users).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -23,6 +36,11 @@ PAGE: PaginatorConfigTypeDef = {
     "PageSize": 400
 }  # the most DescribeLoadBalancers / DescribeTargetGroups return a page
 TAGS_PER_CALL = 20
+LISTENERS_PER_CALL = 20  # DescribeListeners documents no maximum of ListenerArns: kept small
+GONE = ("ListenerNotFound", "LoadBalancerNotFound")
+FULL_READ_SECONDS = 300.0
+"""How long a load balancer's listeners are read by ARN before they are read in full again
+(the longest a listener added by someone else goes unseen without events)."""
 
 
 def load_balancers(client: ElasticLoadBalancingv2Client) -> list[dict[str, Any]]:
@@ -69,3 +87,101 @@ def tags_of(client: ElasticLoadBalancingv2Client, arns: list[str]) -> dict[str, 
         ]:
             out[desc["ResourceArn"]] = {t["Key"]: t.get("Value", "") for t in desc.get("Tags", [])}
     return out
+
+
+class ListenerMemo:
+    """Load balancer ARN -> (its listener ARNs at the last full read, when), for every spec
+    of one AWS context (thread-safe: handlers run in worker threads)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[frozenset[str], float]] = {}
+        self._lock = threading.Lock()
+
+    def learn(self, lb_arn: str, listener_arns: list[str]) -> None:
+        """A full read of `lb_arn` found these listeners."""
+        with self._lock:
+            self._known[lb_arn] = (frozenset(listener_arns), time.monotonic())
+
+    def drop(self, lb_arn: str) -> None:
+        """Read `lb_arn` in full next time."""
+        with self._lock:
+            self._known.pop(lb_arn, None)
+
+    def drop_holding(self, listener_arns: list[str]) -> None:
+        """Read in full every load balancer holding one of these listeners (a chunk that
+        failed: one of them is gone, perhaps with a spec that will not read it again)."""
+        gone = set(listener_arns)
+        with self._lock:
+            for lb_arn in [lb for lb, (arns, _) in self._known.items() if arns & gone]:
+                del self._known[lb_arn]
+
+    def chunks_for(self, lb_arn: str) -> list[list[str]] | None:
+        """The chunks of every remembered listener ARN that hold `lb_arn`'s, or None when they
+        must be read in full (never read, none there, or read in full too long ago)."""
+        with self._lock:
+            mine = self._known.get(lb_arn)
+            if mine is None or not mine[0] or time.monotonic() - mine[1] > FULL_READ_SECONDS:
+                return None
+            ordered = sorted(arn for arns, _ in self._known.values() for arn in arns)
+        starts = sorted({ordered.index(a) // LISTENERS_PER_CALL for a in mine[0]})
+        return [ordered[i * LISTENERS_PER_CALL : (i + 1) * LISTENERS_PER_CALL] for i in starts]
+
+    def known(self, lb_arn: str) -> frozenset[str]:
+        """The listener ARNs of `lb_arn` at its last full read (empty: none remembered)."""
+        with self._lock:
+            return self._known.get(lb_arn, (frozenset(), 0.0))[0]
+
+
+def listener_memo(memo: dict[str, Any] | None) -> ListenerMemo | None:
+    """The context's listener memo (None without one: always read in full)."""
+    if memo is None:
+        return None
+    found: ListenerMemo = memo.setdefault("listeners", ListenerMemo())
+    return found
+
+
+def listeners_with_tags(
+    client: ElasticLoadBalancingv2Client, memo: ListenerMemo | None, lb_arn: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """`lb_arn`'s listeners and ARN -> tags of them: by remembered ARN in shared chunks, or in
+    full (DescribeListeners by load balancer: its LoadBalancerNotFound reaches the caller)."""
+    chunks = memo.chunks_for(lb_arn) if memo is not None else None
+    if chunks is not None and memo is not None:
+        try:
+            batched = _by_arn(client, chunks, lb_arn, memo.known(lb_arn))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in GONE:
+                raise
+            memo.drop_holding([arn for chunk in chunks for arn in chunk])
+        else:
+            if batched is not None:
+                return batched
+            memo.drop(lb_arn)
+    listeners: list[dict[str, Any]] = [
+        dict(li) for li in client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+    ]
+    arns: list[str] = [li["ListenerArn"] for li in listeners]
+    tags = tags_of(client, arns) if arns else {}
+    if memo is not None:
+        memo.learn(lb_arn, arns)
+    return listeners, tags
+
+
+def _by_arn(
+    client: ElasticLoadBalancingv2Client,
+    chunks: list[list[str]],
+    lb_arn: str,
+    expected: frozenset[str],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]] | None:
+    """The chunks' listeners of `lb_arn` with their tags, or None when one of its remembered
+    listeners is not in the answer (a ListenerNotFound for any missing ARN of the chunk reaches
+    the caller)."""
+    listeners: list[dict[str, Any]] = []
+    tags: dict[str, dict[str, str]] = {}
+    for chunk in chunks:
+        found = client.describe_listeners(ListenerArns=chunk)["Listeners"]
+        listeners += [dict(li) for li in found if li["LoadBalancerArn"] == lb_arn]
+        tags |= tags_of(client, chunk)
+    if {li["ListenerArn"] for li in listeners} != expected:
+        return None
+    return listeners, {arn: tags.get(arn, {}) for arn in expected}
