@@ -137,8 +137,9 @@ async def latency_and_calls(access: Any, n: int) -> None:
         await task
 
 
-def idle_footprint(access: Any, n: int, seconds: float) -> None:
-    """Part 3: a `psctl run` process with n converged services and nothing to do."""
+def idle_footprint(access: Any, n: int, seconds: float, args_timeout: float = 1800) -> None:
+    """Part 3: a `psctl run` process with n converged services and nothing to do (the first
+    Ready is printed as it happens; all must be Ready within `args_timeout` seconds)."""
     with tempfile.TemporaryDirectory() as tmp:
         owners = write_specs(Path(tmp), n, resync=60)
         env = os.environ | access.env
@@ -163,10 +164,19 @@ def idle_footprint(access: Any, n: int, seconds: float) -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            start = time.monotonic()
-            while _ready_count(port) < len(owners):
-                if time.monotonic() - start > 1800:
-                    raise SystemExit("the idle services did not all become Ready in 30 min")
+            start, first = time.monotonic(), None
+            while (ready := _ready_count(port)) < len(owners):
+                if first is None and ready:
+                    first = time.monotonic() - start
+                    print(f"\nfirst service Ready after {first:.0f} s", flush=True)
+                if time.monotonic() - start > args_timeout:
+                    print(
+                        f"{ready} of {n} Ready after {time.monotonic() - start:.0f} s; "
+                        f"resident memory {_rss_mib(proc.pid):.0f} MiB"
+                    )
+                    raise SystemExit(
+                        f"the idle services did not all become Ready in {args_timeout} s"
+                    )
                 time.sleep(5)
             print(f"\n{n} services Ready in {time.monotonic() - start:.0f} s (psctl run process)")
             time.sleep(10)
@@ -216,6 +226,7 @@ def main() -> int:
     parser.add_argument("--specs", type=int, default=20)
     parser.add_argument("--idle-specs", type=int, default=200)
     parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--ready-timeout", type=float, default=1800)
     args = parser.parse_args()
     logsetup.configure("error")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -226,7 +237,7 @@ def main() -> int:
             asyncio.run(latency_and_calls(access, args.specs))
         if args.idle_specs:
             sandbox.reset()
-            idle_footprint(sandbox.access(), args.idle_specs, args.idle_seconds)
+            idle_footprint(sandbox.access(), args.idle_specs, args.idle_seconds, args.ready_timeout)
     return 0
 
 
