@@ -362,7 +362,11 @@ class Controller:
         """Bookkeeping of one pass (see `bookkeeping.PassBook`); the delay to the next."""
         if self._first_round is not None:
             self._first_round.discard(owner)
-        return self.book.after(owner, state, report)
+        try:
+            return self.book.after(owner, state, report)
+        finally:  # the pass's desired stack is rebuilt by the next one: not kept while idle
+            if state.reconciler is not None:
+                state.reconciler.last_stack = None
 
     async def _run_in_thread(self, state: SpecState, deleting: bool) -> PassReport:
         loop = asyncio.get_running_loop()
