@@ -1,13 +1,16 @@
 """The continuous controller on the sandbox: drift latency, calls per resync, idle footprint.
 
-    python benchmarks/controller_run.py [--specs 20] [--idle-specs 200] [--idle-seconds 60]
+    python benchmarks/controller_run.py [--specs 20] [--rest-specs 11] [--idle-specs 200]
 
 1. `--specs` services with `resyncSeconds: 5`: one drift each (a target group's health check
    path changed behind the controller's back), at staggered times; prints the median and p95 of
    the time from the change to its correction.
 2. The same services with nothing to do: AWS calls per spec per resync, by service.
-3. `psctl run` as a separate process with `--idle-specs` converged services and nothing to do:
-   its resident memory and CPU time over `--idle-seconds` (moto's own cost is not counted).
+3. `--rest-specs` services at the default resync (60 s), nothing to do: AWS calls per spec per
+   minute by service over `--rest-seconds`.
+4. `psctl run` as a separate process with `--idle-specs` converged services and nothing to do:
+   its resident memory and CPU time over `--idle-seconds` (moto's own cost is not counted), and
+   when the first of them was Ready.
 """
 
 from __future__ import annotations
@@ -137,6 +140,42 @@ async def latency_and_calls(access: Any, n: int) -> None:
         await task
 
 
+async def at_rest(access: Any, n: int, seconds: float) -> None:
+    """Part 4: n services at the default resync (60 s), nothing to do, no event source: AWS
+    calls per spec per minute by service over `seconds` (the issue-9 target: <= 4 API Gateway
+    calls per spec per minute with 11 specs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        owners = write_specs(Path(tmp), n, resync=60)
+        settings = RuntimeSettings(listen_host="127.0.0.1", listen_port=0, poll_seconds=10.0)
+        aws = AwsContext(
+            AwsSettings(
+                region=access.region,
+                endpoint_url=access.endpoint_url,
+                read_cache_seconds=settings.read_cache_seconds,
+            )
+        )
+        controller = Controller(
+            DirectorySource(Path(tmp)), aws, settings, make_dispatcher(aws, settings)
+        )
+        task = asyncio.create_task(controller.run())
+        took = await wait_ready(controller, owners, 900)
+        print(f"\n{n} services Ready from scratch in {took:.1f} s")
+        await asyncio.sleep(30)  # the passes that made them Ready are behind us
+        before, start = aws.counter.snapshot(), time.monotonic()
+        await asyncio.sleep(seconds)
+        minutes = (time.monotonic() - start) / 60
+        calls = aws.counter.snapshot() - before
+        by_service: Counter[str] = Counter()
+        for (service, _), count in calls.items():
+            by_service[service.replace("apigatewayv2", "apigateway")] += count
+        print(f"\n== at rest, {n} services, resyncSeconds 60, over {minutes:.1f} min ==")
+        print(f"  calls per spec per minute: total {sum(calls.values()) / n / minutes:.2f}")
+        for service, count in by_service.most_common():
+            print(f"  {service:<16} {count / n / minutes:6.2f}")
+        controller.stop()
+        await task
+
+
 def idle_footprint(access: Any, n: int, seconds: float, args_timeout: float = 1800) -> None:
     """Part 3: a `psctl run` process with n converged services and nothing to do (the first
     Ready is printed as it happens; all must be Ready within `args_timeout` seconds)."""
@@ -221,12 +260,14 @@ def _rss_mib(pid: int) -> float:
 
 
 def main() -> int:
-    """Run the three parts on one sandbox (reset between them)."""
+    """Run the parts on one sandbox (reset between them)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--specs", type=int, default=20)
     parser.add_argument("--idle-specs", type=int, default=200)
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--ready-timeout", type=float, default=1800)
+    parser.add_argument("--rest-specs", type=int, default=11)
+    parser.add_argument("--rest-seconds", type=float, default=180)
     args = parser.parse_args()
     logsetup.configure("error")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -235,6 +276,9 @@ def main() -> int:
         os.environ.update(access.env)
         if args.specs:
             asyncio.run(latency_and_calls(access, args.specs))
+        if args.rest_specs:
+            sandbox.reset()
+            asyncio.run(at_rest(sandbox.access(), args.rest_specs, args.rest_seconds))
         if args.idle_specs:
             sandbox.reset()
             idle_footprint(sandbox.access(), args.idle_specs, args.idle_seconds, args.ready_timeout)
