@@ -22,6 +22,7 @@ converters here are the only place that knows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 OWNER = "privateservice.io/owner"
 COMPONENT = "privateservice.io/component"
@@ -38,18 +39,23 @@ def is_owned(tags: Mapping[str, str], owner: str) -> bool:
     return tags.get(OWNER) == owner
 
 
-def from_list(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    """`[{"Key": k, "Value": v}]` (EC2, ELBv2) or `[{"key": k, "value": v}]` (ECS) -> dict."""
+def from_list(tags: Iterable[Mapping[str, object]] | None) -> dict[str, str]:
+    """`[{"Key": k, "Value": v}]` (EC2, ELBv2) or `[{"key": k, "value": v}]` (ECS) -> dict.
+
+    `Mapping[str, object]`: every service's typed tag (types-boto3's `TagTypeDef`) is one."""
     out: dict[str, str] = {}
     for tag in tags or ():
         key = tag.get("Key", tag.get("key"))
         if key is not None:
-            out[key] = tag.get("Value", tag.get("value", ""))
+            out[str(key)] = str(tag.get("Value", tag.get("value", "")))
     return out
 
 
-def to_list(tags: Mapping[str, str], *, lower: bool = False) -> list[dict[str, str]]:
-    """dict -> `[{"Key", "Value"}]`, or `[{"key", "value"}]` with `lower` (ECS)."""
+def to_list(tags: Mapping[str, str], *, lower: bool = False) -> list[Any]:
+    """dict -> `[{"Key", "Value"}]`, or `[{"key", "value"}]` with `lower` (ECS).
+
+    `list[Any]`: the services' typed tags differ in which of the two keys they require (IAM
+    both, ELBv2 `Key`, EC2 and ECS neither), so one `dict[str, str]` matches none of them."""
     if lower:
         return [{"key": k, "value": v} for k, v in sorted(tags.items())]
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from controller.errors import PermanentError
+from controller.handlers import clients
 from controller.handlers.apigw_common import V1, ApiChildHandler, paged
 from controller.handlers.apigw_rest_api import REST_API, fmt_num
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
@@ -116,7 +117,7 @@ class AuthorizerHandler(ApiChildHandler):
         """Read the function's runtime (never change it); a missing function is permanent."""
         arn = function_arn(uri)
         try:
-            config = self.aws.client("lambda").get_function(FunctionName=arn)["Configuration"]
+            config = clients.lambda_(self.aws).get_function(FunctionName=arn)["Configuration"]
         except ClientError as exc:
             if error_code(exc) == "ResourceNotFoundException":
                 msg = (

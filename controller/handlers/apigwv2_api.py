@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, NamedHandler, Parent, tags_of
 from controller.handlers.base import Delta, Desired, Observed, changed, error_code
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_apigatewayv2 import ApiGatewayV2Client
+    from types_boto3_apigatewayv2.type_defs import ApiTypeDef, CreateApiResponseTypeDef
 
 NOT_FOUND = "NotFoundException"
 FIELDS = {"name": "Name", "description": "Description", "protocolType": "ProtocolType"}
@@ -52,12 +56,13 @@ class HttpApiHandler(NamedHandler):
     """`apigwv2.api`: props {name, description, protocolType, disableExecuteApiEndpoint}."""
 
     kind = kinds.APIGWV2_API
+    client: ApiGatewayV2Client
     replace_on = ("protocolType",)
     spelling = V2.of("Api", "ApiId")
     owned_key = "http-api"
     delete_delay = 30.0
 
-    def _live(self) -> Iterator[dict[str, Any]]:
+    def _live(self) -> Iterator[ApiTypeDef]:
         for page in self.client.get_paginator("get_apis").paginate():
             for api in page.get("Items", []):
                 if api.get("ProtocolType") == "HTTP":
@@ -68,16 +73,15 @@ class HttpApiHandler(NamedHandler):
         props["disableExecuteApiEndpoint"] = bool(api.get("DisableExecuteApiEndpoint", False))
         return self._seen(key, api, props, apiEndpoint=api.get("ApiEndpoint"))
 
-    def _make(self, want: Desired) -> dict[str, Any]:
+    def _make(self, want: Desired) -> CreateApiResponseTypeDef:
         p = want.props
-        made: dict[str, Any] = self.client.create_api(
+        return self.client.create_api(
             Name=p["name"],
             Description=p["description"],
             ProtocolType=p["protocolType"],
             DisableExecuteApiEndpoint=p["disableExecuteApiEndpoint"],
             Tags=dict(want.tags),
         )
-        return made
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateApi with the fields that differ."""

@@ -11,12 +11,16 @@ Neighbours: `apigwv2_api` (the API, `HTTP_API`), `apigwv2_vpc_link` (ConnectionI
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import V2, ApiChildHandler
 from controller.handlers.apigwv2_api import HTTP_API
 from controller.handlers.base import Delta, Desired, Observed, diff_props
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_apigatewayv2 import ApiGatewayV2Client
+    from types_boto3_apigatewayv2.type_defs import IntegrationTypeDef
 
 DESCRIPTION = "privateservice: the service through the VPC link"
 SCALARS = {
@@ -34,12 +38,13 @@ class IntegrationHandler(ApiChildHandler):
     one with our description."""
 
     kind = kinds.APIGWV2_INTEGRATION
+    client: ApiGatewayV2Client
     identity = ("apiId",)  # the link and the listener may not exist yet
     spelling = V2.of("Integration", "IntegrationId")
     parent = HTTP_API
     create_log = (("apiId", "apiId"), ("uri", "integrationUri"))
 
-    def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
+    def _children(self, api_id: str) -> Iterator[IntegrationTypeDef]:
         for page in self.client.get_paginator("get_integrations").paginate(ApiId=api_id):
             yield from page.get("Items", [])
 

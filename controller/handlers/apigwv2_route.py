@@ -11,12 +11,16 @@ without a deployment. Neighbours: `apigwv2_api` (the API, `HTTP_API`), `apigwv2_
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import V2, ApiChildHandler
 from controller.handlers.apigwv2_api import HTTP_API
 from controller.handlers.base import Delta, Desired, Observed, changed
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_apigatewayv2 import ApiGatewayV2Client
+    from types_boto3_apigatewayv2.type_defs import RouteTypeDef
 
 TARGET_PREFIX = "integrations/"
 
@@ -32,12 +36,13 @@ class RouteHandler(ApiChildHandler):
     """`apigwv2.route`: props {apiId, routeKey, integrationId, authorizationType}."""
 
     kind = kinds.APIGWV2_ROUTE
+    client: ApiGatewayV2Client
     identity = ("apiId", "routeKey")  # the integration may not exist yet
     spelling = V2.of("Route", "RouteId")
     parent = HTTP_API
     create_log = (("routeKey", "routeKey"),)
 
-    def _children(self, api_id: str) -> Iterator[dict[str, Any]]:
+    def _children(self, api_id: str) -> Iterator[RouteTypeDef]:
         for page in self.client.get_paginator("get_routes").paginate(ApiId=api_id):
             yield from page.get("Items", [])
 

@@ -14,13 +14,17 @@ Neighbours: `apigw_common` (the base), `apigwv2_api` (the API), `apigwv2_route` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, ApiGatewayHandler
 from controller.handlers.base import Delta, Desired, Observed, changed
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_apigatewayv2 import ApiGatewayV2Client
+    from types_boto3_apigatewayv2.type_defs import GetStageResponseTypeDef
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
 CREATED = {"apiId": "ApiId", "stageName": "StageName", "autoDeploy": "AutoDeploy"}
@@ -61,6 +65,7 @@ class HttpStageHandler(ApiGatewayHandler):
     """`apigwv2.stage`: props {apiId, stageName, autoDeploy, throttle | None}."""
 
     kind = kinds.APIGWV2_STAGE
+    client: ApiGatewayV2Client
     identity = ("apiId", "stageName")
     spelling = V2.of("Stage", "StageName")
     create_log = (("stageName", "stageName"),)
@@ -84,9 +89,9 @@ class HttpStageHandler(ApiGatewayHandler):
             },
         )
 
-    def _get(self, api_id: str, name: str) -> dict[str, Any] | None:
+    def _get(self, api_id: str, name: str) -> GetStageResponseTypeDef | None:
         try:
-            stage: dict[str, Any] = self.client.get_stage(ApiId=api_id, StageName=name)
+            stage = self.client.get_stage(ApiId=api_id, StageName=name)
         except ClientError as exc:
             if self.is_not_found(exc):
                 return None
@@ -122,10 +127,9 @@ class HttpStageHandler(ApiGatewayHandler):
         if changed(deltas, "autoDeploy"):
             fields["AutoDeploy"] = p["autoDeploy"]
         if changed(deltas, "throttle"):
-            current = self._get(p["apiId"], p["stageName"]) or {}
-            fields["DefaultRouteSettings"] = route_settings(
-                current.get("DefaultRouteSettings"), p["throttle"]
-            )
+            current = self._get(p["apiId"], p["stageName"])
+            held = None if current is None else current.get("DefaultRouteSettings")
+            fields["DefaultRouteSettings"] = route_settings(held, p["throttle"])
         return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:

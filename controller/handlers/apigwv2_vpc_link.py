@@ -15,18 +15,23 @@ Neighbours: `apigw_vpc_link_base` (the base), `apigw_vpc_link` (the v1 link), `a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import V2, paged
 from controller.handlers.apigw_vpc_link_base import VpcLinkBase
 from controller.handlers.base import Delta, Desired, Observed
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_apigatewayv2 import ApiGatewayV2Client
+    from types_boto3_apigatewayv2.type_defs import CreateVpcLinkResponseTypeDef
+
 
 class VpcLinkV2Handler(VpcLinkBase):
     """`apigwv2.vpc_link`: props {name, subnetIds, securityGroupIds}."""
 
     kind = kinds.APIGWV2_VPC_LINK
+    client: ApiGatewayV2Client
     replace_on = ("subnetIds", "securityGroupIds")
     owned_key = "vpc-link-v2"
     spelling = V2.of("VpcLink", "VpcLinkId")
@@ -53,15 +58,14 @@ class VpcLinkV2Handler(VpcLinkBase):
                 deltas.append(Delta(name, desired, have.props.get(name)))
         return deltas
 
-    def _make(self, want: Desired) -> dict[str, Any]:
+    def _make(self, want: Desired) -> CreateVpcLinkResponseTypeDef:
         p = want.props
-        made: dict[str, Any] = self.client.create_vpc_link(
+        return self.client.create_vpc_link(
             Name=p["name"],
             SubnetIds=list(p["subnetIds"]),
             SecurityGroupIds=list(p["securityGroupIds"]),
             Tags=dict(want.tags),
         )
-        return made
 
     def _send_delete(self, have: Observed) -> None:
         self.client.delete_vpc_link(VpcLinkId=have.id)

@@ -10,7 +10,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -20,11 +20,15 @@ from controller.handlers.base import Delta, Desired, Handler, Observed, diff_pro
 from controller.model import kinds
 from controller.model.load_balancer import eip_key
 
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import AddressTypeDef
+
 NAME = "Name"
 IN_USE = ("InvalidIPAddress.InUse", "InvalidAddress.Locked")
 
 
-def _observed(key: str, address: dict[str, Any]) -> Observed:
+def _observed(key: str, address: AddressTypeDef) -> Observed:
     tags = ownership.from_list(address.get("Tags"))
     alloc = address["AllocationId"]
     return Observed(
@@ -45,12 +49,13 @@ class ElasticIpHandler(Handler):
     """EC2 Elastic IP address (VPC domain)."""
 
     kind = kinds.EC2_ELASTIC_IP
+    client: EC2Client
     service = "ec2"
     identity = ("name",)
     not_found_codes = ("InvalidAllocationID.NotFound",)
     single_instance = True
 
-    def _all(self) -> list[dict[str, Any]]:
+    def _all(self) -> list[AddressTypeDef]:
         """Every address of the region: one unpaged call that every spec shares (a region
         holds few: 5 by default, https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html)."""
         return list(self.client.describe_addresses()["Addresses"])

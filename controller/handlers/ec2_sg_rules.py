@@ -22,14 +22,19 @@ Neighbours: `controller.handlers.base`, `controller.model.service` (the rule sha
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
+from controller.handlers import clients
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.handlers.ec2_security_group import authorize_all, permission, rule_key
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import FilterTypeDef, SecurityGroupRuleTypeDef
 
 NO_INSTANCES = (
     "no container instances in cluster {cluster}: register instances or set "
@@ -37,7 +42,7 @@ NO_INSTANCES = (
 )
 
 
-def _rule(r: dict[str, Any]) -> dict[str, Any]:
+def _rule(r: SecurityGroupRuleTypeDef) -> dict[str, Any]:
     """A DescribeSecurityGroupRules entry as {groupId, protocol, fromPort, toPort, source}."""
     rule: dict[str, Any] = {
         "groupId": r["GroupId"],
@@ -72,6 +77,7 @@ class SecurityGroupRulesHandler(Handler):
     """`ec2.sg_rules`: our tagged ingress rules in groups we do not own."""
 
     kind = kinds.EC2_SG_RULES
+    client: EC2Client
     order = 35  # after our own security groups (the NLB's group is a source)
     service = "ec2"
     identity = ("cluster",)
@@ -81,7 +87,7 @@ class SecurityGroupRulesHandler(Handler):
         """The spec's groups, or those of the cluster's container instances."""
         if want.props["groupIds"]:
             return sorted(want.props["groupIds"])
-        ecs = self.aws.client("ecs")
+        ecs = clients.ecs(self.aws)
         cluster = want.props["cluster"]
         arns: list[str] = []
         try:
@@ -107,22 +113,22 @@ class SecurityGroupRulesHandler(Handler):
         pages = self.client.get_paginator("describe_instances").paginate(
             InstanceIds=sorted(instance_ids)
         )
-        for page in pages:
-            for reservation in page["Reservations"]:
+        for batch in pages:
+            for reservation in batch["Reservations"]:
                 for instance in reservation["Instances"]:
                     if instance.get("State", {}).get("Name") in ("terminated", "shutting-down"):
                         continue
                     groups |= {g["GroupId"] for g in instance.get("SecurityGroups", [])}
         return sorted(groups)
 
-    def _describe(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _describe(self, filters: list[FilterTypeDef]) -> list[SecurityGroupRuleTypeDef]:
+        out: list[SecurityGroupRuleTypeDef] = []
         pages = self.client.get_paginator("describe_security_group_rules").paginate(Filters=filters)
         for page in pages:
             out += [r for r in page["SecurityGroupRules"] if not r["IsEgress"]]
         return out
 
-    def _ours(self, owner: str) -> list[dict[str, Any]]:
+    def _ours(self, owner: str) -> list[SecurityGroupRuleTypeDef]:
         """Every ingress rule carrying `owner`'s tag, wherever it is."""
         return self._describe([{"Name": f"tag:{ownership.OWNER}", "Values": [owner]}])
 

@@ -17,14 +17,19 @@ Neighbours: `ec2_security_group` (`vpce-sg`), `apigw_rest_api` (the policy namin
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import InUseError, PermanentError
+from controller.handlers import clients
 from controller.handlers.base import Delta, Desired, Handler, Observed, changed
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import FilterTypeDef, VpcEndpointTypeDef
 
 GONE = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
 
@@ -40,6 +45,7 @@ class VpcEndpointHandler(Handler):
     """
 
     kind = kinds.EC2_VPC_ENDPOINT
+    client: EC2Client
     service = "ec2"
     shared = True
     replace_on = ("vpcId", "service")
@@ -50,8 +56,8 @@ class VpcEndpointHandler(Handler):
         """`com.amazonaws.<region>.<short>`."""
         return f"com.amazonaws.{self.aws.region}.{short}"
 
-    def _live(self, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def _live(self, filters: list[FilterTypeDef]) -> list[VpcEndpointTypeDef]:
+        found: list[VpcEndpointTypeDef] = []
         pages = self.client.get_paginator("describe_vpc_endpoints").paginate(Filters=filters)
         for page in pages:
             found += [
@@ -60,7 +66,11 @@ class VpcEndpointHandler(Handler):
         return found
 
     def _observed(
-        self, key: str, short: str, endpoint: dict[str, Any], siblings: list[dict[str, Any]]
+        self,
+        key: str,
+        short: str,
+        endpoint: VpcEndpointTypeDef,
+        siblings: list[VpcEndpointTypeDef],
     ) -> Observed:
         state = str(endpoint.get("State", "")).lower()
         if state == "failed":
@@ -167,7 +177,7 @@ class VpcEndpointHandler(Handler):
         configuration or their resource policy (`aws:SourceVpce`): they still need it."""
         owner = have.tags.get(ownership.OWNER)
         users = []
-        for page in self.aws.client("apigateway").get_paginator("get_rest_apis").paginate():
+        for page in clients.apigateway(self.aws).get_paginator("get_rest_apis").paginate():
             for api in page.get("items", []):
                 config = api.get("endpointConfiguration") or {}
                 named = have.id in (config.get("vpcEndpointIds") or []) or have.id in str(

@@ -9,12 +9,17 @@ Neighbours: `controller.handlers.base`, `controller.handlers.ecs_service`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import structlog
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_ecs import ECSClient
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +28,7 @@ class ClusterHandler(Handler):
     """ECS cluster (shared: an existing cluster we do not own is used, never changed)."""
 
     kind = kinds.ECS_CLUSTER
+    client: ECSClient
     service = "ecs"
     shared = True
 

@@ -13,7 +13,8 @@ UpdateService carrying only what differs. A service whose tasks are not all runn
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +30,10 @@ from controller.handlers.base import (
     tolerating,
 )
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_ecs import ECSClient
+    from types_boto3_ecs.type_defs import ServiceTypeDef
 
 
 def service_connect_props(config: dict[str, Any] | None) -> dict[str, Any]:
@@ -52,14 +57,14 @@ def service_connect_props(config: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def primary_deployment(s: dict[str, Any]) -> dict[str, Any]:
+def primary_deployment(s: Mapping[str, Any]) -> dict[str, Any]:
     """The PRIMARY deployment of a DescribeServices entry (the newest one), or {}."""
     deployments: list[dict[str, Any]] = s.get("deployments") or []
     primary = [d for d in deployments if d.get("status") == "PRIMARY"]
     return (primary or deployments or [{}])[0]
 
 
-def service_props(s: dict[str, Any]) -> dict[str, Any]:
+def service_props(s: Mapping[str, Any]) -> dict[str, Any]:
     """A DescribeServices entry in the desired props' shape."""
     vpc = s.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
     lbs = s.get("loadBalancers") or [{}]
@@ -117,11 +122,12 @@ class ServiceHandler(Handler):
     """ECS service on Fargate (or EC2)."""
 
     kind = kinds.ECS_SERVICE
+    client: ECSClient
     service = "ecs"
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")
 
-    def _described(self, cluster: str, name: str) -> list[dict[str, Any]]:
+    def _described(self, cluster: str, name: str) -> list[ServiceTypeDef]:
         """The service among its cluster's services, read with the ones beside it.
 
         ListServices (100 a page) and DescribeServices of the chunk of 10 sorted ARNs that

@@ -10,7 +10,8 @@ Delete deregisters every ACTIVE revision of the family. Neighbours: `controller.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -18,8 +19,11 @@ from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_ecs import ECSClient
 
-def port_mapping_props(pm: dict[str, Any], network_mode: str | None) -> dict[str, Any]:
+
+def port_mapping_props(pm: Mapping[str, Any], network_mode: str | None) -> dict[str, Any]:
     """A port mapping in the desired props' shape.
 
     In awsvpc mode AWS echoes `hostPort` equal to `containerPort` whether given or not, so it
@@ -38,7 +42,7 @@ def port_mapping_props(pm: dict[str, Any], network_mode: str | None) -> dict[str
     return out
 
 
-def container_props(cd: dict[str, Any], network_mode: str | None = "awsvpc") -> dict[str, Any]:
+def container_props(cd: Mapping[str, Any], network_mode: str | None = "awsvpc") -> dict[str, Any]:
     """A container definition in the desired props' shape."""
     log_options = cd.get("logConfiguration", {}).get("options", {})
     return {
@@ -58,6 +62,7 @@ class TaskDefinitionHandler(Handler):
     """ECS task definition family."""
 
     kind = kinds.ECS_TASK_DEFINITION
+    client: ECSClient
     service = "ecs"
     not_found_codes = ("ClientException",)
     update_changes_outputs = True

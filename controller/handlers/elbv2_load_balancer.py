@@ -9,7 +9,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.ec2_elastic_ip` (th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.aws import tags as ownership
 from controller.handlers.base import (
@@ -23,11 +23,18 @@ from controller.handlers.base import (
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, load_balancers
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_elbv2.type_defs import LoadBalancerAttributeTypeDef
+
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
 
 
-def attribute_changes(desired: dict[str, str], held: dict[str, str]) -> list[dict[str, str]]:
-    """The `{"Key", "Value"}` pairs to send: only attributes whose value differs."""
+def attribute_changes(
+    desired: dict[str, str], held: dict[str, str]
+) -> list[LoadBalancerAttributeTypeDef]:
+    """The `{"Key", "Value"}` pairs to send: only attributes whose value differs (a target
+    group's attributes have the same shape)."""
     return [{"Key": k, "Value": v} for k, v in desired.items() if held.get(k) != v]
 
 
@@ -55,6 +62,7 @@ class LoadBalancerHandler(Handler):
     """ELBv2 load balancer of type network or application."""
 
     kind = kinds.ELBV2_LOAD_BALANCER
+    client: ElasticLoadBalancingv2Client
     service = "elbv2"
     replace_on = ("name", "type", "scheme", "subnetMappings")
     single_instance = True  # list_owned keys by component: one owned per stack key

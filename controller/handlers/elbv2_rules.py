@@ -10,7 +10,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_listener` (th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -19,10 +19,20 @@ from controller.handlers.base import Delta, Desired, Handler, Observed, error_co
 from controller.handlers.elbv2_reads import tags_of
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_elbv2.type_defs import (
+        ActionOutputTypeDef,
+        ActionTypeDef,
+        RuleConditionOutputTypeDef,
+        RuleConditionTypeDef,
+        RuleTypeDef,
+    )
+
 Rule = dict[str, Any]
 
 
-def _path_pattern(conditions: list[dict[str, Any]]) -> str:
+def _path_pattern(conditions: list[RuleConditionOutputTypeDef]) -> str:
     """The one path pattern of a rule; anything else reads as a description that never matches."""
     if len(conditions) == 1 and conditions[0].get("Field") == "path-pattern":
         cond = conditions[0]
@@ -32,7 +42,7 @@ def _path_pattern(conditions: list[dict[str, Any]]) -> str:
     return repr(conditions)
 
 
-def _target(actions: list[dict[str, Any]]) -> str | None:
+def _target(actions: list[ActionOutputTypeDef]) -> str | None:
     """The one target group a rule forwards to."""
     forward = [a for a in actions if a.get("Type") == "forward"]
     if len(forward) != 1 or len(actions) != 1:
@@ -43,7 +53,7 @@ def _target(actions: list[dict[str, Any]]) -> str | None:
     return str(groups[0]["TargetGroupArn"]) if len(groups) == 1 else repr(actions)
 
 
-def rule_props(rule: dict[str, Any]) -> Rule:
+def rule_props(rule: RuleTypeDef) -> Rule:
     """A DescribeRules entry in the desired shape."""
     return {
         "priority": int(rule["Priority"]),
@@ -52,11 +62,11 @@ def rule_props(rule: dict[str, Any]) -> Rule:
     }
 
 
-def _conditions(rule: Rule) -> list[dict[str, Any]]:
+def _conditions(rule: Rule) -> list[RuleConditionTypeDef]:
     return [{"Field": "path-pattern", "PathPatternConfig": {"Values": [rule["pathPattern"]]}}]
 
 
-def _actions(rule: Rule) -> list[dict[str, Any]]:
+def _actions(rule: Rule) -> list[ActionTypeDef]:
     return [{"Type": "forward", "TargetGroupArn": rule["targetGroupArn"]}]
 
 
@@ -64,12 +74,13 @@ class ListenerRulesHandler(Handler):
     """ELBv2 listener rules (path patterns and priorities) of the ALB listener."""
 
     kind = kinds.ELBV2_LISTENER_RULES
+    client: ElasticLoadBalancingv2Client
     service = "elbv2"
     identity = ("listenerArn",)
 
     def _read(self, want: Desired) -> tuple[list[tuple[Rule, str]], list[Rule], dict[str, str]]:
         """(ours with ARNs, foreign, tags of ours) among the listener's non-default rules."""
-        rules: list[dict[str, Any]] = []
+        rules: list[RuleTypeDef] = []
         args: dict[str, Any] = {"ListenerArn": want.props["listenerArn"]}
         while True:
             page = self.client.describe_rules(**args)

@@ -8,7 +8,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -25,6 +25,9 @@ from controller.handlers.base import (
 from controller.handlers.elbv2_load_balancer import attribute_changes
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, target_groups
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 
 def target_group_props(tg: dict[str, Any], attrs: dict[str, str]) -> dict[str, Any]:
@@ -55,6 +58,7 @@ class TargetGroupHandler(Handler):
     """ELBv2 target group (type ip for Fargate: rule 1)."""
 
     kind = kinds.ELBV2_TARGET_GROUP
+    client: ElasticLoadBalancingv2Client
     service = "elbv2"
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
     single_instance = True  # list_owned keys by component: one owned per stack key

@@ -8,13 +8,17 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_target_group`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from types_boto3_elbv2.type_defs import TargetDescriptionTypeDef
 
 GONE = ("draining", "unused")
 
@@ -23,7 +27,7 @@ def _key(target: dict[str, Any]) -> tuple[str, int]:
     return (str(target["id"]), int(target["port"]))
 
 
-def _wire(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _wire(targets: list[dict[str, Any]]) -> list[TargetDescriptionTypeDef]:
     return [{"Id": t["id"], "Port": t["port"]} for t in targets]
 
 
@@ -31,6 +35,7 @@ class TargetsHandler(Handler):
     """ELBv2 target registrations of one target group."""
 
     kind = kinds.ELBV2_TARGETS
+    client: ElasticLoadBalancingv2Client
     service = "elbv2"
     identity = ("targetGroupArn",)
 

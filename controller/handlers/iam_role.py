@@ -10,6 +10,7 @@ policy that reads exactly the spec's secrets. Neighbours: `controller.handlers.b
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -25,6 +26,9 @@ from controller.handlers.base import (
 )
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_iam import IAMClient
+
 INLINE = "privateservice-secrets"
 
 
@@ -32,6 +36,7 @@ class RoleHandler(Handler):
     """IAM role with managed policies and one inline policy."""
 
     kind = kinds.IAM_ROLE
+    client: IAMClient
     service = "iam"
     replace_on = ("name",)
     not_found_codes = ("NoSuchEntity",)

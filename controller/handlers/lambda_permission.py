@@ -12,12 +12,16 @@ Neighbours: `apigw_authorizer` (the authorizer that calls the function), `base` 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from controller.handlers import clients
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_lambda import LambdaClient
 
 NOT_FOUND = "ResourceNotFoundException"
 
@@ -26,6 +30,7 @@ class LambdaPermissionHandler(Handler):
     """`lambda.permission`: props {functionArn, statementId, principal, action, restApiId}."""
 
     kind = kinds.LAMBDA_PERMISSION
+    client: LambdaClient
     service = "lambda"
     replace_on = ("functionArn", "principal", "action", "restApiId")
     not_found_codes = (NOT_FOUND,)
@@ -36,8 +41,8 @@ class LambdaPermissionHandler(Handler):
     def _source_arn_prefix(self) -> str:
         """`arn:<partition>:execute-api:<region>:<account>:` for the API's account and region."""
         if self._account is None:
-            self._account = str(self.aws.client("sts").get_caller_identity()["Account"])
-        partition = self.aws.client("sts").meta.partition
+            self._account = str(clients.sts(self.aws).get_caller_identity()["Account"])
+        partition = clients.sts(self.aws).meta.partition
         return f"arn:{partition}:execute-api:{self.aws.region}:{self._account}:"
 
     def source_arn(self, rest_api_id: str) -> str:

@@ -5,14 +5,20 @@ Neighbours: `controller.handlers.base`; the task definition's awslogs driver wri
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from controller.handlers.base import Delta, Desired, Handler, Observed, tolerating
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_logs import CloudWatchLogsClient
 
 
 class LogGroupHandler(Handler):
     """CloudWatch Logs log group."""
 
     kind = kinds.LOGS_LOG_GROUP
+    client: CloudWatchLogsClient
     service = "logs"
     replace_on = ("name",)
 

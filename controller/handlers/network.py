@@ -7,26 +7,31 @@ Neighbours: `controller.model.network` (the result type), `controller.reconcile`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from controller.aws.session import AwsContext
 from controller.errors import DiscoveryError
+from controller.handlers import clients
 from controller.model.network import Network
 from controller.spec.models import Network as NetworkSpec
 
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import FilterTypeDef
 
-def _tag_filters(selector: Mapping[str, str]) -> list[dict[str, Any]]:
+
+def _tag_filters(selector: Mapping[str, str]) -> list[FilterTypeDef]:
     return [{"Name": f"tag:{k}", "Values": [v]} for k, v in sorted(selector.items())]
 
 
 def _subnets(
-    ec2: Any,
+    ec2: EC2Client,
     vpc_id: str,
     ids: list[str] | None,
     selector: Mapping[str, str] | None,
     field: str,
 ) -> tuple[str, ...]:
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    filters: list[FilterTypeDef] = [{"Name": "vpc-id", "Values": [vpc_id]}]
     if ids:
         filters.append({"Name": "subnet-id", "Values": list(ids)})
     elif selector:
@@ -49,7 +54,7 @@ def _subnets(
 
 def discover(aws: AwsContext, spec: NetworkSpec) -> Network:
     """Resolve `spec.network` to ids and the VPC CIDR."""
-    ec2 = aws.client("ec2")
+    ec2 = clients.ec2(aws)
     if spec.vpc_id:
         vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [spec.vpc_id]}])["Vpcs"]
         field = f"vpcId: {spec.vpc_id}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from botocore.exceptions import ClientError
@@ -24,6 +24,9 @@ from controller.aws import tags as ownership
 from controller.errors import PermanentError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.model import kinds
+
+if TYPE_CHECKING:
+    from types_boto3_servicediscovery import ServiceDiscoveryClient
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +37,7 @@ class NamespaceHandler(Handler):
     """`servicediscovery.namespace`: props {name, type: HTTP}."""
 
     kind = kinds.SERVICEDISCOVERY_NAMESPACE
+    client: ServiceDiscoveryClient
     order = 25  # with the cluster: before anything that runs tasks
     service = "servicediscovery"
     shared = True
@@ -110,7 +114,7 @@ class NamespaceHandler(Handler):
         except ClientError as exc:
             code = error_code(exc)
             if code == "DuplicateRequest":
-                operation_id = exc.response.get("DuplicateOperationId", "")
+                operation_id = str(exc.response.get("DuplicateOperationId") or "")
             elif code == "NamespaceAlreadyExists":
                 operation_id = ""  # someone made it meanwhile: observe finds it
             else:
