@@ -265,6 +265,13 @@ class Handler(ABC):
         """True for this service's NotFound error codes."""
         return error_code(exc) in self.not_found_codes
 
+    def remove(self, have: Observed) -> None:
+        """Delete, with this kind's NotFound answers (`not_found_codes`) as success: how the
+        engine deletes every kind, so that a resource already gone never fails a delete or a
+        replacement, whichever call of `delete` meets it first."""
+        with tolerating(*self.not_found_codes):
+            self.delete(have)
+
     def log_call(self, event: str, want: Desired | Observed, **kw: Any) -> None:
         """Log a mutating step with the resource bound."""
         log.info(event, kind=self.kind, key=want.key, **kw)

@@ -203,7 +203,7 @@ class Engine:
                     if replace:
                         if self._replace_loop(change):
                             return change
-                        handler.delete(have)
+                        handler.remove(have)
                         have = handler.create(want)
                         handler.remember_created(res.key, have.id)
                     else:
@@ -364,7 +364,7 @@ class Engine:
         if dry_run:
             return change
         try:
-            handler.delete(have)
+            handler.remove(have)
         except InUseError as exc:  # kept on purpose, said why
             change.action, change.message = Action.RETAIN, str(exc)
         except (TemporaryError, ServiceError, PermanentError) as exc:
