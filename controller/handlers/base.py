@@ -156,6 +156,9 @@ class Handler(ABC):
     service: ClassVar[str]
     replace_on: ClassVar[tuple[str, ...]] = ()
     not_found_codes: ClassVar[tuple[str, ...]] = ("NotFoundException",)
+    # What a delete may answer for a resource already gone (None: `not_found_codes`); () where
+    # the kind's NotFound code also means other refusals (ECS's ClientException).
+    gone_on_delete: ClassVar[tuple[str, ...] | None] = None
     # Props observe needs; None: every prop holding a Ref. An unknown one means "not there yet".
     identity: ClassVar[tuple[str, ...] | None] = None
     # A resource we do not own at our name is used as it is (an ECS cluster), not a conflict.
@@ -269,7 +272,8 @@ class Handler(ABC):
         """Delete, with this kind's NotFound answers (`not_found_codes`) as success: how the
         engine deletes every kind, so that a resource already gone never fails a delete or a
         replacement, whichever call of `delete` meets it first."""
-        with tolerating(*self.not_found_codes):
+        gone = self.not_found_codes if self.gone_on_delete is None else self.gone_on_delete
+        with tolerating(*gone):
             self.delete(have)
 
     def log_call(self, event: str, want: Desired | Observed, **kw: Any) -> None:

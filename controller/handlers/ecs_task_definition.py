@@ -65,6 +65,9 @@ class TaskDefinitionHandler(Handler):
     client: ECSClient
     service = "ecs"
     not_found_codes = ("ClientException",)
+    # ECS answers ClientException for a missing revision and for a refused call alike: on
+    # delete only the deregistration of one revision (in `delete`) may treat it as gone
+    gone_on_delete = ()
     update_changes_outputs = True
 
     def observe(self, want: Desired) -> Observed | None:

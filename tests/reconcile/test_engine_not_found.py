@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from fakes import Cloud, FakeHandler
 
 from controller.handlers.base import Observed
+from controller.handlers.ecs_task_definition import TaskDefinitionHandler
 from controller.model.stack import Resource, Stack
 from controller.reconcile.engine import Action, Engine
 
@@ -46,3 +47,19 @@ def test_a_delete_that_meets_the_kinds_not_found_is_done(code: str, action: Acti
     engine.apply(_stack())
     (change,) = engine.delete(_stack()).changes
     assert change.action is action
+
+
+def test_a_kind_whose_not_found_code_also_means_refused_does_not_swallow_it() -> None:
+    """ECS answers ClientException for a missing task definition and for a refused call: the
+    task-definition handler's `gone_on_delete` is empty, so a refused delete is not done."""
+
+    class Refused(GoneOnDelete):
+        not_found_codes = ("ClientException",)
+        gone_on_delete = ()
+
+    cloud = Cloud()
+    engine = Engine({"tg": Refused(cloud, "ClientException")})
+    engine.apply(_stack())
+    (change,) = engine.delete(_stack()).changes
+    assert change.action is Action.FAILED
+    assert TaskDefinitionHandler.gone_on_delete == ()
