@@ -7,10 +7,9 @@ requeues, retries, deletions and checks after drift go before routine resyncs, w
 spaces within the API Gateway budget. SIGTERM stops new passes, lets the in-flight ones finish
 (up to a grace period), and returns. With a `lease`, workers start passes only while it is held,
 and the AWS context refuses every mutating call once it is lost; taking it wakes every worker.
-The other roles live beside it: `polling` (follow the source), `bookkeeping` (what a pass's
-report leads to: alerts, metrics, the next pass), `phases` (status, Events, log lines back to
-the source), `step` (one pass), `events` (CloudTrail routing), `diagnosis` (doctor on broken
-specs), `server` and `metrics`.
+Beside it: `polling` (follow the source), `bookkeeping` (a pass's report -> alerts, metrics,
+the next pass), `phases` (status, Events, log lines to the source), `step` (one pass), `events`
+(CloudTrail routing), `diagnosis` (doctor on broken specs), `server` and `metrics`.
 """
 
 from __future__ import annotations
@@ -308,7 +307,8 @@ class Controller:
             delay = self._after(owner, state, report)
             w.due = Wake.DELETE if w.deleting else _due(report)
             if w.due is Wake.RESYNC and not report.skipped:  # settled: paced within the budget
-                w.next_at = self.pacer.settle(owner, loop.time(), delay)
+                rounds = self.router is None  # the event source's backstop is jittered instead
+                w.next_at = self.pacer.settle(owner, loop.time(), delay, rounds=rounds)
             else:
                 w.next_at = loop.time() + delay
             self.phases.say(owner, state)
@@ -362,11 +362,10 @@ class Controller:
         """Bookkeeping of one pass (see `bookkeeping.PassBook`); the delay to the next."""
         if self._first_round is not None:
             self._first_round.discard(owner)
-        try:
-            return self.book.after(owner, state, report)
-        finally:  # the pass's desired stack is rebuilt by the next one: not kept while idle
-            if state.reconciler is not None:
-                state.reconciler.last_stack = None
+        delay = self.book.after(owner, state, report)
+        if state.reconciler is not None:  # rebuilt by the next pass: not kept while idle
+            state.reconciler.last_stack = None
+        return delay
 
     async def _run_in_thread(self, state: SpecState, deleting: bool) -> PassReport:
         loop = asyncio.get_running_loop()

@@ -10,7 +10,8 @@ configured: an exponentially weighted average, over windows of routine passes du
 urgent pass ran, of the API Gateway calls the shared `CallCounter` saw per routine pass (passes
 run concurrently on one counter, so a window of routine passes only is what can be attributed).
 Until a first window closes, the average over every pass so far (those in flight included)
-stands in.
+stands in. Checks of specs with the same period fall on the same rounds of the clock
+(`round_of`), so their shared reads are shared.
 Neighbours: `controller.runtime.controller` (asks for next times, reports passes),
 `controller.aws.session` (`CallCounter`), `.slots` (which passes are routine).
 """
@@ -31,6 +32,18 @@ ALPHA = 0.3  # weight of a new sample in the average
 def apigateway_calls(counter: CallCounter) -> int:
     """API Gateway control-plane calls counted so far (REST and HTTP APIs share the limit)."""
     return sum(n for (service, _), n in counter.snapshot().items() if service in APIGATEWAY)
+
+
+def round_of(when: float, period: float) -> float:
+    """The multiple of `period` nearest to `when` (the clock's rounds of that period).
+
+    Specs with the same resync period are checked in the same round rather than wherever each
+    one first settled, so the account-wide lists they all read (GetRestApis, GetUsagePlans,
+    DescribeLoadBalancers, ...) are read once per round within the read snapshot's lifetime,
+    not once per spec spread over the period. A spec's first interval is between half and one
+    and a half periods; after that it is the period itself.
+    """
+    return round(when / period) * period if period > 0 else when
 
 
 class ResyncPacer:
@@ -96,18 +109,21 @@ class ResyncPacer:
             return None
         return max(min(self.shortest_resync[o] for o in self.settled), self.stretched())
 
-    def settle(self, owner: str, now: float, resync: float) -> float:
-        """`owner` is settled: the time of its next routine check."""
+    def settle(self, owner: str, now: float, resync: float, *, rounds: bool = True) -> float:
+        """`owner` is settled: the time of its next routine check, on the round of its resync
+        period nearest to `now + resync` (`round_of`; `rounds=False`: at `now + resync`, for a
+        period jittered on purpose), spaced from the others' by the budget."""
         self.settled.add(owner)
         self.shortest_resync[owner] = resync
+        due = round_of(now + resync, resync) if rounds else now + resync
         gap = self.spacing()
         if gap <= 0:
-            return now + resync
+            return due
         # the chain of reserved times runs at most one resync plus one stretched period ahead
         # (it may, when specs settle together): a lower estimate or fewer specs take effect
         last = self._last_slot if self._last_slot is not None else now - gap
-        last = min(last, now + resync + self.stretched())
-        self._last_slot = max(now + resync, last + gap)
+        last = min(last, due + self.stretched())
+        self._last_slot = max(due, last + gap)
         return self._last_slot
 
     def unsettle(self, owner: str) -> None:
