@@ -28,7 +28,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import structlog
 from botocore.exceptions import ClientError
@@ -99,6 +99,17 @@ class Desired:
     def key(self) -> str:
         """The stack key."""
         return self.resource.key
+
+
+P = TypeVar("P")
+
+
+def props_as(want: Desired, shape: type[P]) -> P:
+    """`want.props` as its kind's props TypedDict with every Ref resolved, e.g.
+    `props_as(want, Listener[Known])` (`controller.model.props`), so that mypy checks each read
+    against what the model builds. A cast: nothing changes at run time."""
+    del shape
+    return cast(P, want.props)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

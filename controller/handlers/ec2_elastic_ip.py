@@ -16,9 +16,18 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, diff_props, error_code
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    diff_props,
+    error_code,
+    props_as,
+)
 from controller.model import kinds
 from controller.model.load_balancer import eip_key
+from controller.model.props import ElasticIp
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
@@ -55,6 +64,10 @@ class ElasticIpHandler(Handler):
     not_found_codes = ("InvalidAllocationID.NotFound",)
     single_instance = True
 
+    def props_of(self, want: Desired) -> ElasticIp:
+        """The desired props as `ElasticIp` (`controller.model.props`)."""
+        return props_as(want, ElasticIp)
+
     def _all(self) -> list[AddressTypeDef]:
         """Every address of the region: one unpaged call that every spec shares (a region
         holds few: 5 by default, https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html)."""
@@ -65,7 +78,7 @@ class ElasticIpHandler(Handler):
         found = [
             a
             for a in self._all()
-            if ownership.from_list(a.get("Tags")).get(NAME) == want.props["name"]
+            if ownership.from_list(a.get("Tags")).get(NAME) == self.props_of(want)["name"]
         ]
         if not found:
             return None
@@ -75,7 +88,7 @@ class ElasticIpHandler(Handler):
         return _observed(want.key, found[0])
 
     def _tags(self, want: Desired) -> dict[str, str]:
-        return {**want.tags, NAME: want.props["name"]}
+        return {**want.tags, NAME: self.props_of(want)["name"]}
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Props, and every tag we write (ours and `spec.tags`)."""
@@ -92,7 +105,7 @@ class ElasticIpHandler(Handler):
         have = self.observe(want)
         if have is not None and have.owned_by(want.owner):
             return have
-        self.log_call("allocating", want, name=want.props["name"])
+        self.log_call("allocating", want, name=self.props_of(want)["name"])
         with self.creating(want):
             address = self.client.allocate_address(
                 Domain="vpc",

@@ -22,15 +22,17 @@ Neighbours: `controller.handlers.base`, `controller.model.service` (the rule sha
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers import clients
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, props_as
 from controller.handlers.ec2_security_group import authorize_all, permission, rule_key
 from controller.model import kinds
+from controller.model.props import Known, SgRules
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
@@ -68,7 +70,7 @@ def canonical(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(({k: v for k, v in r.items() if k != "description"} for r in rules), key=_key)
 
 
-def expand(ingress: list[dict[str, Any]], groups: list[str]) -> list[dict[str, Any]]:
+def expand(ingress: Sequence[Mapping[str, Any]], groups: list[str]) -> list[dict[str, Any]]:
     """Every desired rule in every group, canonical."""
     return canonical([{"groupId": g, **r} for g in groups for r in ingress])
 
@@ -83,12 +85,16 @@ class SecurityGroupRulesHandler(Handler):
     identity = ("cluster",)
 
     # -- reading ---------------------------------------------------------------------------
+    def props_of(self, want: Desired) -> SgRules[Known]:
+        """The desired props as `SgRules` (`controller.model.props`)."""
+        return props_as(want, SgRules[Known])
+
     def groups(self, want: Desired) -> list[str]:
         """The spec's groups, or those of the cluster's container instances."""
-        if want.props["groupIds"]:
-            return sorted(want.props["groupIds"])
+        if self.props_of(want)["groupIds"]:
+            return sorted(self.props_of(want)["groupIds"])
         ecs = clients.ecs(self.aws)
-        cluster = want.props["cluster"]
+        cluster = self.props_of(want)["cluster"]
         arns: list[str] = []
         try:
             for page in ecs.get_paginator("list_container_instances").paginate(cluster=cluster):
@@ -138,12 +144,12 @@ class SecurityGroupRulesHandler(Handler):
         ours = self._ours(want.owner)
         held = {r["SecurityGroupRuleId"]: _rule(r) for r in ours}
         if groups:
-            wanted = {_key(r) for r in expand(list(want.props["ingress"]), groups)}
+            wanted = {_key(r) for r in expand(list(self.props_of(want)["ingress"]), groups)}
             for r in self._describe([{"Name": "group-id", "Values": groups}]):
                 rule = _rule(r)
                 if r["SecurityGroupRuleId"] not in held and _key(rule) in wanted:
                     held[r["SecurityGroupRuleId"]] = rule  # someone else's: satisfies ours
-        pending = None if groups else NO_INSTANCES.format(cluster=want.props["cluster"])
+        pending = None if groups else NO_INSTANCES.format(cluster=self.props_of(want)["cluster"])
         if not held and pending is None:
             return None
         return self._observed(want.key, want.tags, groups, list(held.values()), pending)
@@ -171,7 +177,7 @@ class SecurityGroupRulesHandler(Handler):
         groups = have.props["groups"]
         if not groups:
             return []
-        desired = expand(list(want.props["ingress"]), groups)
+        desired = expand(list(self.props_of(want)["ingress"]), groups)
         if desired != have.props["ingress"]:
             return [Delta("ingress", desired, have.props["ingress"])]
         return []
@@ -192,7 +198,9 @@ class SecurityGroupRulesHandler(Handler):
         groups = self.groups(want)
         if not groups:
             return  # observe reports it as pending
-        wanted = {_key(r): r for g in groups for r in _with_group(want.props["ingress"], g)}
+        wanted = {
+            _key(r): r for g in groups for r in _with_group(self.props_of(want)["ingress"], g)
+        }
         ours = self._ours(want.owner)
         extra: dict[str, list[str]] = defaultdict(list)
         for r in ours:

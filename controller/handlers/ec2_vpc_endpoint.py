@@ -17,15 +17,16 @@ Neighbours: `ec2_security_group` (`vpce-sg`), `apigw_rest_api` (the policy namin
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import InUseError, PermanentError
 from controller.handlers import clients
-from controller.handlers.base import Delta, Desired, Handler, Observed, changed
+from controller.handlers.base import Delta, Desired, Handler, Observed, changed, props_as
 from controller.model import kinds
+from controller.model.props import Known, VpcEndpoint
 
 if TYPE_CHECKING:
     from types_boto3_ec2 import EC2Client
@@ -36,6 +37,13 @@ GONE = frozenset({"deleting", "deleted", "failed", "rejected", "expired"})
 
 def _sorted(values: Any) -> list[str]:
     return sorted(str(v) for v in values or [])
+
+
+# The endpoint's lists that ModifyVpcEndpoint changes by adding and removing members.
+_MEMBERS: tuple[tuple[Literal["subnetIds", "securityGroupIds"], str, str], ...] = (
+    ("subnetIds", "AddSubnetIds", "RemoveSubnetIds"),
+    ("securityGroupIds", "AddSecurityGroupIds", "RemoveSecurityGroupIds"),
+)
 
 
 class VpcEndpointHandler(Handler):
@@ -51,6 +59,10 @@ class VpcEndpointHandler(Handler):
     replace_on = ("vpcId", "service")
     identity = ("vpcId", "service")  # the group may not exist yet
     not_found_codes = ("InvalidVpcEndpointId.NotFound", "InvalidVpcEndpoint.NotFound")
+
+    def props_of(self, want: Desired) -> VpcEndpoint[Known]:
+        """The desired props as `VpcEndpoint` (`controller.model.props`)."""
+        return props_as(want, VpcEndpoint[Known])
 
     def service_name(self, short: str) -> str:
         """`com.amazonaws.<region>.<short>`."""
@@ -108,7 +120,7 @@ class VpcEndpointHandler(Handler):
 
     def observe(self, want: Desired) -> Observed | None:
         """A live interface endpoint for the service in the VPC, preferring ours."""
-        p = want.props
+        p = self.props_of(want)
         live = self._live(
             [
                 {"Name": "vpc-id", "Values": [p["vpcId"]]},
@@ -131,7 +143,7 @@ class VpcEndpointHandler(Handler):
         have = self.observe(want)
         if have is not None:
             return have
-        p = want.props
+        p = self.props_of(want)
         token = hashlib.sha256(f"{want.owner}/{want.key}".encode()).hexdigest()[:32]
         self.log_call("creating", want, service=self.service_name(p["service"]))
         made = self.client.create_vpc_endpoint(
@@ -152,12 +164,9 @@ class VpcEndpointHandler(Handler):
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One ModifyVpcEndpoint for subnets, groups and private DNS (ours only: the engine
         never updates a shared endpoint that is not ours)."""
-        p = want.props
+        p = self.props_of(want)
         args: dict[str, Any] = {}
-        for prop, add, remove in (
-            ("subnetIds", "AddSubnetIds", "RemoveSubnetIds"),
-            ("securityGroupIds", "AddSecurityGroupIds", "RemoveSecurityGroupIds"),
-        ):
+        for prop, add, remove in _MEMBERS:
             if changed(deltas, prop):
                 desired, held = set(p[prop]), set(have.props.get(prop) or [])
                 if desired - held:

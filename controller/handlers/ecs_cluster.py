@@ -15,8 +15,9 @@ import structlog
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, props_as
 from controller.model import kinds
+from controller.model.props import Cluster
 
 if TYPE_CHECKING:
     from types_boto3_ecs import ECSClient
@@ -32,9 +33,15 @@ class ClusterHandler(Handler):
     service = "ecs"
     shared = True
 
+    def props_of(self, want: Desired) -> Cluster:
+        """The desired props as `Cluster` (`controller.model.props`)."""
+        return props_as(want, Cluster)
+
     def observe(self, want: Desired) -> Observed | None:
         """An ACTIVE cluster of that name, with its tags."""
-        clusters = self.client.describe_clusters(clusters=[want.props["name"]], include=["TAGS"])
+        clusters = self.client.describe_clusters(
+            clusters=[self.props_of(want)["name"]], include=["TAGS"]
+        )
         active = [c for c in clusters["clusters"] if c["status"] == "ACTIVE"]
         if not active:
             return None
@@ -49,9 +56,9 @@ class ClusterHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the cluster with our tags."""
-        self.log_call("creating", want, name=want.props["name"])
+        self.log_call("creating", want, name=self.props_of(want)["name"])
         c = self.client.create_cluster(
-            clusterName=want.props["name"], tags=ownership.to_list(want.tags, lower=True)
+            clusterName=self.props_of(want)["name"], tags=ownership.to_list(want.tags, lower=True)
         )["cluster"]
         return Observed(
             key=want.key,

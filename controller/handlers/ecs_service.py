@@ -27,9 +27,11 @@ from controller.handlers.base import (
     Observed,
     changed,
     error_code,
+    props_as,
     tolerating,
 )
 from controller.model import kinds
+from controller.model.props import Known, Service
 
 if TYPE_CHECKING:
     from types_boto3_ecs import ECSClient
@@ -127,6 +129,10 @@ class ServiceHandler(Handler):
     replace_on = ("name", "cluster", "launchType")
     identity = ("cluster", "name")
 
+    def props_of(self, want: Desired) -> Service[Known]:
+        """The desired props as `Service` (`controller.model.props`)."""
+        return props_as(want, Service[Known])
+
     def _described(self, cluster: str, name: str) -> list[ServiceTypeDef]:
         """The service among its cluster's services, read with the ones beside it.
 
@@ -147,7 +153,7 @@ class ServiceHandler(Handler):
     def observe(self, want: Desired) -> Observed | None:
         """The service by name in its cluster; INACTIVE counts as absent."""
         try:
-            found = self._described(want.props["cluster"], want.props["name"])
+            found = self._described(self.props_of(want)["cluster"], self.props_of(want)["name"])
         except ClientError as exc:
             if error_code(exc) == "ClusterNotFoundException":
                 return None
@@ -208,7 +214,7 @@ class ServiceHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the service (the client token makes a retried create a no-op)."""
-        p = want.props
+        p = self.props_of(want)
         args = self._common(p)
         if not args["serviceConnectConfiguration"]["enabled"]:
             del args["serviceConnectConfiguration"]  # nothing to turn off on a new service
@@ -233,7 +239,7 @@ class ServiceHandler(Handler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateService with only the aspects that differ."""
-        p = want.props
+        p = self.props_of(want)
         full = self._common(p)
         aspects = {
             "taskDefinition": ("taskDefinition",),

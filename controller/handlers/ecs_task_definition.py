@@ -16,8 +16,17 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    error_code,
+    props_as,
+    tolerating,
+)
 from controller.model import kinds
+from controller.model.props import Known, TaskDefinition
 
 if TYPE_CHECKING:
     from types_boto3_ecs import ECSClient
@@ -70,11 +79,15 @@ class TaskDefinitionHandler(Handler):
     gone_on_delete = ()
     update_changes_outputs = True
 
+    def props_of(self, want: Desired) -> TaskDefinition[Known]:
+        """The desired props as `TaskDefinition` (`controller.model.props`)."""
+        return props_as(want, TaskDefinition[Known])
+
     def observe(self, want: Desired) -> Observed | None:
         """The latest ACTIVE revision of the family."""
         try:
             out = self.client.describe_task_definition(
-                taskDefinition=want.props["family"], include=["TAGS"]
+                taskDefinition=self.props_of(want)["family"], include=["TAGS"]
             )
         except ClientError as exc:
             if error_code(exc) == "ClientException":
@@ -102,7 +115,8 @@ class TaskDefinitionHandler(Handler):
         )
 
     def _register(self, want: Desired) -> Observed:
-        p, c = want.props, want.props["container"]
+        p = self.props_of(want)
+        c = p["container"]
         container: dict[str, Any] = {
             "name": c["name"],
             "image": c["image"],

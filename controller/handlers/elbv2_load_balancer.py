@@ -9,7 +9,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.ec2_elastic_ip` (th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from controller.aws import tags as ownership
 from controller.handlers.base import (
@@ -18,10 +18,12 @@ from controller.handlers.base import (
     Handler,
     Observed,
     changed,
+    props_as,
     tolerating,
 )
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, load_balancers
 from controller.model import kinds
+from controller.model.props import Known, LoadBalancer
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -67,10 +69,16 @@ class LoadBalancerHandler(Handler):
     replace_on = ("name", "type", "scheme", "subnetMappings")
     single_instance = True  # list_owned keys by component: one owned per stack key
 
+    def props_of(self, want: Desired) -> LoadBalancer[Known]:
+        """The desired props as `LoadBalancer` (`controller.model.props`)."""
+        return props_as(want, LoadBalancer[Known])
+
     def observe(self, want: Desired) -> Observed | None:
         """By name in the account's list (shared by every spec), with tags and attributes."""
         everyone = load_balancers(self.client)
-        lb = next((lb for lb in everyone if lb["LoadBalancerName"] == want.props["name"]), None)
+        lb = next(
+            (lb for lb in everyone if lb["LoadBalancerName"] == self.props_of(want)["name"]), None
+        )
         if lb is None:
             return None
         arn = lb["LoadBalancerArn"]
@@ -103,7 +111,7 @@ class LoadBalancerHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create with subnets (or subnet mappings), groups, then attributes and enforcement."""
-        p = want.props
+        p = self.props_of(want)
         self.log_call("creating", want, name=p["name"], type=p["type"])
         placement: dict[str, Any] = (
             {
@@ -131,14 +139,16 @@ class LoadBalancerHandler(Handler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One step per aspect: subnets, security groups and enforcement, attributes."""
-        p = want.props
+        p = self.props_of(want)
         if changed(deltas, "subnets"):
             self.log_call("setting subnets", want, subnets=p["subnets"])
             self.client.set_subnets(LoadBalancerArn=have.id, Subnets=list(p["subnets"]))
         if changed(deltas, "securityGroups", "enforcePrivateLinkInboundRules"):
             enforce = p.get("enforcePrivateLinkInboundRules")
             self.log_call("setting security groups", want, enforce=enforce)
-            extra = {ENFORCE: enforce} if enforce is not None else {}
+            extra: dict[str, Literal["on", "off"]] = (
+                {ENFORCE: enforce} if enforce is not None else {}
+            )
             self.client.set_security_groups(
                 LoadBalancerArn=have.id, SecurityGroups=list(p["securityGroups"]), **extra
             )

@@ -15,9 +15,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    error_code,
+    props_as,
+    tolerating,
+)
 from controller.handlers.elbv2_reads import tags_of
 from controller.model import kinds
+from controller.model.props import Known, ListenerRules
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -78,10 +87,14 @@ class ListenerRulesHandler(Handler):
     service = "elbv2"
     identity = ("listenerArn",)
 
+    def props_of(self, want: Desired) -> ListenerRules[Known]:
+        """The desired props as `ListenerRules` (`controller.model.props`)."""
+        return props_as(want, ListenerRules[Known])
+
     def _read(self, want: Desired) -> tuple[list[tuple[Rule, str]], list[Rule], dict[str, str]]:
         """(ours with ARNs, foreign, tags of ours) among the listener's non-default rules."""
         rules: list[RuleTypeDef] = []
-        args: dict[str, Any] = {"ListenerArn": want.props["listenerArn"]}
+        args: dict[str, Any] = {"ListenerArn": self.props_of(want)["listenerArn"]}
         while True:
             page = self.client.describe_rules(**args)
             rules += [r for r in page["Rules"] if not r.get("IsDefault")]
@@ -112,11 +125,11 @@ class ListenerRulesHandler(Handler):
             if error_code(exc) in ("ListenerNotFound", "LoadBalancerNotFound"):
                 return None
             raise
-        if not ours and want.props["rules"]:
+        if not ours and self.props_of(want)["rules"]:
             return None
         if not ours:
             tags = dict(want.tags)
-        listener = want.props["listenerArn"]
+        listener = self.props_of(want)["listenerArn"]
         return Observed(
             key=want.key,
             id=f"{listener} rules",
@@ -141,7 +154,7 @@ class ListenerRulesHandler(Handler):
         return self.reobserve(want)
 
     def _sync(self, want: Desired, held: list[tuple[Rule, str]]) -> None:
-        wanted: list[Rule] = [dict(r) for r in want.props["rules"]]
+        wanted: list[Rule] = [dict(r) for r in self.props_of(want)["rules"]]
         left = [pair for pair in held if pair[0] not in wanted]
         missing = [r for r in wanted if r not in [rule for rule, _ in held]]
         moves, modifies, creates = [], [], []
@@ -184,7 +197,7 @@ class ListenerRulesHandler(Handler):
             self.log_call("creating rule", want, priority=rule["priority"])
             try:
                 self.client.create_rule(
-                    ListenerArn=want.props["listenerArn"],
+                    ListenerArn=self.props_of(want)["listenerArn"],
                     Priority=rule["priority"],
                     Conditions=_conditions(rule),
                     Actions=_actions(rule),

@@ -8,6 +8,7 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,10 +22,12 @@ from controller.handlers.base import (
     Observed,
     changed,
     error_code,
+    props_as,
 )
 from controller.handlers.elbv2_load_balancer import attribute_changes
 from controller.handlers.elbv2_reads import all_tags, chunk_tags, target_groups
 from controller.model import kinds
+from controller.model.props import TargetGroup
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -63,10 +66,16 @@ class TargetGroupHandler(Handler):
     replace_on = ("name", "protocol", "port", "vpcId", "targetType")
     single_instance = True  # list_owned keys by component: one owned per stack key
 
+    def props_of(self, want: Desired) -> TargetGroup:
+        """The desired props as `TargetGroup` (`controller.model.props`)."""
+        return props_as(want, TargetGroup)
+
     def observe(self, want: Desired) -> Observed | None:
         """By name in the account's list (shared by every spec), with tags and attributes."""
         everyone = target_groups(self.client)
-        tg = next((tg for tg in everyone if tg["TargetGroupName"] == want.props["name"]), None)
+        tg = next(
+            (tg for tg in everyone if tg["TargetGroupName"] == self.props_of(want)["name"]), None
+        )
         if tg is None:
             return None
         arn = tg["TargetGroupArn"]
@@ -97,12 +106,12 @@ class TargetGroupHandler(Handler):
         is a rolling deployment into the same group, never a replacement of a group the
         listener forwards to. An `alb` group's port must match the ALB's listener: replaced."""
         deltas = super().diff(want, have)
-        if want.props.get("targetType") in ("ip", "instance"):
+        if self.props_of(want).get("targetType") in ("ip", "instance"):
             deltas = [d for d in deltas if d.path != "port"]
         return deltas
 
     @staticmethod
-    def _health_args(health: dict[str, Any]) -> dict[str, Any]:
+    def _health_args(health: Mapping[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {
             "HealthCheckProtocol": health["protocol"],
             "HealthCheckPort": health["port"],
@@ -117,7 +126,7 @@ class TargetGroupHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the target group with its health check, then its attributes."""
-        p = want.props
+        p = self.props_of(want)
         self.log_call("creating", want, name=p["name"])
         self.client.create_target_group(
             Name=p["name"],
@@ -136,7 +145,7 @@ class TargetGroupHandler(Handler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One step per aspect: health check, attributes."""
-        p = want.props
+        p = self.props_of(want)
         if changed(deltas, "healthCheck"):
             self.log_call("modifying health check", want, health=p["healthCheck"])
             self.client.modify_target_group(

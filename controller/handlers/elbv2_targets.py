@@ -8,13 +8,23 @@ Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_target_group`
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    error_code,
+    props_as,
+    tolerating,
+)
 from controller.model import kinds
+from controller.model.props import Known, Targets
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -23,11 +33,11 @@ if TYPE_CHECKING:
 GONE = ("draining", "unused")
 
 
-def _key(target: dict[str, Any]) -> tuple[str, int]:
+def _key(target: Mapping[str, Any]) -> tuple[str, int]:
     return (str(target["id"]), int(target["port"]))
 
 
-def _wire(targets: list[dict[str, Any]]) -> list[TargetDescriptionTypeDef]:
+def _wire(targets: Sequence[Mapping[str, Any]]) -> list[TargetDescriptionTypeDef]:
     return [{"Id": t["id"], "Port": t["port"]} for t in targets]
 
 
@@ -39,9 +49,13 @@ class TargetsHandler(Handler):
     service = "elbv2"
     identity = ("targetGroupArn",)
 
+    def props_of(self, want: Desired) -> Targets[Known]:
+        """The desired props as `Targets` (`controller.model.props`)."""
+        return props_as(want, Targets[Known])
+
     def observe(self, want: Desired) -> Observed | None:
         """The registered targets (draining ones are leaving: not counted) and the group's tags."""
-        arn = want.props["targetGroupArn"]
+        arn = self.props_of(want)["targetGroupArn"]
         try:
             health = self.client.describe_target_health(TargetGroupArn=arn)
         except ClientError as exc:
@@ -67,7 +81,7 @@ class TargetsHandler(Handler):
 
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """The target set, order aside."""
-        desired = sorted((dict(t) for t in want.props["targets"]), key=_key)
+        desired = sorted((dict(t) for t in self.props_of(want)["targets"]), key=_key)
         if desired == have.props["targets"]:
             return []
         return [Delta("targets", desired, have.props["targets"])]
@@ -84,8 +98,8 @@ class TargetsHandler(Handler):
         return self.reobserve(want)
 
     def _sync(self, want: Desired, held: list[dict[str, Any]]) -> None:
-        arn = want.props["targetGroupArn"]
-        desired = {_key(t): t for t in want.props["targets"]}
+        arn = self.props_of(want)["targetGroupArn"]
+        desired = {_key(t): t for t in self.props_of(want)["targets"]}
         have = {_key(t): t for t in held}
         extra = [t for k, t in have.items() if k not in desired]
         missing = [t for k, t in desired.items() if k not in have]

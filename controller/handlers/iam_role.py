@@ -22,9 +22,11 @@ from controller.handlers.base import (
     Observed,
     changed,
     error_code,
+    props_as,
     tolerating,
 )
 from controller.model import kinds
+from controller.model.props import Role
 
 if TYPE_CHECKING:
     from types_boto3_iam import IAMClient
@@ -41,9 +43,13 @@ class RoleHandler(Handler):
     replace_on = ("name",)
     not_found_codes = ("NoSuchEntity",)
 
+    def props_of(self, want: Desired) -> Role:
+        """The desired props as `Role` (`controller.model.props`)."""
+        return props_as(want, Role)
+
     def observe(self, want: Desired) -> Observed | None:
         """GetRole (with tags), its managed policies and our inline policy."""
-        name = want.props["name"]
+        name = self.props_of(want)["name"]
         try:
             role = self.client.get_role(RoleName=name)["Role"]
         except ClientError as exc:
@@ -80,7 +86,7 @@ class RoleHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the role with its trust policy and tags, then its policies."""
-        p = want.props
+        p = self.props_of(want)
         self.log_call("creating", want, name=p["name"])
         with tolerating("EntityAlreadyExists"):
             self.client.create_role(
@@ -94,7 +100,8 @@ class RoleHandler(Handler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Trust policy, managed policies, inline policy: each only when it differs."""
-        p, name = want.props, want.props["name"]
+        p = self.props_of(want)
+        name = p["name"]
         if changed(deltas, "trustPolicy"):
             self.log_call("updating trust policy", want)
             self.client.update_assume_role_policy(

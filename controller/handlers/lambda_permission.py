@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from controller.handlers import clients
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import LambdaPermission
 
 if TYPE_CHECKING:
     from types_boto3_lambda import LambdaClient
@@ -37,6 +39,10 @@ class LambdaPermissionHandler(Handler):
     identity = ("functionArn", "statementId")
 
     _account: str | None = None
+
+    def props_of(self, want: Desired) -> LambdaPermission[Known]:
+        """The desired props as `LambdaPermission` (`controller.model.props_api`)."""
+        return props_as(want, LambdaPermission[Known])
 
     def _source_arn_prefix(self) -> str:
         """`arn:<partition>:execute-api:<region>:<account>:` for the API's account and region."""
@@ -77,7 +83,7 @@ class LambdaPermissionHandler(Handler):
 
     def observe(self, want: Desired) -> Observed | None:
         """Our statement (by StatementId) in the function's policy."""
-        p = want.props
+        p = self.props_of(want)
         try:
             statements = self._statements(p["functionArn"])
         except ClientError as exc:
@@ -112,7 +118,7 @@ class LambdaPermissionHandler(Handler):
         have = self.observe(want)
         if have is not None:
             return have
-        p = want.props
+        p = self.props_of(want)
         source = self.source_arn(p["restApiId"])
         self.log_call("adding permission", want, function=p["functionArn"], sourceArn=source)
         try:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from controller.handlers.base import Delta, Desired, Handler, Observed, tolerating
+from controller.handlers.base import Delta, Desired, Handler, Observed, props_as, tolerating
 from controller.model import kinds
+from controller.model.props import LogGroup
 
 if TYPE_CHECKING:
     from types_boto3_logs import CloudWatchLogsClient
@@ -22,10 +23,14 @@ class LogGroupHandler(Handler):
     service = "logs"
     replace_on = ("name",)
 
+    def props_of(self, want: Desired) -> LogGroup:
+        """The desired props as `LogGroup` (`controller.model.props`)."""
+        return props_as(want, LogGroup)
+
     def observe(self, want: Desired) -> Observed | None:
         """By exact name among the groups under the name's first path segment (one paged list
         that every spec shares: `/privateservice/`), with tags."""
-        name = want.props["name"]
+        name = self.props_of(want)["name"]
         prefix = name[: name.find("/", 1) + 1] if name.startswith("/") else name
         pages = self.client.get_paginator("describe_log_groups").paginate(
             logGroupNamePrefix=prefix or name
@@ -47,23 +52,23 @@ class LogGroupHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the group with our tags and its retention."""
-        name = want.props["name"]
+        name = self.props_of(want)["name"]
         self.log_call("creating", want, name=name)
         with tolerating("ResourceAlreadyExistsException"):
             self.client.create_log_group(logGroupName=name, tags=dict(want.tags))
         self.client.put_retention_policy(
-            logGroupName=name, retentionInDays=want.props["retentionDays"]
+            logGroupName=name, retentionInDays=self.props_of(want)["retentionDays"]
         )
         return self.reobserve(want)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Retention is the only mutable field."""
         del deltas
-        self.log_call("setting retention", want, days=want.props["retentionDays"])
+        self.log_call("setting retention", want, days=self.props_of(want)["retentionDays"])
         self.client.put_retention_policy(
-            logGroupName=have.id, retentionInDays=want.props["retentionDays"]
+            logGroupName=have.id, retentionInDays=self.props_of(want)["retentionDays"]
         )
-        have.props["retentionDays"] = want.props["retentionDays"]
+        have.props["retentionDays"] = self.props_of(want)["retentionDays"]
         return have
 
     def delete(self, have: Observed) -> None:

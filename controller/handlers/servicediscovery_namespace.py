@@ -22,8 +22,9 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import PermanentError
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, props_as
 from controller.model import kinds
+from controller.model.props import Namespace
 
 if TYPE_CHECKING:
     from types_boto3_servicediscovery import ServiceDiscoveryClient
@@ -43,6 +44,10 @@ class NamespaceHandler(Handler):
     shared = True
     not_found_codes = ("NamespaceNotFound",)
     replace_on = ("name", "type")
+
+    def props_of(self, want: Desired) -> Namespace:
+        """The desired props as `Namespace` (`controller.model.props`)."""
+        return props_as(want, Namespace)
 
     def __init__(self, aws: Any) -> None:
         super().__init__(aws)
@@ -70,7 +75,7 @@ class NamespaceHandler(Handler):
 
     def observe(self, want: Desired) -> Observed | None:
         """The HTTP namespace of that name with its tags; one we are creating is pending."""
-        name = want.props["name"]
+        name = self.props_of(want)["name"]
         ns = self._find(name)
         if ns is not None:
             tags = self.client.list_tags_for_resource(ResourceARN=ns["Arn"])["Tags"]
@@ -100,7 +105,7 @@ class NamespaceHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """CreateHttpNamespace with our tags; pending until its operation succeeds."""
-        name = want.props["name"]
+        name = self.props_of(want)["name"]
         token = hashlib.sha256(f"{want.owner}/namespace/{name}".encode()).hexdigest()[:64]
         self.log_call("creating", want, name=name)
         try:
