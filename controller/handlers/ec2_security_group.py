@@ -16,6 +16,8 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers.elbv2_old_listeners import listened_ports
+from controller.model import kinds
 
 
 def rule_key(rule: dict[str, Any]) -> tuple[str, ...]:
@@ -75,6 +77,12 @@ def _covers(rule: dict[str, Any], ports: set[int]) -> bool:
     return any(int(rule.get("fromPort", -1)) <= p <= int(rule.get("toPort", -1)) for p in ports)
 
 
+def _one_of(rule: dict[str, Any], ports: set[int]) -> bool:
+    """Whether a TCP rule admits exactly one port, one of `ports` (the rule a listener had)."""
+    start, end = int(rule.get("fromPort", -1)), int(rule.get("toPort", -2))
+    return rule.get("protocol") == "tcp" and start == end and start in ports
+
+
 def _source(rule: dict[str, Any]) -> tuple[Any, Any, Any]:
     """Where a rule admits traffic from: its CIDR, IPv6 CIDR or security group."""
     return rule.get("cidr"), rule.get("cidrv6"), rule.get("sourceGroup")
@@ -103,7 +111,7 @@ def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
 class SecurityGroupHandler(Handler):
     """EC2 security group with ingress and egress rules."""
 
-    kind = "ec2.security_group"
+    kind = kinds.EC2_SECURITY_GROUP
     service = "ec2"
     replace_on = ("name", "description", "vpcId")
 
@@ -230,14 +238,16 @@ class SecurityGroupHandler(Handler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Authorize missing rules, then revoke extra ones (by rule id), except ingress still
-        serving targets (see `_still_served`): those wait, and the group reads back `settling`."""
+        serving targets (see `_still_served`) or still listened on (`keepPortsListenedBy`): those
+        wait, and the group reads back `settling`."""
         del deltas
         kept = self._sync_rules(want, have.id)
         after = self.reobserve(want)
         if kept:
             after.settling = (
-                f"keeping ingress to port(s) {', '.join(map(str, kept))} open while targets "
-                "still serve on them (revoked once the service's old tasks are deregistered)"
+                f"keeping rules for port(s) {', '.join(map(str, kept))} while targets still "
+                "serve on them or a listener of ours still listens on them (revoked once the "
+                "service's old tasks are deregistered and the old listener is gone)"
             )
         return after
 
@@ -264,12 +274,16 @@ class SecurityGroupHandler(Handler):
                     else self.client.authorize_security_group_ingress
                 )
                 authorize_all(authorize, group_id, [permission(r) for r in missing])
-            if not egress and extra:
-                served = self._still_served(want.props.get("keepPortsServedBy"))
+            if extra:
+                served, listened = self._ports_in_use(want, egress=egress)
                 # only our own sources (the old port's rules), never a rule someone added
                 ours = {_source(r) for r in desired.values()}
-                held = [(r, rid) for r, rid in extra if _covers(r, served) and _source(r) in ours]
-                kept += sorted({p for r, _ in held for p in served if _covers(r, {p})})
+                held = [
+                    (r, rid)
+                    for r, rid in extra
+                    if _source(r) in ours and (_covers(r, served) or _one_of(r, listened))
+                ]
+                kept += sorted({p for r, _ in held for p in served | listened if _covers(r, {p})})
                 extra = [x for x in extra if x not in held]
             if extra:
                 rule_ids = [rid for _, rid in extra]
@@ -281,6 +295,19 @@ class SecurityGroupHandler(Handler):
                 )
                 revoke(GroupId=group_id, SecurityGroupRuleIds=rule_ids)
         return sorted(set(kept))
+
+    def _ports_in_use(self, want: Desired, *, egress: bool) -> tuple[set[int], set[int]]:
+        """Ports whose rules from our own sources wait: (ingress ports on which targets still
+        serve: `keepPortsServedBy`; ports, either direction, on which a listener of ours on the
+        load balancer named `keepPortsListenedBy` still listens: a listener port change, whose
+        old listener serves until the API is redeployed, see `elbv2_old_listeners`). Only a
+        rule for exactly one listened port waits (a wider one someone added is still revoked)."""
+        served = set() if egress else self._still_served(want.props.get("keepPortsServedBy"))
+        lb_name = want.props.get("keepPortsListenedBy")
+        listened = (
+            listened_ports(self.aws.client("elbv2"), lb_name, want.owner) if lb_name else set()
+        )
+        return served, listened
 
     def _still_served(self, target_group_arn: Any) -> set[int]:
         """Ports on which targets are still registered in the service's target group (any state

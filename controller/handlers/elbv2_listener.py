@@ -2,10 +2,12 @@
 and component tags. The default action forwards to `targetGroupArn`, or is a `defaultAction`
 fixed response (the ALB's: its rules forward, unmatched paths get a 404).
 
-Finding it by tag (not by port) lets a port change be a ModifyListener, not a new listener.
-An untagged listener on our port belongs to someone else and is reported, never touched; so is
-any other listener someone adds to our NLB (reported as drift, see `Observed.foreign`).
-Neighbours: `controller.handlers.base`, `controller.handlers.elbv2_load_balancer`.
+Finding it by tag (not by port) lets a port change be a ModifyListener, not a new listener; with
+`newPortBeside` (the NLB's listener, which an API reaches by port) it is create-before-delete
+instead: a new listener beside the old one, which `elbv2_old_listeners` deletes once the API no
+longer uses its port. An untagged listener on our port belongs to someone else and is reported,
+never touched; so is any other listener someone adds to our NLB (reported as drift, see
+`Observed.foreign`). Neighbours: `controller.handlers.base`, `elbv2_load_balancer`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    changed,
+    error_code,
+    tolerating,
+)
 from controller.handlers.elbv2_reads import (
     GONE,
     ListenerMemo,
@@ -34,6 +44,11 @@ def default_action(actions: list[dict[str, Any]]) -> dict[str, Any]:
         config = fixed.get("FixedResponseConfig", {})
         return {"defaultAction": {"type": "fixed-response", "statusCode": config.get("StatusCode")}}
     return {"targetGroupArn": None}
+
+
+BESIDE = "newPortBeside"
+"""A listener prop: a port change adds a listener on the new port beside the old one
+(create-before-delete), instead of moving this one with ModifyListener."""
 
 
 class ListenerHandler(Handler):
@@ -67,6 +82,8 @@ class ListenerHandler(Handler):
             if ownership.is_owned(tags.get(li["ListenerArn"], {}), want.owner)
             and tags[li["ListenerArn"]].get(ownership.COMPONENT) == want.resource.component
         ]
+        # during a port change two are ours (see `update`): the one on the wanted port first
+        ours.sort(key=lambda li: li["Port"] != want.props["port"])
         on_port = [li for li in listeners if li["Port"] == want.props["port"]]
         if not (ours or on_port):
             return None
@@ -128,11 +145,32 @@ class ListenerHandler(Handler):
         self.log_call("created", want, id=li["ListenerArn"])
         return self._observed(want.key, li, dict(want.tags))
 
+    def diff(self, want: Desired, have: Observed) -> list[Delta]:
+        """The props' deltas; `newPortBeside` says how a port change is made, AWS holds no such
+        field."""
+        return [d for d in super().diff(want, have) if d.path != BESIDE]
+
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
-        """Port, protocol, certificate and forward target in one ModifyListener."""
+        """Port, protocol, certificate and forward target in one ModifyListener; with
+        `newPortBeside`, a port change is a new listener beside this one (`_add_beside`)."""
+        if want.props.get(BESIDE) and changed(deltas, "port"):
+            return self._add_beside(want, have)
         self.log_call("modifying", want, id=have.id, fields=[d.path for d in deltas])
         li = self.client.modify_listener(ListenerArn=have.id, **self._args(want))["Listeners"][0]
         return self._observed(want.key, li, have.tags)
+
+    def _add_beside(self, want: Desired, have: Observed) -> Observed:
+        """Create-before-delete of a port change: a listener on the new port (tagged as ours,
+        with every desired setting) beside the old one, which keeps serving clients that still
+        use the old port (a REST stage's deployment) until `elbv2_old_listeners` deletes it. An
+        NLB holds one listener per port, so both can stand (CreateListener fails with
+        DuplicateListener only for a port already taken, and is idempotent for the same
+        settings: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/
+        API_CreateListener.html)."""
+        self.log_call("adding beside", want, old=have.id, port=want.props["port"])
+        made = self.create(want)
+        self.refresh()  # the next read must see both listeners
+        return made
 
     def delete(self, have: Observed) -> None:
         """Delete; NotFound is success."""

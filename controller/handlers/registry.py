@@ -32,6 +32,7 @@ from controller.handlers.ecs_service import ServiceHandler
 from controller.handlers.ecs_task_definition import TaskDefinitionHandler
 from controller.handlers.elbv2_listener import ListenerHandler
 from controller.handlers.elbv2_load_balancer import LoadBalancerHandler
+from controller.handlers.elbv2_old_listeners import OldListenersHandler
 from controller.handlers.elbv2_rules import ListenerRulesHandler
 from controller.handlers.elbv2_target_group import TargetGroupHandler
 from controller.handlers.elbv2_targets import TargetsHandler
@@ -73,6 +74,7 @@ HANDLERS: tuple[type[Handler], ...] = (
     UsagePlanHandler,
     ApiKeyHandler,
     UsagePlanKeyHandler,
+    OldListenersHandler,  # after the API's stages: an old listener goes once they moved off it
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from controller.model import kinds, names
 from controller.model.http_api import add_http_api
-from controller.model.load_balancer import add_load_balancer, attach_service
+from controller.model.load_balancer import add_load_balancer, add_old_listeners, attach_service
 from controller.model.network import Network
 from controller.model.rest_api import add_rest_api
 from controller.model.service import add_service
@@ -49,4 +49,5 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
         add_http_api(stack, ps, net, spec.api)
     elif spec.api is not None:
         add_rest_api(stack, ps, spec.api, net)
+    add_old_listeners(stack, ps)  # after the API's stage: a listener port change's old listener
     return stack

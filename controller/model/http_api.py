@@ -60,6 +60,10 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
                 "vpcId": net.vpc_id,
                 "ingress": [],  # nothing connects to the link's interfaces
                 "egress": [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidr": net.cidr}],
+                # an old listener port stays open while our old listener still serves on it
+                "keepPortsListenedBy": names.aws_name(
+                    ns, nm, "alb" if listener_key == "alb-listener" else "nlb", 32
+                ),
             },
         )
     )

@@ -4,9 +4,11 @@ group (rules 1-3), and, with `loadBalancer.alb`, the ALB tier of `controller.mod
 
 Stack keys this layer adds: `nlb-sg`, `task-sg` (not for ECS on EC2), `nlb`, `target-group`
 (the NLB's: `ip`, `alb` in front of an ALB, `instance` for EC2), `listener`, `nlb-eip/<subnet>`
-(staticIps). The service layer attaches to `service_target_group_key(ps)` and waits for
-`service_dependency_key(ps)`. Pure. Neighbours: `controller.model.build` (calls
-`add_load_balancer`), `controller.model.alb`, the elbv2 and ec2 handlers.
+(staticIps), and `old-listeners` (`add_old_listeners`, once the API layer is in: a listener
+port change is create-before-delete). The service layer attaches to
+`service_target_group_key(ps)` and waits for `service_dependency_key(ps)`. Pure. Neighbours:
+`controller.model.build` (calls `add_load_balancer`), `controller.model.alb`, the elbv2 and ec2
+handlers.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from controller.model import names
+from controller.model import kinds, names
 from controller.model.alb import ALB_LISTENER, ALB_RULES, ALB_TARGET_GROUP, add_alb, alb_health
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
@@ -71,10 +73,12 @@ def add_load_balancer(stack: Stack, ps: PrivateService, net: Network) -> None:
         "port": lb.listener.port,
         "protocol": lb.listener.protocol,
         "targetGroupArn": Ref("target-group", "arn"),
+        # a port change: the new listener beside the old one, removed by `old-listeners`
+        "newPortBeside": True,
     }
     if lb.listener.certificate_arn:
         listener["certificateArn"] = lb.listener.certificate_arn
-    stack.add(Resource("listener", "elbv2.listener", "listener", listener))
+    stack.add(Resource("listener", kinds.ELBV2_LISTENER, "listener", listener))
 
 
 def _nlb_security_group(ps: PrivateService, net: Network) -> Resource:
@@ -87,7 +91,7 @@ def _nlb_security_group(ps: PrivateService, net: Network) -> Resource:
         source = tcp_from(lb.listener.port, cidr=net.cidr, why="listener from the VPC (VPC Link)")
     return Resource(
         "nlb-sg",
-        "ec2.security_group",
+        kinds.EC2_SECURITY_GROUP,
         "nlb-sg",
         {
             "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "nlb", 255),
@@ -95,8 +99,41 @@ def _nlb_security_group(ps: PrivateService, net: Network) -> Resource:
             "vpcId": net.vpc_id,
             "ingress": [source],
             "egress": ALL_TRAFFIC_EGRESS,
+            # an old listener port stays open while our old listener still serves on it
+            "keepPortsListenedBy": nlb_name(ps),
         },
         {"ingress": "loadBalancer.listener.port"},
+    )
+
+
+def nlb_name(ps: PrivateService) -> str:
+    """The NLB's name."""
+    return names.aws_name(ps.metadata.namespace, ps.metadata.name, "nlb", 32)
+
+
+OLD_LISTENERS = "old-listeners"
+API_STAGES = ("stage", "http-stage")  # the REST and the HTTP API's stage keys
+
+
+def add_old_listeners(stack: Stack, ps: PrivateService) -> None:
+    """`old-listeners` (after the listener and the API's stage): our NLB listeners on another
+    port than the spec's, left by a port change (create-before-delete), are deleted once the
+    stage runs a deployment on the new port. Call it once the API layer is in the stack."""
+    stages = tuple(k for k in API_STAGES if k in stack.resources)
+    stack.add(
+        Resource(
+            OLD_LISTENERS,
+            "elbv2.old_listeners",
+            "listener",
+            {
+                "loadBalancerArn": Ref("nlb", "arn"),
+                "component": "listener",
+                "port": ps.spec.load_balancer.listener.port,
+                "oldPorts": [],
+            },
+            {"port": "loadBalancer.listener.port", "oldPorts": "loadBalancer.listener.port"},
+            extra_deps=("listener", *stages),
+        )
     )
 
 
@@ -115,7 +152,7 @@ def _task_security_group(
 ) -> Resource:
     return Resource(
         "task-sg",
-        "ec2.security_group",
+        kinds.EC2_SECURITY_GROUP,
         "task-sg",
         {
             "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "task", 255),
@@ -141,7 +178,7 @@ def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resourc
     public = lb.scheme == "internet-facing"
     subnets = sorted(net.public_subnet_ids if public else net.subnet_ids)
     props: dict[str, Any] = {
-        "name": names.aws_name(ns, nm, "nlb", 32),
+        "name": nlb_name(ps),
         "type": "network",
         "scheme": lb.scheme,
         "subnets": subnets,
@@ -157,7 +194,7 @@ def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resourc
             stack.add(
                 Resource(
                     eip_key(subnet),
-                    "ec2.elastic_ip",
+                    kinds.EC2_ELASTIC_IP,
                     "nlb-eip",
                     {"name": names.aws_name(ns, nm, f"eip-{subnet}", 255)},
                 )
@@ -166,7 +203,7 @@ def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resourc
         props["subnetMappings"] = mappings
     return Resource(
         "nlb",
-        "elbv2.load_balancer",
+        kinds.ELBV2_LOAD_BALANCER,
         "nlb",
         props,
         {
@@ -219,7 +256,7 @@ def _nlb_target_group(ps: PrivateService, net: Network) -> Resource:
         )
     return Resource(
         "target-group",
-        "elbv2.target_group",
+        kinds.ELBV2_TARGET_GROUP,
         "target-group",
         {
             "name": names.aws_name(ns, nm, "tg", 32),
@@ -254,6 +291,7 @@ __all__ = [
     "ALB_RULES",
     "ALB_TARGET_GROUP",
     "add_load_balancer",
+    "add_old_listeners",
     "attach_service",
     "eip_key",
     "service_dependency_key",

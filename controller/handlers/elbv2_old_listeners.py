@@ -1,0 +1,147 @@
+"""Listeners left on an old port: a listener port change without a moment where the path is shut.
+
+A change of `loadBalancer.listener.port` (80 -> 8080) is create-before-delete: the listener
+handler adds a listener on the new port beside the old one (both ours, both forwarding to the
+same target group; `ListenerHandler.update` with `newPortBeside`), the REST integration moves to
+the new port and the API is redeployed, and only then does this pseudo-resource (`old-listeners`,
+which the model makes depend on the API's stage) delete our listeners on any other port. The NLB's
+security group keeps admitting a port while one of our listeners still listens on it
+(`listened_ports`, read by `ec2_security_group`), and revokes it on the pass after.
+
+Why the wait matters on AWS: a REST API's stage runs a deployment, "a snapshot of the API,
+including methods, integrations" (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+set-up-deployments.html), and an integration update "requires redeploying the API"
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/updating-api.html); CreateDeployment
+is limited to one request every 5 s per account (API Gateway quotas). Until the stage runs the new
+deployment, clients reach the NLB on the old port, so the old listener and its security group rule
+must stay. An NLB may hold several listeners, one per port ("A listener with the specified port
+already exists": DuplicateListener, https://docs.aws.amazon.com/elasticloadbalancing/latest/
+APIReference/API_CreateListener.html), each forwarding to the same target group; an NLB's
+security group must admit the listener port from the clients ("protocol, client IP address range,
+listener port": https://docs.aws.amazon.com/elasticloadbalancing/latest/network/
+load-balancer-security-groups.html).
+
+Props: `loadBalancerArn`, `component` (the component tag of the listeners to retire), `port`
+(the one to keep) and `oldPorts` (always `[]`: observe reports the ports of our other listeners
+there, so that a diff is what is left to delete). Nothing is created; delete leaves the listeners
+to their load balancer. Neighbours: `elbv2_listener` (adds the new listener), `ec2_security_group`
+(`listened_ports`), `controller.model.load_balancer` (`add_old_listeners`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.aws import tags as ownership
+from controller.errors import TemporaryError
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.elbv2_reads import load_balancers, tags_of
+
+KIND = "elbv2.old_listeners"
+GONE = ("LoadBalancerNotFound", "ListenerNotFound")
+
+
+def our_listeners(client: Any, lb_arn: str, owner: str) -> list[dict[str, Any]]:
+    """The listeners of `lb_arn` carrying `owner`'s tag, each with its `Tags` as a dict."""
+    listeners = client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+    tags = tags_of(client, [li["ListenerArn"] for li in listeners]) if listeners else {}
+    return [
+        {**li, "Tags": tags.get(li["ListenerArn"], {})}
+        for li in listeners
+        if ownership.is_owned(tags.get(li["ListenerArn"], {}), owner)
+    ]
+
+
+def listened_ports(client: Any, lb_name: Any, owner: str) -> set[int]:
+    """Ports on which a listener of ours on the load balancer named `lb_name` listens (none when
+    there is no such load balancer): a security group keeps admitting those while a listener
+    port change is on its way (the old listener serves until the API is redeployed)."""
+    if not isinstance(lb_name, str) or not lb_name:
+        return set()
+    arn = next(
+        (
+            lb["LoadBalancerArn"]
+            for lb in load_balancers(client)
+            if lb["LoadBalancerName"] == lb_name
+        ),
+        None,
+    )
+    if arn is None:
+        return set()
+    try:
+        return {int(li["Port"]) for li in our_listeners(client, arn, owner)}
+    except ClientError as exc:
+        if error_code(exc) in GONE:
+            return set()
+        raise
+
+
+class OldListenersHandler(Handler):
+    """`elbv2.old_listeners`: deletes our listeners on ports other than `port` once the stack's
+    dependents of the new one (the API's stage) are in place."""
+
+    kind = KIND
+    service = "elbv2"
+    identity = ("loadBalancerArn",)
+
+    def _old(self, want: Desired) -> tuple[list[dict[str, Any]], bool] | None:
+        """(our listeners of `component` on other ports, whether one is on `port`); None when
+        the load balancer is gone."""
+        p = want.props
+        try:
+            ours = our_listeners(self.client, p["loadBalancerArn"], want.owner)
+        except ClientError as exc:
+            if error_code(exc) in GONE:
+                return None
+            raise
+        mine = [li for li in ours if li["Tags"].get(ownership.COMPONENT) == p["component"]]
+        old = [li for li in mine if li["Port"] != p["port"]]
+        return old, len(old) < len(mine)
+
+    def observe(self, want: Desired) -> Observed | None:
+        """The ports of our other listeners as `oldPorts`; None when the load balancer is gone."""
+        found = self._old(want)
+        if found is None:
+            return None
+        old, _ = found
+        return self._observed(want, sorted({int(li["Port"]) for li in old}))
+
+    @staticmethod
+    def _observed(want: Desired, old_ports: list[int]) -> Observed:
+        p = want.props
+        return Observed(
+            key=want.key,
+            id=f"{p['loadBalancerArn']}#{p['component']}",
+            props={**p, "oldPorts": old_ports},
+            tags=dict(want.tags),  # nothing of its own in AWS: ours by construction
+            outputs={"oldPorts": old_ports},
+        )
+
+    def create(self, want: Desired) -> Observed:
+        """Nothing to make; the load balancer is not there (yet)."""
+        msg = f"{want.key}: load balancer {want.props['loadBalancerArn']} not found"
+        raise TemporaryError(msg, 2.0)
+
+    def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
+        """Delete our listeners on other ports, but only while one of ours is on `port` (never
+        the last way in)."""
+        del have, deltas
+        found = self._old(want)
+        if found is None:
+            return self.create(want)
+        old, current = found
+        if old and not current:
+            port = want.props["port"]
+            msg = f"{want.key}: no listener of ours on port {port} yet; the old ones stay"
+            raise TemporaryError(msg, 2.0)
+        for li in old:
+            self.log_call("deleting", want, id=li["ListenerArn"], port=li["Port"])
+            with tolerating(*GONE):
+                self.client.delete_listener(ListenerArn=li["ListenerArn"])
+        return self._observed(want, [])
+
+    def delete(self, have: Observed) -> None:
+        """Nothing of its own: the listeners go with their load balancer."""
+        del have

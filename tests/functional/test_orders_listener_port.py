@@ -1,0 +1,237 @@
+"""A listener port change (issue 14): `loadBalancer.listener.port` 80 -> 8080 on the REST chain
+never breaks the request path, under `psctl apply` and under `psctl run`.
+
+Sampled every 0.2 s during the change: the port the stage's deployment forwards to (GetExport of
+the stage with its integrations: what the stage runs, not what the API now says) has a listener
+on the NLB, that listener forwards to a target group with healthy targets, and the NLB's security
+group admits the port from the VPC. The sandbox enforces AWS's API Gateway quotas during the
+change (CreateDeployment: one every 5 s), as AWS does, and a deployment made just before spends
+that quota: the redeployment then lags the listener by seconds, which is when a path that moved
+the listener in place (one ModifyListener, the old rule revoked at once) was broken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from chain import apply, orders, spec
+
+from controller.aws.session import AwsContext, AwsSettings
+from controller.runtime.controller import Controller
+from controller.runtime.main import make_dispatcher
+from controller.runtime.settings import RuntimeSettings
+from controller.sources.directory import DirectorySource
+
+NLB, NLB_GROUP, API, OWNER = (
+    "ps-shop-orders-nlb",
+    "ps-shop-orders-nlb",
+    "shop/orders",
+    "shop/orders",
+)
+INTEGRATION = "x-amazon-apigateway-integration"
+ANY = "x-amazon-apigateway-any-method"
+
+
+class Probe:
+    """Reads the chain as a client's request would cross it (boto3 over HTTP to the sandbox)."""
+
+    def __init__(self, aws: Any) -> None:
+        self.gw, self.elb, self.ec2 = (aws.client(s) for s in ("apigateway", "elbv2", "ec2"))
+        (vpc,) = self.ec2.describe_vpcs(VpcIds=[aws.network.vpc_id])["Vpcs"]
+        self.cidr = vpc["CidrBlock"]
+        (self.api,) = [a["id"] for a in self.gw.get_rest_apis()["items"] if a["name"] == API]
+
+    def deployed_ports(self) -> set[int]:
+        """The ports the stage's deployment forwards to (both ANY methods)."""
+        exported = self.gw.get_export(
+            restApiId=self.api,
+            stageName="prod",
+            exportType="oas30",
+            parameters={"extensions": "integrations"},
+        )["body"].read()
+        paths = yaml.safe_load(exported)["paths"]
+        return {
+            int(urlsplit(paths[p][ANY][INTEGRATION]["uri"]).port or 0) for p in ("/", "/{proxy+}")
+        }
+
+    def listeners(self) -> dict[int, str]:
+        """The NLB's listeners: port -> the target group it forwards to."""
+        (lb,) = self.elb.describe_load_balancers(Names=[NLB])["LoadBalancers"]
+        found = self.elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        return {li["Port"]: li["DefaultActions"][0].get("TargetGroupArn", "") for li in found}
+
+    def admitted(self) -> set[int]:
+        """Ports the NLB's group admits from the VPC's CIDR."""
+        (group,) = self.ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [NLB_GROUP]}]
+        )["SecurityGroups"]
+        return {
+            port
+            for perm in group["IpPermissions"]
+            if perm.get("IpProtocol") == "tcp"
+            and any(r.get("CidrIp") == self.cidr for r in perm.get("IpRanges", []))
+            for port in range(perm["FromPort"], perm["ToPort"] + 1)
+        }
+
+    def deploy_elsewhere(self) -> None:
+        """A deployment of the API by someone else moments before the change (no stage runs
+        it): the account's CreateDeployment quota is spent, so the controller's redeployment
+        waits for it, as it can on AWS."""
+        for _ in range(20):
+            try:
+                self.gw.create_deployment(restApiId=self.api, description="someone else's")
+                return
+            except self.gw.exceptions.TooManyRequestsException:
+                time.sleep(1)  # the quota spent by the chain's own deployment: wait for it
+        raise AssertionError("CreateDeployment throttled for 20 s")
+
+    def problem(self) -> str | None:
+        """None when a request through the stage could get through now, else what is broken.
+        Reads the deployed port before and after the rest: a stage that moved meanwhile makes
+        the sample start again (its reads would mix two moments)."""
+        while True:
+            ports = self.deployed_ports()
+            problem = self._check(ports)
+            if self.deployed_ports() == ports:
+                return problem
+
+    def _check(self, ports: set[int]) -> str | None:
+        listeners, admitted = self.listeners(), self.admitted()
+        for port in sorted(ports):
+            if port not in listeners:
+                return f"the stage forwards to port {port}; listeners on {sorted(listeners)}"
+            health = self.elb.describe_target_health(TargetGroupArn=listeners[port])
+            if not any(
+                t["TargetHealth"]["State"] == "healthy" for t in health["TargetHealthDescriptions"]
+            ):
+                return f"no healthy target behind the listener on {port}"
+            if port not in admitted:
+                return f"the NLB's group admits {sorted(admitted)}, not {port}"
+        return None
+
+
+class Sampler:
+    """Samples the probe every 0.2 s in a thread until stopped."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe, self.broken, self.samples, self.seen = probe, [], 0, []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            problem = self.probe.problem()
+            self.samples += 1
+            self.seen.append(sorted(self.probe.listeners()))
+            if problem is not None:
+                self.broken.append(problem)
+            self._done.wait(0.2)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join(10)
+
+
+@pytest.fixture
+def aws_quotas(sandbox: Any, aws: Any) -> Iterator[None]:
+    """AWS's published control-plane quotas (CreateDeployment one every 5 s) on the freshly
+    reset sandbox, from the chain's first apply to the end of the test."""
+    del aws
+    sandbox.set_quotas("aws")
+    try:
+        yield
+    finally:
+        sandbox.set_quotas("off")
+
+
+def _assert_moved(probe: Probe) -> None:
+    """At the end: only the new port, everywhere."""
+    assert probe.deployed_ports() == {8080}
+    assert set(probe.listeners()) == {8080}
+    assert probe.admitted() == {8080}
+    assert probe.problem() is None
+
+
+def test_a_listener_port_change_under_apply_never_breaks_the_path(
+    aws_quotas: None, applied: AwsContext, aws: Any
+) -> None:
+    """80 -> 8080 with `psctl apply`: a listener on 8080 beside the one on 80, the stage
+    redeployed on 8080, then the old listener and its rule go; no sample finds the path broken,
+    and both listeners stood together while the redeployment waited for its quota
+    (create-before-delete)."""
+    probe = Probe(aws)
+    assert probe.problem() is None
+    probe.deploy_elsewhere()
+    with Sampler(probe) as sampler:
+        result = apply(spec(orders(spec__loadBalancer__listener__port=8080)), applied, 120)
+    assert result.converged, result.reason
+    assert sampler.broken == []
+    assert sampler.samples >= 3
+    assert [80, 8080] in sampler.seen
+    _assert_moved(probe)
+
+
+async def _ready(controller: Controller, check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = controller.states.get(OWNER)
+        if state is not None and state.status.get("phase") == "Ready" and check():
+            return
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_listener_port_change_under_run_never_breaks_the_path(
+    aws: Any, aws_quotas: None, tmp_path: Path
+) -> None:
+    """The same change made to the spec file of a running controller (`psctl run` on a
+    directory): Ready on 80, the file changed to 8080, Ready on 8080 with no broken sample."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    path = specs / "orders.yaml"
+    path.write_text(yaml.safe_dump(orders()))
+    settings = RuntimeSettings(
+        listen_host="127.0.0.1",
+        listen_port=0,
+        poll_seconds=0.2,
+        max_requeue_seconds=0.3,
+        backoff=(0.2, 0.5, 1.0),
+        read_cache_seconds=2.0,
+    )
+    ctx = AwsContext(
+        AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url, read_cache_seconds=2.0)
+    )
+    controller = Controller(DirectorySource(specs), ctx, settings, make_dispatcher(ctx, settings))
+    task = asyncio.create_task(controller.run())
+    try:
+        await _ready(controller, lambda: True, 120, "the orders spec Ready")
+        probe = Probe(aws)
+        assert probe.problem() is None
+        probe.deploy_elsewhere()
+        with Sampler(probe) as sampler:
+            path.write_text(yaml.safe_dump(orders(spec__loadBalancer__listener__port=8080)))
+            await _ready(
+                controller,
+                lambda: set(probe.listeners()) == {8080} and probe.admitted() == {8080},
+                120,
+                "Ready on 8080 alone",
+            )
+        assert sampler.broken == []
+        assert sampler.samples >= 3
+        assert [80, 8080] in sampler.seen
+        _assert_moved(probe)
+    finally:
+        controller.stop()
+        await asyncio.wait_for(task, 30)
