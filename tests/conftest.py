@@ -8,13 +8,16 @@
 - `aws` (function): resets and reseeds the sandbox, then returns a `SandboxAccess` with `.env`,
   `.endpoint_url`, `.region`, `.network` and `.client(service_name)` (boto3 over HTTP, standard
   retries, 3 attempts).
+- `kept` (session): the sandbox kept across tests for a chain that is slow to build (an applied
+  example): `kept.hold(key, build)` gives the sandbox still holding `key` (no reset since), or
+  resets it and runs `build(access)`; `kept.release(key)` after the test put the chain back.
 The sandbox package is imported lazily, so unit tests run without moto installed.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -54,6 +57,46 @@ def aws(sandbox: Sandbox) -> SandboxAccess:
     """A freshly reset and reseeded sandbox."""
     sandbox.reset()
     return sandbox.access()
+
+
+class Kept:
+    """One built chain the worker's sandbox keeps from test to test instead of a reset and a
+    rebuild per test. `hold` marks it in use: unless the test (or its fixture) puts the chain
+    back and calls `release`, the next `hold` resets and rebuilds. Any reset (the `aws` fixture)
+    reseeds a new network, which `hold` notices."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.key: str | None = None
+        self._network: object = None
+        self.builds = 0
+
+    def hold(self, key: str, build: Callable[[SandboxAccess], None]) -> SandboxAccess:
+        """The sandbox holding the chain `key` (built now when it does not), quotas refilled
+        and the call log empty as after a reset."""
+        held = self.key == key and self.sandbox.network is self._network
+        self.key = None
+        if held:
+            self.sandbox.traffic.refill()
+            self.sandbox.clear_call_log()
+            return self.sandbox.access()
+        self.sandbox.reset()
+        access = self.sandbox.access()
+        build(access)
+        self.builds += 1
+        self._network = self.sandbox.network
+        return access
+
+    def release(self, key: str) -> None:
+        """The chain `key` is as `build` left it: the next `hold(key, ...)` may reuse it."""
+        if self.sandbox.network is self._network:
+            self.key = key
+
+
+@pytest.fixture(scope="session")
+def kept(sandbox: Sandbox) -> Kept:
+    """The worker's sandbox, kept across tests for one built chain at a time."""
+    return Kept(sandbox)
 
 
 @pytest.fixture(autouse=True)

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from kept_chains import apply_doc, changed
 
-from controller.aws.session import AwsContext, AwsSettings
 from controller.cli import main
-from controller.reconcile.runner import Reconciler
 from controller.sandbox import examples as sandbox_examples
 from controller.sandbox.fidelity import apigateway_vpclink
-from controller.spec.loader import parse_object
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 APIGW_CODES = {
@@ -40,15 +39,13 @@ APIGW_CODES = {
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _apply(aws: Any, name: str, tmp_path: Path, source: Path | None = None) -> Path:
+def _apply(aws: Any, name: str, tmp_path: Path | None, source: Path | None = None) -> Path:
     """Apply examples/`name` (or `source`) until converged on the sandbox; its file for
-    `doctor -f`."""
+    `doctor -f` (in `tmp_path`; the example's own without one)."""
     doc = yaml.safe_load((source or EXAMPLES / name).read_text())
-    loaded = parse_object(doc, "<test>")
-    assert loaded.spec is not None, [str(p) for p in loaded.problems]
-    ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
-    result = Reconciler(loaded.spec, ctx, max_requeue=0.2).apply(90)
-    assert result.converged, result.reason
+    apply_doc(aws, doc)
+    if tmp_path is None:
+        return source or EXAMPLES / name
     path = tmp_path / name
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -142,31 +139,73 @@ def _registered(aws: Any, tg_arn: str, count: int) -> list[dict[str, Any]]:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def orders(aws: Any, tmp_path: Path) -> Path:
-    """examples/orders-rest-nlb.yaml: REST, methods require a key, plan `standard`, two keys."""
-    return _apply(aws, "orders-rest-nlb.yaml", tmp_path)
+def _copy(name: str, tmp_path: Path) -> Path:
+    """examples/`name` in `tmp_path`, for `doctor -f`."""
+    path = tmp_path / name
+    path.write_text((EXAMPLES / name).read_text())
+    return path
 
 
 @pytest.fixture
-def ledger(aws: Any, tmp_path: Path) -> Path:
-    """examples/ledger-private-api.yaml (PRIVATE API, Lambda authorizer) with its authorizer
-    function, moved off the example's deprecated runtime so that only a test's break shows."""
-    sandbox_examples.authorizer_function(aws)
-    path = _apply(aws, "ledger-private-api.yaml", tmp_path)
-    aws.client("lambda").update_function_configuration(
+def orders(orders_chain: Any, tmp_path: Path) -> Path:
+    """examples/orders-rest-nlb.yaml: REST, methods require a key, plan `standard`, two keys
+    (applied once and kept by the worker's sandbox, put back after the test: `orders_chain`)."""
+    return _copy("orders-rest-nlb.yaml", tmp_path)
+
+
+@pytest.fixture
+def orders_spent(orders_chain_spent: Any, tmp_path: Path) -> Path:
+    """`orders` for a test that leaves resources of its own behind (rebuilt after)."""
+    return _copy("orders-rest-nlb.yaml", tmp_path)
+
+
+LEDGER_KEY = "doctor: examples/ledger-private-api.yaml applied, authorizer on python3.13"
+
+
+def _ledger(access: Any) -> None:
+    """The ledger example with its authorizer function, moved off the example's deprecated
+    runtime so that only a test's break shows."""
+    sandbox_examples.authorizer_function(access)
+    _apply(access, "ledger-private-api.yaml", None)
+    _current_runtime(access)
+
+
+def _current_runtime(access: Any) -> None:
+    access.client("lambda").update_function_configuration(
         FunctionName=sandbox_examples.AUTHORIZER, Runtime="python3.13"
     )
-    return path
+
+
+@pytest.fixture
+def ledger_chain(kept: Any) -> Iterator[Any]:
+    """The sandbox holding the ledger example (`_ledger`), kept by the worker's sandbox: after
+    a test that changed anything, psctl applies it again (putting back what it owns) and the
+    authorizer's runtime is set back."""
+    access = kept.hold(LEDGER_KEY, _ledger)
+    yield access
+    if changed(kept):
+        _apply(access, "ledger-private-api.yaml", None)
+        _current_runtime(access)
+    kept.release(LEDGER_KEY)
+
+
+@pytest.fixture
+def ledger(ledger_chain: Any, tmp_path: Path) -> Path:
+    """examples/ledger-private-api.yaml (PRIVATE API, Lambda authorizer) with its authorizer
+    function, moved off the example's deprecated runtime so that only a test's break shows."""
+    return _copy("ledger-private-api.yaml", tmp_path)
 
 
 # --- the applied examples are clean ---------------------------------------------------------
 
 
 def test_applied_orders_and_ledger_have_no_apigw_finding(
-    capsys: pytest.CaptureFixture[str], orders: Path, ledger: Path
+    capsys: pytest.CaptureFixture[str], orders_chain_spent: Any, orders_spent: Path, tmp_path: Path
 ) -> None:
-    """As psctl builds them, doctor finds nothing of the apigw family on either chain."""
+    """As psctl builds them, doctor finds nothing of the apigw family on either chain (ledger
+    applied beside the kept orders chain, which the next test gets rebuilt)."""
+    _ledger(orders_chain_spent)
+    orders, ledger = orders_spent, _copy("ledger-private-api.yaml", tmp_path)
     _, doc = _doctor(capsys, "-f", str(orders), "-f", str(ledger))
     assert [c for c in _codes(doc) if c in APIGW_CODES] == []
 
@@ -175,9 +214,10 @@ def test_applied_orders_and_ledger_have_no_apigw_finding(
 
 
 def test_key_removed_from_its_plan_is_api_key_not_in_plan(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: Path
 ) -> None:
     """A key taken out of its usage plan: exactly `api-key-not-in-plan`, fixed in the spec."""
+    aws = orders_chain
     apigw = aws.client("apigateway")
     plan = _orders_plan(aws)
     key = apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"][0]
@@ -190,10 +230,11 @@ def test_key_removed_from_its_plan_is_api_key_not_in_plan(
 
 
 def test_plan_detached_from_stage_is_plan_not_on_stage(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: Path
 ) -> None:
     """The plan's stage removed from it: exactly `plan-not-on-stage`; seen from --rest-api the
     fix is the update-usage-plan command with the ids filled in."""
+    aws = orders_chain
     apigw = aws.client("apigateway")
     plan = _orders_plan(aws)
     api = _rest_api(aws, "shop/orders")
@@ -209,10 +250,11 @@ def test_plan_detached_from_stage_is_plan_not_on_stage(
 
 
 def test_plan_deleted_is_no_plan_for_required_key_with_a_cli_fix(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: Path
 ) -> None:
     """No plan left on the stage, seen from --rest-api (a chain doctor does not own): exactly
     `no-plan-for-required-key`, fixed by the create-usage-plan command for this API and stage."""
+    aws = orders_chain
     apigw = aws.client("apigateway")
     plan = _orders_plan(aws)
     for key in apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]:
@@ -229,10 +271,11 @@ def test_plan_deleted_is_no_plan_for_required_key_with_a_cli_fix(
 
 
 def test_integration_on_another_port_is_listener_port_mismatch(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: Path
 ) -> None:
     """The integration URI moved to port 8080, where the NLB has no listener: exactly
     `listener-port-mismatch` on the nlb-listener hop."""
+    aws = orders_chain
     api = _rest_api(aws, "shop/orders")
     uri = _proxy(aws, api)["resourceMethods"]["ANY"]["methodIntegration"]["uri"]
     _patch_integration(aws, api, "/uri", uri.replace(":80/", ":8080/"))
@@ -243,11 +286,12 @@ def test_integration_on_another_port_is_listener_port_mismatch(
 
 
 def test_integration_through_a_link_to_another_nlb_is_vpc_link_wrong_target(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain_spent: Any, capsys: pytest.CaptureFixture[str], orders_spent: Path
 ) -> None:
     """The integration switched to a VPC link that targets another NLB (a working one: a
     listener on the same port, the same tasks healthy behind it): exactly
     `vpc-link-wrong-target`, naming the link, that NLB and the spec's."""
+    aws = orders_chain_spent
     elb, apigw, net = aws.client("elbv2"), aws.client("apigateway"), aws.network
     other = elb.create_load_balancer(
         Name="legacy-nlb", Subnets=list(net.private_subnet_ids), Scheme="internal", Type="network"
@@ -268,7 +312,7 @@ def test_integration_through_a_link_to_another_nlb_is_vpc_link_wrong_target(
     _wait_link(aws, link, "AVAILABLE")
     api = _rest_api(aws, "shop/orders")
     _patch_integration(aws, api, "/connectionId", link)
-    status, doc = _doctor(capsys, "-f", str(orders))
+    status, doc = _doctor(capsys, "-f", str(orders_spent))
     found = _only(doc, "vpc-link-wrong-target")
     assert status == 1
     assert found["resource"] == link
@@ -277,16 +321,20 @@ def test_integration_through_a_link_to_another_nlb_is_vpc_link_wrong_target(
 
 
 def test_integration_through_a_pending_link_is_vpc_link_not_available(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path, monkeypatch: pytest.MonkeyPatch
+    orders_chain_spent: Any,
+    capsys: pytest.CaptureFixture[str],
+    orders_spent: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The integration switched to a new VPC link to the same NLB that is still PENDING (the
     sandbox keeps it so for a minute here): exactly `vpc-link-not-available`."""
+    aws = orders_chain_spent
     monkeypatch.setattr(apigateway_vpclink.TIMING, "seconds", 60.0)
     apigw = aws.client("apigateway")
     link = apigw.create_vpc_link(name="second", targetArns=[_nlb(aws, "shop/orders")])["id"]
     api = _rest_api(aws, "shop/orders")
     _patch_integration(aws, api, "/connectionId", link)
-    status, doc = _doctor(capsys, "-f", str(orders))
+    status, doc = _doctor(capsys, "-f", str(orders_spent))
     found = _only(doc, "vpc-link-not-available")
     assert (status, found["resource"]) == (1, link)
     assert "PENDING" in found["message"]
@@ -296,10 +344,11 @@ def test_integration_through_a_pending_link_is_vpc_link_not_available(
 
 
 def test_example_authorizer_runtime_is_deprecated(
-    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+    ledger_chain: Any, capsys: pytest.CaptureFixture[str], ledger: Path
 ) -> None:
     """The ledger example's authorizer back on nodejs12.x (as the sandbox makes it): exactly
     `authorizer-runtime-deprecated`, a warning (exit 0)."""
+    aws = ledger_chain
     aws.client("lambda").update_function_configuration(
         FunctionName=sandbox_examples.AUTHORIZER, Runtime="nodejs12.x"
     )
@@ -310,10 +359,11 @@ def test_example_authorizer_runtime_is_deprecated(
 
 
 def test_permission_removed_is_authorizer_not_invokable(
-    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+    ledger_chain: Any, capsys: pytest.CaptureFixture[str], ledger: Path
 ) -> None:
     """The statement that lets API Gateway invoke the authorizer removed from the function's
     policy: exactly `authorizer-not-invokable`; from --rest-api the fix is add-permission."""
+    aws = ledger_chain
     lam = aws.client("lambda")
     policy = json.loads(lam.get_policy(FunctionName=sandbox_examples.AUTHORIZER)["Policy"])
     for statement in policy["Statement"]:
@@ -331,10 +381,11 @@ def test_permission_removed_is_authorizer_not_invokable(
 
 
 def test_policy_admitting_another_endpoint_is_private_api_unreachable(
-    aws: Any, capsys: pytest.CaptureFixture[str], ledger: Path
+    ledger_chain: Any, capsys: pytest.CaptureFixture[str], ledger: Path
 ) -> None:
     """The PRIVATE API's resource policy rewritten to admit only an endpoint of another VPC:
     exactly `private-api-unreachable`, fixed through spec.api.vpcEndpointIds."""
+    aws = ledger_chain
     api = _rest_api(aws, "finance/ledger")
     policy = {
         "Version": "2012-10-17",
@@ -359,10 +410,11 @@ def test_policy_admitting_another_endpoint_is_private_api_unreachable(
 
 
 def test_link_to_a_deleted_nlb_is_vpc_link_wrong_target_from_the_api(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain_spent: Any, capsys: pytest.CaptureFixture[str], orders_spent: Path
 ) -> None:
     """The integration switched to a VPC link whose NLB was deleted since, seen from --rest-api:
     exactly `vpc-link-wrong-target` ("no longer exists"), fixed by commands naming the link."""
+    aws = orders_chain_spent
     elb, apigw, net = aws.client("elbv2"), aws.client("apigateway"), aws.network
     gone = elb.create_load_balancer(
         Name="gone-nlb", Subnets=list(net.private_subnet_ids), Scheme="internal", Type="network"
@@ -444,18 +496,19 @@ def test_http_api_on_a_deleted_listener_is_listener_port_mismatch(
 
 
 def test_method_added_without_redeploying_is_stage_stale(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: Path
+    orders_chain_spent: Any, capsys: pytest.CaptureFixture[str], orders_spent: Path
 ) -> None:
     """A method added to the API by hand and never deployed: the stage's deployment snapshot
     (apiSummary) lacks it: exactly `stage-stale`, a warning (exit 0); from --rest-api the fix
     is create-deployment for that stage."""
+    aws = orders_chain_spent
     apigw = aws.client("apigateway")
     api = _rest_api(aws, "shop/orders")
     root = next(r for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
     admin = apigw.create_resource(restApiId=api, parentId=root["id"], pathPart="admin")["id"]
     apigw.put_method(restApiId=api, resourceId=admin, httpMethod="GET", authorizationType="NONE")
     apigw.put_integration(restApiId=api, resourceId=admin, httpMethod="GET", type="MOCK")
-    status, doc = _doctor(capsys, "-f", str(orders))
+    status, doc = _doctor(capsys, "-f", str(orders_spent))
     found = _only(doc, "stage-stale")
     assert (status, found["severity"]) == (0, "warning")
     assert "GET /admin added" in found["message"]

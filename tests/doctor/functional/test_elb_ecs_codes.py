@@ -89,14 +89,24 @@ def _wait_empty(aws: Any, tg_arn: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def _orders(access: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path / "orders.yaml"
+    path.write_text(yaml.safe_dump(_example("orders-rest-nlb.yaml")))
+    return path, _service(access, "shop", "ps-shop-orders")
+
+
 @pytest.fixture
-def orders(aws: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    """examples/orders-rest-nlb.yaml applied, its two tasks healthy in the target group; returns
-    the spec file and the service as DescribeServices gives it."""
-    path = _apply(aws, _example("orders-rest-nlb.yaml"), tmp_path)
-    service = _service(aws, "shop", "ps-shop-orders")
-    _healthy(aws, service["loadBalancers"][0]["targetGroupArn"], 2)
-    return path, service
+def orders(orders_chain: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """examples/orders-rest-nlb.yaml applied, its two tasks healthy in the target group (kept
+    by the worker's sandbox, put back after the test: `orders_chain`); returns the spec file and
+    the service as DescribeServices gives it."""
+    return _orders(orders_chain, tmp_path)
+
+
+@pytest.fixture
+def orders_spent(orders_chain_spent: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """`orders` for a test that leaves resources or stopped tasks behind (rebuilt after)."""
+    return _orders(orders_chain_spent, tmp_path)
 
 
 # --- tests -----------------------------------------------------------------------------------
@@ -113,10 +123,11 @@ def test_applied_orders_chain_has_no_elb_or_ecs_finding(
 
 
 def test_long_deregistration_delay_is_a_warning_with_the_spec_fix(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
 ) -> None:
     """Someone sets the target group's deregistration delay back to AWS's 300 s: exactly
     `deregistration-delay-long` (a warning: exit 0), fixed by the spec's field."""
+    aws = orders_chain
     path, service = orders
     tg_arn = service["loadBalancers"][0]["targetGroupArn"]
     aws.client("elbv2").modify_target_group_attributes(
@@ -135,11 +146,12 @@ def test_long_deregistration_delay_is_a_warning_with_the_spec_fix(
 
 
 def test_service_scaled_to_zero_leaves_no_healthy_targets_with_its_counts(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
 ) -> None:
     """Someone scales the service to 0: the group empties and doctor says exactly
     `no-healthy-targets` with desired 0 / running 0; from the service (a chain it does not
     own) the fix is the `aws ecs update-service` command."""
+    aws = orders_chain
     path, service = orders
     tg_arn = service["loadBalancers"][0]["targetGroupArn"]
     aws.client("ecs").update_service(cluster="shop", service="ps-shop-orders", desiredCount=0)
@@ -158,12 +170,13 @@ def test_service_scaled_to_zero_leaves_no_healthy_targets_with_its_counts(
 
 
 def test_task_group_admitting_nothing_leaves_targets_unhealthy_with_their_reason(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
 ) -> None:
     """Someone revokes every ingress rule of the task group (field report 000's first trap):
     the NLB's health checks fail, each target is `unhealthy` with Target.FailedHealthChecks
     (an NLB's reason), and `no-healthy-targets` lists them with the service's counts beside the
     network findings that name the group; from the service, its fix admits the port on it."""
+    aws = orders_chain
     _, service = orders
     tg_arn = service["loadBalancers"][0]["targetGroupArn"]
     (group,) = service["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
@@ -183,12 +196,15 @@ def test_task_group_admitting_nothing_leaves_targets_unhealthy_with_their_reason
 
 
 def test_fargate_service_moved_to_an_instance_group_is_a_target_type_mismatch(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+    orders_chain_spent: Any,
+    capsys: pytest.CaptureFixture[str],
+    orders_spent: tuple[Path, dict[str, Any]],
 ) -> None:
     """Someone replaces the NLB's ip target group with an `instance` one and points the Fargate
     service at it: exactly `target-type-mismatch` on that group, discovered from the NLB (a
     chain doctor does not own: the fix is the CLI commands that replace the group)."""
-    _, service = orders
+    aws = orders_chain_spent
+    _, service = orders_spent
     elb = aws.client("elbv2")
     old = elb.describe_target_groups(
         TargetGroupArns=[service["loadBalancers"][0]["targetGroupArn"]]
@@ -318,13 +334,16 @@ def _stopped(aws: Any, cluster: str, service: str, timeout: float = 20) -> list[
 
 
 def test_tasks_that_cannot_pull_their_image_are_tasks_failing(
-    aws: Any, capsys: pytest.CaptureFixture[str], orders: tuple[Path, dict[str, Any]]
+    orders_chain_spent: Any,
+    capsys: pytest.CaptureFixture[str],
+    orders_spent: tuple[Path, dict[str, Any]],
 ) -> None:
     """Someone deletes the private subnets' route to the NAT gateway and the service scales
     out: the new task cannot pull public.ecr.aws/nginx and stops with CannotPullContainerError,
     which doctor quotes as `tasks-failing` on the tasks hop (with `no-route-to-ecr`, the
     network finding that explains it); the two running tasks stay healthy."""
-    path, service = orders
+    aws = orders_chain_spent
+    path, service = orders_spent
     ec2 = aws.client("ec2")
     private = set(aws.network.private_subnet_ids)
     for table in ec2.describe_route_tables(

@@ -198,9 +198,8 @@ CASES: list[Any] = [
 ]
 
 
-def test_orders_chain_is_clean(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_orders_chain_is_clean(orders_chain: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """Before anything is broken, the applied orders chain has no network finding."""
-    _apply(aws, ORDERS)
     status, findings = _doctor(ORDERS, capsys)
     assert _network(findings) == []
     assert status == 0, findings
@@ -208,12 +207,12 @@ def test_orders_chain_is_clean(aws: Any, capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.parametrize(("breaks", "code"), CASES)
 def test_orders_chain_broken_shows_the_code(
-    aws: Any, capsys: pytest.CaptureFixture[str], breaks: Callable[[Any], None], code: str
+    orders_chain: Any, capsys: pytest.CaptureFixture[str], breaks: Callable[[Any], None], code: str
 ) -> None:
-    """One break behind psctl's back on the orders chain: exactly its code among the network
-    family, with a fix for the owned chain that names a spec field or says none governs it."""
-    _apply(aws, ORDERS)
-    breaks(aws)
+    """One break behind psctl's back on the orders chain (applied, kept by the worker's sandbox
+    and put back after the test): exactly its code among the network family, with a fix for the
+    owned chain that names a spec field or says none governs it."""
+    breaks(orders_chain)
     status, findings = _doctor(ORDERS, capsys)
     assert _network(findings) == [code], findings
     found = next(f for f in findings if f["code"] == code)

@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from controller import cli
-from controller.aws.session import AwsContext, AwsSettings
 from controller.aws.tags import COMPONENT, OWNER
-from controller.reconcile.runner import Reconciler
-from controller.spec.loader import parse_object
 
 ORDERS = Path(__file__).resolve().parents[3] / "examples" / "orders-rest-nlb.yaml"
 
@@ -36,15 +32,13 @@ def _close_task_group(aws: Any) -> str:
 
 
 def test_status_doctor_draws_the_chain_with_each_hops_health(
-    aws: Any, capsys: pytest.CaptureFixture[str]
+    orders_chain: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Healthy after apply: every hop ✓ and Diagnosed False. Task group closed: the tasks hop
     is ✗, Diagnosed True names health-check-blocked with its spec fix, and `-o json` carries the
-    diagnosis (hops with status, findings); plain `status` (no --doctor) draws nothing."""
-    loaded = parse_object(yaml.safe_load(ORDERS.read_text()), str(ORDERS))
-    assert loaded.spec is not None
-    ctx = AwsContext(AwsSettings(region=aws.region, endpoint_url=aws.endpoint_url))
-    assert Reconciler(loaded.spec, ctx, max_requeue=0.2).apply(90).converged
+    diagnosis (hops with status, findings); plain `status` (no --doctor) draws nothing. (The
+    chain is applied by `orders_chain`, kept by the worker's sandbox and put back after.)"""
+    aws = orders_chain
     capsys.readouterr()
     assert cli.main(["status", "-f", str(ORDERS), "--doctor"]) == 0
     healthy = capsys.readouterr().out
