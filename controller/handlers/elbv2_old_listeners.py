@@ -38,8 +38,8 @@ from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
 from controller.handlers.elbv2_reads import load_balancers, tags_of
+from controller.model import kinds
 
-KIND = "elbv2.old_listeners"
 GONE = ("LoadBalancerNotFound", "ListenerNotFound")
 
 
@@ -82,7 +82,7 @@ class OldListenersHandler(Handler):
     """`elbv2.old_listeners`: deletes our listeners on ports other than `port` once the stack's
     dependents of the new one (the API's stage) are in place."""
 
-    kind = KIND
+    kind = kinds.ELBV2_OLD_LISTENERS
     service = "elbv2"
     identity = ("loadBalancerArn",)
 

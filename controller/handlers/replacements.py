@@ -65,6 +65,8 @@ TABLE: dict[str, tuple[Replacement, ...]] = {
     ),
     kinds.ELBV2_LISTENER: (
         Replacement("loadBalancerArn", None, ELB_LB),  # only with its load balancer's own
+        # `port` is no replacement: the NLB's listener gets the new port beside the old one,
+        # which `elbv2_old_listeners` deletes once the API is redeployed (docs/replacements.md)
     ),
     kinds.ELBV2_TARGET_GROUP: tuple(
         # downtime only while a listener or rule forwards to it (TargetGroupHandler.downtime):

@@ -41,6 +41,7 @@ ECS_TASK_DEFINITION: Final = "ecs.task_definition"
 ELBV2_LISTENER: Final = "elbv2.listener"
 ELBV2_LISTENER_RULES: Final = "elbv2.listener_rules"
 ELBV2_LOAD_BALANCER: Final = "elbv2.load_balancer"
+ELBV2_OLD_LISTENERS: Final = "elbv2.old_listeners"
 ELBV2_TARGET_GROUP: Final = "elbv2.target_group"
 ELBV2_TARGETS: Final = "elbv2.targets"
 
@@ -76,6 +77,7 @@ ALL: Final = (
     ELBV2_LISTENER,
     ELBV2_LISTENER_RULES,
     ELBV2_LOAD_BALANCER,
+    ELBV2_OLD_LISTENERS,
     ELBV2_TARGET_GROUP,
     ELBV2_TARGETS,
     IAM_ROLE,

@@ -123,7 +123,7 @@ def add_old_listeners(stack: Stack, ps: PrivateService) -> None:
     stack.add(
         Resource(
             OLD_LISTENERS,
-            "elbv2.old_listeners",
+            kinds.ELBV2_OLD_LISTENERS,
             "listener",
             {
                 "loadBalancerArn": Ref("nlb", "arn"),
