@@ -13,7 +13,7 @@ authorizer), `lambda_permission` (lets API Gateway invoke the function).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
@@ -21,8 +21,10 @@ from controller.errors import PermanentError
 from controller.handlers import clients
 from controller.handlers.apigw_common import V1, ApiChildHandler, paged
 from controller.handlers.apigw_rest_api import REST_API, fmt_num
-from controller.handlers.base import Delta, Desired, Observed, changed, error_code
+from controller.handlers.base import Delta, Desired, Observed, changed, error_code, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import Authorizer
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -66,7 +68,9 @@ DEPRECATED_RUNTIMES = frozenset(
 _FUNCTIONS = "/functions/"
 _INVOCATIONS = "/invocations"
 # Patch path of each updatable prop (UpdateAuthorizer), and how its value is written.
-_PATCHES = (
+_PATCHES: tuple[
+    tuple[Literal["type", "authorizerUri", "identitySource", "resultTtlSeconds"], str], ...
+] = (
     ("type", "/type"),
     ("authorizerUri", "/authorizerUri"),
     ("identitySource", "/identitySource"),
@@ -104,14 +108,20 @@ class AuthorizerHandler(ApiChildHandler):
     create_log = (("type", "type"), ("uri", "authorizerUri"))
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> Authorizer[Known]:
+        """The desired props as `Authorizer` (`controller.model.props_api`)."""
+        return props_as(want, Authorizer[Known])
+
     def _children(self, api_id: str) -> Iterator[AuthorizerTypeDef]:
         return paged(self.client.get_authorizers, V1, restApiId=api_id)
 
     def _matches(self, want: Desired, item: AuthorizerTypeDef) -> bool:
-        return bool(item.get("name") == want.props["name"])
+        return bool(item.get("name") == self.props_of(want)["name"])
 
     def _absent(self, want: Desired) -> None:
-        self._runtime_warning(want.props["authorizerUri"])  # a missing function fails early
+        self._runtime_warning(
+            self.props_of(want)["authorizerUri"]
+        )  # a missing function fails early
 
     def _runtime_warning(self, uri: str) -> str | None:
         """Read the function's runtime (never change it); a missing function is permanent."""
@@ -135,7 +145,7 @@ class AuthorizerHandler(ApiChildHandler):
         tags: dict[str, str],
     ) -> Observed:
         uri = found.get("authorizerUri", "")
-        warning = self._runtime_warning(uri or want.props["authorizerUri"])
+        warning = self._runtime_warning(uri or self.props_of(want)["authorizerUri"])
         observed = self._child(
             want,
             found,
@@ -153,7 +163,7 @@ class AuthorizerHandler(ApiChildHandler):
 
     def _make(self, want: Desired) -> AuthorizerResponseTypeDef:
         """CreateAuthorizer (the function must exist: observe checked it)."""
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_authorizer(
             restApiId=p["restApiId"],
             name=p["name"],
@@ -165,12 +175,12 @@ class AuthorizerHandler(ApiChildHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateAuthorizer with a patch operation per differing field."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = [
             {
                 "op": "replace",
                 "path": path,
-                "value": fmt_num(p[prop]) if isinstance(p[prop], int) else str(p[prop]),
+                "value": fmt_num(v) if isinstance(v := p[prop], int) else str(v),
             }
             for prop, path in _PATCHES
             if changed(deltas, prop)
@@ -181,7 +191,9 @@ class AuthorizerHandler(ApiChildHandler):
         self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
     ) -> AuthorizerResponseTypeDef:
         return self.client.update_authorizer(
-            restApiId=want.props["restApiId"], authorizerId=have.id, patchOperations=changes
+            restApiId=self.props_of(want)["restApiId"],
+            authorizerId=have.id,
+            patchOperations=changes,
         )
 
     def _send_delete(self, have: Observed) -> None:

@@ -14,15 +14,17 @@ stage mapped).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.handlers.apigw_common import V1, ApiGatewayHandler, tags_of, throttle_is_temporary
 from controller.handlers.apigw_rest_api import endpoint_type
-from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.handlers.base import Delta, Desired, Observed, changed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import BasePathMapping, DomainName
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -46,6 +48,10 @@ class DomainNameHandler(ApiGatewayHandler):
     delete_delay = 30.0
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> DomainName:
+        """The desired props as `DomainName` (`controller.model.props_api`)."""
+        return props_as(want, DomainName)
+
     def _observed(
         self, key: str, domain: DomainNameTypeDef | DomainNameResponseTypeDef
     ) -> Observed:
@@ -68,7 +74,7 @@ class DomainNameHandler(ApiGatewayHandler):
     def observe(self, want: Desired) -> Observed | None:
         """GetDomainName by name."""
         try:
-            domain = self.client.get_domain_name(domainName=want.props["domainName"])
+            domain = self.client.get_domain_name(domainName=self.props_of(want)["domainName"])
         except ClientError as exc:
             if self.is_not_found(exc):
                 return None
@@ -80,7 +86,7 @@ class DomainNameHandler(ApiGatewayHandler):
         have = self.observe(want)
         if have is not None:
             return have
-        p = want.props
+        p = self.props_of(want)
         self.log_call("creating", want, domainName=p["domainName"])
         with throttle_is_temporary("CreateDomainName"):
             domain = self.client.create_domain_name(
@@ -95,7 +101,7 @@ class DomainNameHandler(ApiGatewayHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateDomainName for the certificate and the security policy."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = []
         if changed(deltas, "certificateArn"):
             ops.append(
@@ -133,6 +139,14 @@ def _base_path(raw: str | None) -> str:
     return "" if raw in (None, NO_BASE_PATH) else str(raw)
 
 
+# Patch path of each updatable prop (UpdateBasePathMapping).
+_MAPPING_PATCHES: tuple[tuple[Literal["basePath", "restApiId", "stage"], str], ...] = (
+    ("basePath", "/basePath"),
+    ("restApiId", "/restapiId"),
+    ("stage", "/stage"),
+)
+
+
 class BasePathMappingHandler(ApiGatewayHandler):
     """`apigw.base_path_mapping`: props {domainName, basePath, restApiId, stage}."""
 
@@ -140,6 +154,10 @@ class BasePathMappingHandler(ApiGatewayHandler):
     spelling = V1.of("BasePathMapping")
     identity = ("domainName", "restApiId")  # the stage may not exist yet
     client: APIGatewayClient
+
+    def props_of(self, want: Desired) -> BasePathMapping[Known]:
+        """The desired props as `BasePathMapping` (`controller.model.props_api`)."""
+        return props_as(want, BasePathMapping[Known])
 
     def _mappings(self, domain: str) -> Iterator[BasePathMappingTypeDef]:
         pages = self.client.get_paginator("get_base_path_mappings").paginate(domainName=domain)
@@ -169,7 +187,7 @@ class BasePathMappingHandler(ApiGatewayHandler):
 
     def observe(self, want: Desired) -> Observed | None:
         """The mapping at our base path, else the domain's mapping to our API."""
-        p = want.props
+        p = self.props_of(want)
         domain = p["domainName"]
         try:
             tags = tags_of(self.client.get_domain_name(domainName=domain))
@@ -188,7 +206,7 @@ class BasePathMappingHandler(ApiGatewayHandler):
         have = self.observe(want)
         if have is not None:
             return have
-        p = want.props
+        p = self.props_of(want)
         self.log_call("creating", want, domainName=p["domainName"], basePath=p["basePath"])
         with throttle_is_temporary("CreateBasePathMapping"):
             args: dict[str, Any] = {"basePath": p["basePath"]} if p["basePath"] else {}
@@ -199,14 +217,10 @@ class BasePathMappingHandler(ApiGatewayHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateBasePathMapping for base path, API and stage."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = [
             {"op": "replace", "path": path, "value": p[prop] or NO_BASE_PATH}
-            for prop, path in (
-                ("basePath", "/basePath"),
-                ("restApiId", "/restapiId"),
-                ("stage", "/stage"),
-            )
+            for prop, path in _MAPPING_PATCHES
             if changed(deltas, prop)
         ]
         return self._update(want, have, ops)
@@ -215,7 +229,7 @@ class BasePathMappingHandler(ApiGatewayHandler):
         self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
     ) -> None:
         self.client.update_base_path_mapping(
-            domainName=want.props["domainName"],
+            domainName=self.props_of(want)["domainName"],
             basePath=have.props["basePath"] or NO_BASE_PATH,
             patchOperations=changes,
         )

@@ -14,7 +14,7 @@ API's. Neighbours: `apigw_rest_api` (the API, `fmt_bool`), `apigw_common` (pagin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,8 +25,10 @@ from botocore.exceptions import ClientError
 from controller.errors import TemporaryError
 from controller.handlers.apigw_common import PAGE
 from controller.handlers.apigw_rest_api import fmt_bool, rest_api_tags
-from controller.handlers.base import Delta, Desired, Handler, Observed
+from controller.handlers.base import Delta, Desired, Handler, Observed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import Proxy
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -49,7 +51,7 @@ class _Api:
     methods: dict[str, MethodTypeDef] = field(default_factory=dict)  # resource id -> ANY
 
 
-def integration_uri(uri: dict[str, Any], suffix: str) -> str:
+def integration_uri(uri: Mapping[str, Any], suffix: str) -> str:
     """`{scheme}://{nlbDnsName}:{port}` + suffix."""
     return f"{uri['scheme']}://{uri['nlbDnsName']}:{uri['port']}{suffix}"
 
@@ -107,6 +109,10 @@ class ProxyHandler(Handler):
     identity = ("restApiId",)  # the NLB and the link may not exist yet
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> Proxy[Known]:
+        """The desired props as `Proxy` (`controller.model.props_api`)."""
+        return props_as(want, Proxy[Known])
+
     def _read(self, rest_api_id: str) -> _Api | None:
         """Resource ids and ANY methods with their integrations; None when the API is gone."""
         api: _Api | None = None
@@ -137,7 +143,7 @@ class ProxyHandler(Handler):
 
     def observe(self, want: Desired) -> Observed | None:
         """Both ANY methods; None when the API or its `/{proxy+}` resource does not exist."""
-        rest_api_id = want.props["restApiId"]
+        rest_api_id = self.props_of(want)["restApiId"]
         tags = rest_api_tags(self.client, rest_api_id)
         api = self._read(rest_api_id) if tags is not None else None
         if tags is None or api is None or api.proxy_id is None:
@@ -156,7 +162,7 @@ class ProxyHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create `/{proxy+}` and both methods; whatever exists already is kept or aligned."""
-        self.log_call("creating", want, restApiId=want.props["restApiId"])
+        self.log_call("creating", want, restApiId=self.props_of(want)["restApiId"])
         have = self._converge(want)
         self.log_call("created", want, id=have.id)
         return have
@@ -167,7 +173,7 @@ class ProxyHandler(Handler):
         return self._converge(want)
 
     def _converge(self, want: Desired) -> Observed:
-        rest_api_id = want.props["restApiId"]
+        rest_api_id = self.props_of(want)["restApiId"]
         api = self._read(rest_api_id)
         if api is None:
             msg = f"rest api {rest_api_id} not found"
@@ -186,11 +192,12 @@ class ProxyHandler(Handler):
         self, want: Desired, resource_id: str, method: MethodTypeDef | None, *, proxy: bool
     ) -> None:
         """Put or patch one ANY method, then put or patch its integration."""
-        p = want.props
+        p = self.props_of(want)
         rest_api_id = p["restApiId"]
         if method is None:
             self.log_call("putting method", want, resourceId=resource_id)
-            extra = {"authorizerId": p["authorizerId"]} if p.get("authorizerId") else {}
+            authorizer = p.get("authorizerId")
+            extra: dict[str, Any] = {"authorizerId": authorizer} if authorizer else {}
             self.client.put_method(
                 restApiId=rest_api_id,
                 resourceId=resource_id,
@@ -244,8 +251,8 @@ class ProxyHandler(Handler):
         self, want: Desired, resource_id: str, method: MethodTypeDef | None, *, proxy: bool
     ) -> None:
         """Put the integration when missing or of another type, else patch what differs."""
-        rest_api_id = want.props["restApiId"]
-        i = want.props["integration"]
+        rest_api_id = self.props_of(want)["restApiId"]
+        i = self.props_of(want)["integration"]
         uri = integration_uri(i["uri"], PROXY_SUFFIX if proxy else ROOT_SUFFIX)
         params = {INTEGRATION_PARAM: METHOD_PARAM} if proxy else {}
         integ = method.get("methodIntegration") if method is not None else None

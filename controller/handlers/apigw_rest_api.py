@@ -20,8 +20,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import PAGE, V1, NamedHandler, Parent, tags_of
-from controller.handlers.base import Delta, Desired, Observed, changed, diff_props
+from controller.handlers.base import Delta, Desired, Observed, changed, diff_props, props_as
 from controller.model import kinds
+from controller.model.props_api import RestApi
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -111,6 +112,10 @@ class RestApiHandler(NamedHandler):
     create_delay, delete_delay = 3.0, 30.0
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> RestApi:
+        """The desired props as `RestApi` (`controller.model.props_api`)."""
+        return props_as(want, RestApi)
+
     def _live(self) -> Iterator[RestApiTypeDef]:
         return rest_apis(self.client)
 
@@ -134,7 +139,7 @@ class RestApiHandler(NamedHandler):
         return deltas
 
     def _make(self, want: Desired) -> RestApiResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         extra: dict[str, Any] = (
             {"policy": json.dumps(p["policy"])} if p.get("policy") is not None else {}
         )
@@ -149,7 +154,7 @@ class RestApiHandler(NamedHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateRestApi with a patch operation per differing field."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = []
         if changed(deltas, "description"):
             ops.append({"op": "replace", "path": "/description", "value": p["description"]})

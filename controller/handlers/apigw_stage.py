@@ -30,8 +30,11 @@ from controller.handlers.base import (
     changed,
     diff_props,
     error_code,
+    props_as,
 )
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import Deployment, Stage
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -81,6 +84,10 @@ class DeploymentHandler(Handler):
     identity = ("restApiId", "fingerprint")
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> Deployment[Known]:
+        """The desired props as `Deployment` (`controller.model.props_api`)."""
+        return props_as(want, Deployment[Known])
+
     def __init__(self, aws: AwsContext) -> None:
         super().__init__(aws)
         self._known: dict[tuple[str, str], str] = {}  # (API, fingerprint) -> deployment id
@@ -89,24 +96,27 @@ class DeploymentHandler(Handler):
         return Observed(
             key=want.key,
             id=deployment_id,
-            props={"restApiId": want.props["restApiId"], "fingerprint": want.props["fingerprint"]},
+            props={
+                "restApiId": self.props_of(want)["restApiId"],
+                "fingerprint": self.props_of(want)["fingerprint"],
+            },
             tags=tags,
             outputs={"id": deployment_id},
         )
 
     def observe(self, want: Desired) -> Observed | None:
         """The deployment whose description names our fingerprint."""
-        rest_api_id = want.props["restApiId"]
+        rest_api_id = self.props_of(want)["restApiId"]
         tags = rest_api_tags(self.client, rest_api_id)
         if tags is None:
             return None
-        ident = (rest_api_id, want.props["fingerprint"])
+        ident = (rest_api_id, self.props_of(want)["fingerprint"])
         known = self._known.get(ident)
         if known is not None and any(
             s.get("deploymentId") == known for s in stages(self.client, rest_api_id) or ()
         ):
             return self._observed(want, known, tags)
-        description = deployment_description(want.props["fingerprint"])
+        description = deployment_description(self.props_of(want)["fingerprint"])
         try:
             found = next(
                 (
@@ -130,15 +140,15 @@ class DeploymentHandler(Handler):
         have = self.observe(want)
         if have is not None:
             return have
-        rest_api_id = want.props["restApiId"]
+        rest_api_id = self.props_of(want)["restApiId"]
         self.log_call("creating", want, restApiId=rest_api_id)
         with throttle_is_temporary("CreateDeployment", 5):
             made = self.client.create_deployment(
                 restApiId=rest_api_id,
-                description=deployment_description(want.props["fingerprint"]),
+                description=deployment_description(self.props_of(want)["fingerprint"]),
             )
         self.log_call("created", want, id=made["id"])
-        self._known[(rest_api_id, want.props["fingerprint"])] = made["id"]
+        self._known[(rest_api_id, self.props_of(want)["fingerprint"])] = made["id"]
         return self._observed(want, made["id"], rest_api_tags(self.client, rest_api_id) or {})
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
@@ -191,6 +201,10 @@ class StageHandler(ApiGatewayHandler):
     create_log = (("stageName", "stageName"),)
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> Stage[Known]:
+        """The desired props as `Stage` (`controller.model.props_api`)."""
+        return props_as(want, Stage[Known])
+
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Field deltas, a stage-wide throttle to remove included."""
         return diff_props(want.props, have.props)
@@ -219,8 +233,8 @@ class StageHandler(ApiGatewayHandler):
 
     def observe(self, want: Desired) -> Observed | None:
         """The stage by name among the API's stages (the read the deployment handler shares)."""
-        rest_api_id = want.props["restApiId"]
-        name = want.props["stageName"]
+        rest_api_id = self.props_of(want)["restApiId"]
+        name = self.props_of(want)["stageName"]
         stage = next(
             (s for s in stages(self.client, rest_api_id) or () if s.get("stageName") == name), None
         )
@@ -230,7 +244,7 @@ class StageHandler(ApiGatewayHandler):
         """CreateStage with tags, then the throttle (CreateStage takes no method settings)."""
         have = self._create(
             want,
-            lambda stage: self._observed(want.key, want.props["restApiId"], stage),
+            lambda stage: self._observed(want.key, self.props_of(want)["restApiId"], stage),
             taken=lambda: self._made_before(want),
         )
         deltas = self.diff(want, have)
@@ -242,7 +256,7 @@ class StageHandler(ApiGatewayHandler):
         return have
 
     def _make(self, want: Desired) -> StageResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_stage(
             restApiId=p["restApiId"],
             stageName=p["stageName"],
@@ -252,7 +266,7 @@ class StageHandler(ApiGatewayHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateStage (deployment, throttle); then drop deployments no stage uses."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = []
         moved = changed(deltas, "deploymentId")
         if moved:
@@ -282,17 +296,17 @@ class StageHandler(ApiGatewayHandler):
     def _send_update(
         self, want: Desired, have: Observed, changes: list[PatchOperationTypeDef]
     ) -> StageResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         return self.client.update_stage(
             restApiId=p["restApiId"], stageName=p["stageName"], patchOperations=changes
         )
 
     def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
-        return self._observed(want.key, want.props["restApiId"], made)
+        return self._observed(want.key, self.props_of(want)["restApiId"], made)
 
     def _drop_unused_deployments(self, want: Desired, keep: str) -> None:
         """Delete our (fingerprinted) deployments that no stage of the API uses."""
-        rest_api_id = want.props["restApiId"]
+        rest_api_id = self.props_of(want)["restApiId"]
         used = {s.get("deploymentId") for s in stages(self.client, rest_api_id) or ()} | {keep}
         stale = [
             d["id"]

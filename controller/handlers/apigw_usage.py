@@ -13,7 +13,7 @@ Neighbours: `apigw_common` (the base, paging), `apigw_rest_api` (number and bool
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -36,9 +36,12 @@ from controller.handlers.base import (
     Observed,
     changed,
     diff_props,
+    props_as,
     tolerating,
 )
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import ApiKey, UsagePlan, UsagePlanKey
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -114,12 +117,12 @@ def plan_props(plan: UsagePlanTypeDef | UsagePlanResponseTypeDef) -> dict[str, A
     }
 
 
-def _stage_ref(stage: dict[str, str]) -> str:
+def _stage_ref(stage: Mapping[str, Any]) -> str:
     return f"{stage['apiId']}:{stage['stage']}"
 
 
 def _section_ops(
-    section: str, want: dict[str, Any] | None, have: dict[str, Any] | None
+    section: str, want: Mapping[str, Any] | None, have: Mapping[str, Any] | None
 ) -> list[PatchOperationTypeDef]:
     """Patch operations that turn `have` into `want` for `/throttle` or `/quota`."""
     if want is None:
@@ -144,6 +147,10 @@ class UsagePlanHandler(NamedHandler):
     spelling = V1.of("UsagePlan")
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> UsagePlan[Known]:
+        """The desired props as `UsagePlan` (`controller.model.props_api`)."""
+        return props_as(want, UsagePlan[Known])
+
     def _live(self) -> Iterator[UsagePlanTypeDef]:
         return usage_plans(self.client)
 
@@ -158,7 +165,7 @@ class UsagePlanHandler(NamedHandler):
 
     def _make(self, want: Desired) -> UsagePlanResponseTypeDef:
         """CreateUsagePlan with its stages, throttle, quota and tags."""
-        p = want.props
+        p = self.props_of(want)
         extra: dict[str, Any] = {}
         if p["throttle"] is not None:
             extra["throttle"] = dict(p["throttle"])
@@ -174,7 +181,7 @@ class UsagePlanHandler(NamedHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Throttle, quota and stages in ONE UpdateUsagePlan (AWS: 1 call per 20 s)."""
-        p = want.props
+        p = self.props_of(want)
         ops: list[PatchOperationTypeDef] = []
         if changed(deltas, "throttle"):
             ops += _section_ops("throttle", p["throttle"], have.props.get("throttle"))
@@ -220,6 +227,10 @@ class ApiKeyHandler(NamedHandler):
     spelling = V1.of("ApiKey")
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> ApiKey:
+        """The desired props as `ApiKey` (`controller.model.props_api`)."""
+        return props_as(want, ApiKey)
+
     def _live(self) -> Iterator[ApiKeyTypeDef]:
         """Every key, never with its value; found by exactly our name (a `nameQuery` matches
         prefixes)."""
@@ -232,7 +243,7 @@ class ApiKeyHandler(NamedHandler):
 
     def _make(self, want: Desired) -> ApiKeyResponseTypeDef:
         """CreateApiKey (AWS generates the value; the answer's value is dropped at once)."""
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_api_key(
             name=p["name"],
             description=f"privateservice {want.owner}",
@@ -244,7 +255,7 @@ class ApiKeyHandler(NamedHandler):
         """UpdateApiKey for `enabled` (the name is identity)."""
         if not changed(deltas, "enabled"):
             return have
-        enabled = want.props["enabled"]
+        enabled = self.props_of(want)["enabled"]
         self.log_call("updating", want, id=have.id, enabled=enabled)
         made = self.client.update_api_key(
             apiKey=have.id,
@@ -264,6 +275,10 @@ class UsagePlanKeyHandler(ApiGatewayHandler):
     spelling = V1.of("UsagePlanKey")
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> UsagePlanKey[Known]:
+        """The desired props as `UsagePlanKey` (`controller.model.props_api`)."""
+        return props_as(want, UsagePlanKey[Known])
+
     @staticmethod
     def _observed(key: str, plan_id: str, key_id: str, tags: dict[str, str]) -> Observed:
         return Observed(
@@ -277,7 +292,7 @@ class UsagePlanKeyHandler(ApiGatewayHandler):
     def observe(self, want: Desired) -> Observed | None:
         """The key among its plan's keys (one list per plan, for all its keys); tags are the
         plan's, from the account's list of plans."""
-        plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
+        plan_id, key_id = self.props_of(want)["usagePlanId"], self.props_of(want)["keyId"]
         plan = next((p for p in usage_plans(self.client) if p.get("id") == plan_id), None)
         members = None if plan is None else plan_key_ids(self.client, plan_id)
         if plan is None or members is None or key_id not in members:
@@ -286,7 +301,7 @@ class UsagePlanKeyHandler(ApiGatewayHandler):
 
     def create(self, want: Desired) -> Observed:
         """Put the API key in the plan (a key already in it is success)."""
-        plan_id, key_id = want.props["usagePlanId"], want.props["keyId"]
+        plan_id, key_id = self.props_of(want)["usagePlanId"], self.props_of(want)["keyId"]
         self.log_call("creating", want, usagePlanId=plan_id, keyId=key_id)
         with tolerating("ConflictException"):
             self.client.create_usage_plan_key(usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import PAGE, V1
 from controller.handlers.apigw_vpc_link_base import VpcLinkBase
-from controller.handlers.base import Desired, Observed
+from controller.handlers.base import Desired, Observed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import VpcLink
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
@@ -36,6 +38,10 @@ class VpcLinkHandler(VpcLinkBase):
     create_log = (("name", "name"), ("targets", "targetArns"))
     client: APIGatewayClient
 
+    def props_of(self, want: Desired) -> VpcLink[Known]:
+        """The desired props as `VpcLink` (`controller.model.props_api`)."""
+        return props_as(want, VpcLink[Known])
+
     def _listed(self) -> Iterator[VpcLinkTypeDef]:
         for page in self.client.get_paginator("get_vpc_links").paginate(PaginationConfig=PAGE):
             yield from page.get("items", [])
@@ -44,7 +50,7 @@ class VpcLinkHandler(VpcLinkBase):
         return {"targetArns": list(link.get("targetArns", []))}
 
     def _make(self, want: Desired) -> VpcLinkResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_vpc_link(
             name=p["name"],
             description=f"privateservice {want.owner}",

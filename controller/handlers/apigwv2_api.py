@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, NamedHandler, Parent, tags_of
-from controller.handlers.base import Delta, Desired, Observed, changed, error_code
+from controller.handlers.base import Delta, Desired, Observed, changed, error_code, props_as
 from controller.model import kinds
+from controller.model.props_api import HttpApi
 
 if TYPE_CHECKING:
     from types_boto3_apigatewayv2 import ApiGatewayV2Client
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 NOT_FOUND = "NotFoundException"
 FIELDS = {"name": "Name", "description": "Description", "protocolType": "ProtocolType"}
 """Props read as they are, and how GetApis spells them."""
-UPDATABLE = {
+UPDATABLE: dict[Literal["description", "disableExecuteApiEndpoint"], str] = {
     "description": "Description",
     "disableExecuteApiEndpoint": "DisableExecuteApiEndpoint",
 }
@@ -62,6 +63,10 @@ class HttpApiHandler(NamedHandler):
     owned_key = "http-api"
     delete_delay = 30.0
 
+    def props_of(self, want: Desired) -> HttpApi:
+        """The desired props as `HttpApi` (`controller.model.props_api`)."""
+        return props_as(want, HttpApi)
+
     def _live(self) -> Iterator[ApiTypeDef]:
         for page in self.client.get_paginator("get_apis").paginate():
             for api in page.get("Items", []):
@@ -74,7 +79,7 @@ class HttpApiHandler(NamedHandler):
         return self._seen(key, api, props, apiEndpoint=api.get("ApiEndpoint"))
 
     def _make(self, want: Desired) -> CreateApiResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_api(
             Name=p["name"],
             Description=p["description"],
@@ -85,7 +90,9 @@ class HttpApiHandler(NamedHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateApi with the fields that differ."""
-        fields = {f: want.props[prop] for prop, f in UPDATABLE.items() if changed(deltas, prop)}
+        fields = {
+            f: self.props_of(want)[prop] for prop, f in UPDATABLE.items() if changed(deltas, prop)
+        }
         return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:

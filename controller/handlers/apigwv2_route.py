@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import V2, ApiChildHandler
 from controller.handlers.apigwv2_api import HTTP_API
-from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.handlers.base import Delta, Desired, Observed, changed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import Route
 
 if TYPE_CHECKING:
     from types_boto3_apigatewayv2 import ApiGatewayV2Client
@@ -42,12 +44,16 @@ class RouteHandler(ApiChildHandler):
     parent = HTTP_API
     create_log = (("routeKey", "routeKey"),)
 
+    def props_of(self, want: Desired) -> Route[Known]:
+        """The desired props as `Route` (`controller.model.props_api`)."""
+        return props_as(want, Route[Known])
+
     def _children(self, api_id: str) -> Iterator[RouteTypeDef]:
         for page in self.client.get_paginator("get_routes").paginate(ApiId=api_id):
             yield from page.get("Items", [])
 
     def _matches(self, want: Desired, item: Mapping[str, Any]) -> bool:
-        return bool(item.get("RouteKey") == want.props["routeKey"])
+        return bool(item.get("RouteKey") == self.props_of(want)["routeKey"])
 
     def _observed(self, want: Desired, route: Mapping[str, Any], tags: dict[str, str]) -> Observed:
         return self._child(
@@ -61,7 +67,7 @@ class RouteHandler(ApiChildHandler):
 
     def _make(self, want: Desired) -> Any:
         """CreateRoute (a route key is unique in the API: a retry's look-up finds it)."""
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_route(
             ApiId=p["apiId"],
             RouteKey=p["routeKey"],
@@ -71,7 +77,7 @@ class RouteHandler(ApiChildHandler):
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateRoute with the target and authorization type when they differ."""
-        p = want.props
+        p = self.props_of(want)
         fields: dict[str, Any] = {}
         if changed(deltas, "integrationId"):
             fields["Target"] = f"{TARGET_PREFIX}{p['integrationId']}"
@@ -80,7 +86,9 @@ class RouteHandler(ApiChildHandler):
         return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
-        return self.client.update_route(ApiId=want.props["apiId"], RouteId=have.id, **changes)
+        return self.client.update_route(
+            ApiId=self.props_of(want)["apiId"], RouteId=have.id, **changes
+        )
 
     def _send_delete(self, have: Observed) -> None:
         """NotFound (or the API gone) is success."""

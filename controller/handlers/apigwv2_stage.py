@@ -14,20 +14,26 @@ Neighbours: `apigw_common` (the base), `apigwv2_api` (the API), `apigwv2_route` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from controller.handlers.apigw_common import V2, ApiGatewayHandler
-from controller.handlers.base import Delta, Desired, Observed, changed
+from controller.handlers.base import Delta, Desired, Observed, changed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import HttpStage
 
 if TYPE_CHECKING:
     from types_boto3_apigatewayv2 import ApiGatewayV2Client
     from types_boto3_apigatewayv2.type_defs import GetStageResponseTypeDef
 
 RATE, BURST = "ThrottlingRateLimit", "ThrottlingBurstLimit"
-CREATED = {"apiId": "ApiId", "stageName": "StageName", "autoDeploy": "AutoDeploy"}
+CREATED: dict[Literal["apiId", "stageName", "autoDeploy"], str] = {
+    "apiId": "ApiId",
+    "stageName": "StageName",
+    "autoDeploy": "AutoDeploy",
+}
 """Props CreateStage takes as they are, and how it spells them."""
 
 
@@ -70,6 +76,10 @@ class HttpStageHandler(ApiGatewayHandler):
     spelling = V2.of("Stage", "StageName")
     create_log = (("stageName", "stageName"),)
 
+    def props_of(self, want: Desired) -> HttpStage[Known]:
+        """The desired props as `HttpStage` (`controller.model.props_api`)."""
+        return props_as(want, HttpStage[Known])
+
     def _observed(self, key: str, api_id: str, stage: Mapping[str, Any]) -> Observed:
         name = str(stage.get("StageName", ""))
         return Observed(
@@ -100,8 +110,8 @@ class HttpStageHandler(ApiGatewayHandler):
 
     def observe(self, want: Desired) -> Observed | None:
         """GetStage by API and name."""
-        api_id = want.props["apiId"]
-        stage = self._get(api_id, want.props["stageName"])
+        api_id = self.props_of(want)["apiId"]
+        stage = self._get(api_id, self.props_of(want)["stageName"])
         return None if stage is None else self._observed(want.key, api_id, stage)
 
     def create(self, want: Desired) -> Observed:
@@ -109,20 +119,22 @@ class HttpStageHandler(ApiGatewayHandler):
         retry before us is a ConflictException, then found again)."""
         return self._create(
             want,
-            lambda stage: self._observed(want.key, want.props["apiId"], stage),
+            lambda stage: self._observed(want.key, self.props_of(want)["apiId"], stage),
             taken=lambda: self.reobserve(want),
         )
 
     def _make(self, want: Desired) -> Any:
-        fields = {field: want.props[prop] for prop, field in CREATED.items()}
-        settings = route_settings(None, want.props["throttle"])
+        fields: dict[str, Any] = {
+            field: self.props_of(want)[prop] for prop, field in CREATED.items()
+        }
+        settings = route_settings(None, self.props_of(want)["throttle"])
         if settings:
             fields["DefaultRouteSettings"] = settings
         return self.client.create_stage(Tags=dict(want.tags), **fields)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateStage: auto-deploy, and the default route settings with our throttle."""
-        p = want.props
+        p = self.props_of(want)
         fields: dict[str, Any] = {}
         if changed(deltas, "autoDeploy"):
             fields["AutoDeploy"] = p["autoDeploy"]
@@ -133,12 +145,12 @@ class HttpStageHandler(ApiGatewayHandler):
         return self._update(want, have, fields)
 
     def _send_update(self, want: Desired, have: Observed, changes: dict[str, Any]) -> Any:
-        p = want.props
+        p = self.props_of(want)
         return self.client.update_stage(ApiId=p["apiId"], StageName=p["stageName"], **changes)
 
     def _answered(self, want: Desired, have: Observed, made: Any) -> Observed:
         """UpdateStage's answer, with the tags we had when it leaves them out."""
-        updated = self._observed(want.key, want.props["apiId"], made)
+        updated = self._observed(want.key, self.props_of(want)["apiId"], made)
         updated.tags = updated.tags or have.tags
         return updated
 

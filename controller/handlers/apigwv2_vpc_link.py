@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from controller.handlers.apigw_common import V2, paged
 from controller.handlers.apigw_vpc_link_base import VpcLinkBase
-from controller.handlers.base import Delta, Desired, Observed
+from controller.handlers.base import Delta, Desired, Observed, props_as
 from controller.model import kinds
+from controller.model.props import Known
+from controller.model.props_api import VpcLinkV2
 
 if TYPE_CHECKING:
     from types_boto3_apigatewayv2 import ApiGatewayV2Client
@@ -38,6 +40,10 @@ class VpcLinkV2Handler(VpcLinkBase):
     status_fields = ("VpcLinkStatus", "VpcLinkStatusMessage")
     create_log = (("name", "name"), ("subnets", "subnetIds"))
 
+    def props_of(self, want: Desired) -> VpcLinkV2[Known]:
+        """The desired props as `VpcLinkV2` (`controller.model.props_api`)."""
+        return props_as(want, VpcLinkV2[Known])
+
     def _listed(self) -> Iterator[dict[str, Any]]:
         return paged(self.client.get_vpc_links, self.spelling)
 
@@ -51,7 +57,7 @@ class VpcLinkV2Handler(VpcLinkBase):
         """Field deltas, the id lists compared as sets."""
         deltas = []
         for name in ("name", "subnetIds", "securityGroupIds"):
-            desired = want.props[name]
+            desired = self.props_of(want)[name]
             if isinstance(desired, list):
                 desired = sorted(desired, key=str)
             if desired != have.props.get(name):
@@ -59,7 +65,7 @@ class VpcLinkV2Handler(VpcLinkBase):
         return deltas
 
     def _make(self, want: Desired) -> CreateVpcLinkResponseTypeDef:
-        p = want.props
+        p = self.props_of(want)
         return self.client.create_vpc_link(
             Name=p["name"],
             SubnetIds=list(p["subnetIds"]),

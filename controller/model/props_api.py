@@ -9,7 +9,7 @@ Pure data, read only by mypy. Neighbours: `controller.model.props`, `controller.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypedDict
+from typing import Any, Generic, Literal, TypedDict
 
 from controller.model.props import R
 
@@ -35,8 +35,8 @@ class RestApi(TypedDict):
 
     name: str
     description: str
-    endpointType: str
-    apiKeySource: str
+    endpointType: Literal["REGIONAL", "PRIVATE"]
+    apiKeySource: Literal["HEADER"]
     policy: dict[str, Any] | None
 
 
@@ -45,7 +45,7 @@ class Authorizer(TypedDict, Generic[R]):
 
     restApiId: str | R
     name: str
-    type: str
+    type: Literal["TOKEN", "REQUEST"]
     authorizerUri: str
     identitySource: str
     resultTtlSeconds: int
@@ -66,8 +66,8 @@ class DomainName(TypedDict):
 
     domainName: str
     certificateArn: str
-    endpointType: str
-    securityPolicy: str
+    endpointType: Literal["REGIONAL"]
+    securityPolicy: Literal["TLS_1_2"]
 
 
 class BasePathMapping(TypedDict, Generic[R]):
@@ -90,10 +90,10 @@ class ProxyUri(TypedDict, Generic[R]):
 class ProxyIntegration(TypedDict, Generic[R]):
     """The proxy methods' HTTP_PROXY integration through the VPC link."""
 
-    type: str
+    type: Literal["HTTP_PROXY"]
     httpMethod: str
     uri: ProxyUri[R]
-    connectionType: str
+    connectionType: Literal["VPC_LINK"]
     connectionId: str | R
 
 
@@ -102,7 +102,7 @@ class Proxy(TypedDict, Generic[R]):
 
     restApiId: str | R
     apiKeyRequired: bool
-    authorizationType: str
+    authorizationType: Literal["NONE", "CUSTOM"]
     authorizerId: str | R | None
     integration: ProxyIntegration[R]
 
@@ -175,7 +175,7 @@ class HttpApi(TypedDict):
 
     name: str
     description: str
-    protocolType: str
+    protocolType: Literal["HTTP"]
     disableExecuteApiEndpoint: bool
 
 
@@ -183,9 +183,9 @@ class Integration(TypedDict, Generic[R]):
     """`apigwv2.integration`: HTTP_PROXY through the link to the listener's ARN."""
 
     apiId: str | R
-    integrationType: str
+    integrationType: Literal["HTTP_PROXY"]
     integrationMethod: str
-    connectionType: str
+    connectionType: Literal["VPC_LINK"]
     connectionId: str | R
     integrationUri: str | R
     payloadFormatVersion: str
@@ -198,7 +198,7 @@ class Route(TypedDict, Generic[R]):
     apiId: str | R
     routeKey: str
     integrationId: str | R
-    authorizationType: str
+    authorizationType: Literal["NONE"]
 
 
 class HttpStage(TypedDict, Generic[R]):
