@@ -172,6 +172,10 @@ async def at_rest(access: Any, n: int, seconds: float) -> None:
         print(f"  calls per spec per minute: total {sum(calls.values()) / n / minutes:.2f}")
         for service, count in by_service.most_common():
             print(f"  {service:<16} {count / n / minutes:6.2f}")
+        print("  by operation (API Gateway and ELB):")
+        for (service, op), count in calls.most_common():
+            if service.startswith(("apigateway", "elbv2")):
+                print(f"    {service:<13} {op:<32} {count / n / minutes:6.2f}")
         controller.stop()
         await task
 
