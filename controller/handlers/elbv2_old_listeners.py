@@ -21,15 +21,21 @@ security group must admit the listener port from the clients ("protocol, client 
 listener port": https://docs.aws.amazon.com/elasticloadbalancing/latest/network/
 load-balancer-security-groups.html).
 
+An old listener also stays `drainSeconds` (the target group's deregistration delay) after the
+stage moved: see `_drained`.
+
 Props: `loadBalancerArn`, `component` (the component tag of the listeners to retire), `port`
-(the one to keep) and `oldPorts` (always `[]`: observe reports the ports of our other listeners
-there, so that a diff is what is left to delete). Nothing is created; delete leaves the listeners
-to their load balancer. Neighbours: `elbv2_listener` (adds the new listener), `ec2_security_group`
-(`listened_ports`), `controller.model.load_balancer` (`add_old_listeners`).
+(the one to keep), `drainSeconds` and `oldPorts` (always `[]`: observe reports the ports of our
+other listeners there, so that a diff is what is left to delete). Nothing is created; delete
+leaves the listeners to their load balancer. Neighbours: `elbv2_listener` (adds the new
+listener), `ec2_security_group` (`listened_ports`), `controller.model.load_balancer`
+(`add_old_listeners`).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -85,6 +91,7 @@ class OldListenersHandler(Handler):
     kind = kinds.ELBV2_OLD_LISTENERS
     service = "elbv2"
     identity = ("loadBalancerArn",)
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def _old(self, want: Desired) -> tuple[list[dict[str, Any]], bool] | None:
         """(our listeners of `component` on other ports, whether one is on `port`); None when
@@ -136,11 +143,29 @@ class OldListenersHandler(Handler):
             port = want.props["port"]
             msg = f"{want.key}: no listener of ours on port {port} yet; the old ones stay"
             raise TemporaryError(msg, 2.0)
+        self._drained(want, old)
         for li in old:
             self.log_call("deleting", want, id=li["ListenerArn"], port=li["Port"])
             with tolerating(*GONE):
                 self.client.delete_listener(ListenerArn=li["ListenerArn"])
         return self._observed(want, [])
+
+    def _drained(self, want: Desired, old: list[dict[str, Any]]) -> None:
+        """Wait `drainSeconds` from the first pass that could delete an old listener (what it
+        waits for, the API's stage, in place): API Gateway's nodes may still send requests of
+        the previous deployment for a moment (AWS documents no time for a stage switch), and
+        deleting an NLB listener ends its open connections, like a target's deregistration
+        without delay. The model gives it the target group's deregistration delay; a restart
+        waits again (the times live in memory)."""
+        now, drain = self.clock(), float(want.props.get("drainSeconds") or 0)
+        seen = self.__dict__.setdefault("_seen_old", {})
+        left = (
+            max(drain - (now - seen.setdefault(li["ListenerArn"], now)) for li in old) if old else 0
+        )
+        if left > 0:
+            ports = ", ".join(sorted({str(li["Port"]) for li in old}))
+            msg = f"{want.key}: listener on port {ports} drains {left:.0f} s more before it goes"
+            raise TemporaryError(msg, min(left, 5.0))
 
     def delete(self, have: Observed) -> None:
         """Nothing of its own: the listeners go with their load balancer."""

@@ -129,9 +129,15 @@ def add_old_listeners(stack: Stack, ps: PrivateService) -> None:
                 "loadBalancerArn": Ref("nlb", "arn"),
                 "component": "listener",
                 "port": ps.spec.load_balancer.listener.port,
+                # as long as old targets get to finish their connections
+                "drainSeconds": ps.spec.load_balancer.target_group.deregistration_delay_seconds,
                 "oldPorts": [],
             },
-            {"port": "loadBalancer.listener.port", "oldPorts": "loadBalancer.listener.port"},
+            {
+                "port": "loadBalancer.listener.port",
+                "drainSeconds": "loadBalancer.targetGroup.deregistrationDelaySeconds",
+                "oldPorts": "loadBalancer.listener.port",
+            },
             extra_deps=("listener", *stages),
         )
     )

@@ -122,7 +122,9 @@ class Sampler:
     """Samples the probe every 0.2 s in a thread until stopped."""
 
     def __init__(self, probe: Probe) -> None:
-        self.probe, self.broken, self.samples, self.seen = probe, [], 0, []
+        self.probe, self.samples = probe, 0
+        self.broken: list[str] = []
+        self.seen: list[list[int]] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -156,6 +158,17 @@ def aws_quotas(sandbox: Any, aws: Any) -> Iterator[None]:
         sandbox.set_quotas("off")
 
 
+DRAIN = 5  # loadBalancer.targetGroup.deregistrationDelaySeconds: how long the old listener stays
+
+
+def _orders(port: int = 80) -> dict[str, Any]:
+    """The orders example on listener `port`, draining old targets and listeners for DRAIN s."""
+    return orders(
+        spec__loadBalancer__listener__port=port,
+        spec__loadBalancer__targetGroup__deregistrationDelaySeconds=DRAIN,
+    )
+
+
 def _assert_moved(probe: Probe) -> None:
     """At the end: only the new port, everywhere."""
     assert probe.deployed_ports() == {8080}
@@ -165,21 +178,23 @@ def _assert_moved(probe: Probe) -> None:
 
 
 def test_a_listener_port_change_under_apply_never_breaks_the_path(
-    aws_quotas: None, applied: AwsContext, aws: Any
+    aws_quotas: None, ctx: AwsContext, aws: Any
 ) -> None:
     """80 -> 8080 with `psctl apply`: a listener on 8080 beside the one on 80, the stage
-    redeployed on 8080, then the old listener and its rule go; no sample finds the path broken,
-    and both listeners stood together while the redeployment waited for its quota
-    (create-before-delete)."""
+    redeployed on 8080, then (after the drain) the old listener and its rule go; no sample finds
+    the path broken, and both listeners stood together (create-before-delete)."""
+    assert apply(spec(_orders()), ctx).converged
     probe = Probe(aws)
     assert probe.problem() is None
     probe.deploy_elsewhere()
+    started = time.monotonic()
     with Sampler(probe) as sampler:
-        result = apply(spec(orders(spec__loadBalancer__listener__port=8080)), applied, 120)
+        result = apply(spec(_orders(8080)), ctx, 120)
     assert result.converged, result.reason
     assert sampler.broken == []
     assert sampler.samples >= 3
     assert [80, 8080] in sampler.seen
+    assert time.monotonic() - started >= DRAIN  # the old listener drained first
     _assert_moved(probe)
 
 
@@ -201,7 +216,7 @@ async def test_a_listener_port_change_under_run_never_breaks_the_path(
     specs = tmp_path / "specs"
     specs.mkdir()
     path = specs / "orders.yaml"
-    path.write_text(yaml.safe_dump(orders()))
+    path.write_text(yaml.safe_dump(_orders()))
     settings = RuntimeSettings(
         listen_host="127.0.0.1",
         listen_port=0,
@@ -221,7 +236,7 @@ async def test_a_listener_port_change_under_run_never_breaks_the_path(
         assert probe.problem() is None
         probe.deploy_elsewhere()
         with Sampler(probe) as sampler:
-            path.write_text(yaml.safe_dump(orders(spec__loadBalancer__listener__port=8080)))
+            path.write_text(yaml.safe_dump(_orders(8080)))
             await _ready(
                 controller,
                 lambda: set(probe.listeners()) == {8080} and probe.admitted() == {8080},

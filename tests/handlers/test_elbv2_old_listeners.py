@@ -217,3 +217,28 @@ def test_a_wider_rule_someone_added_is_revoked_even_while_listened(
     after = sg.update(want, seen, sg.diff(want, seen))
     assert _admitted(aws, have.id) == [(80, 80)]
     assert after.settling is None
+
+
+def test_an_old_listener_drains_before_it_goes(
+    aws: Any, ctx: AwsContext, chain: dict[str, str]
+) -> None:
+    """With drainSeconds, the first pass that could delete the old listener starts its drain
+    (a short wait naming the port), and a pass after the drain deletes it."""
+    _move(ctx, chain)
+    now = [1000.0]
+    handler = OldListenersHandler(ctx)
+    handler.clock = lambda: now[0]
+    want = old_listeners(chain, 8080)
+    want = Desired(want.resource, {**want.props, "drainSeconds": 30}, want.tags, OWNER)
+    have = handler.observe(want)
+    assert have is not None
+    with pytest.raises(TemporaryError, match="port 80 drains 30 s more") as waited:
+        handler.update(want, have, handler.diff(want, have))
+    assert waited.value.delay == 5.0
+    now[0] += 29
+    with pytest.raises(TemporaryError, match="drains 1 s more"):
+        handler.update(want, have, handler.diff(want, have))
+    assert ports(aws, chain) == [80, 8080]
+    now[0] += 1
+    handler.update(want, have, handler.diff(want, have))
+    assert ports(aws, chain) == [8080]

@@ -39,7 +39,9 @@ def _spec(text: str) -> PrivateService:
     [(REST, "stage"), (HTTP, "http-stage"), ("", None)],
     ids=["rest", "http", "none"],
 )
-def test_old_listeners_come_after_the_listener_and_the_api_stage(api: str, stage: str | None):
+def test_old_listeners_come_after_the_listener_and_the_api_stage(
+    api: str, stage: str | None
+) -> None:
     """`old-listeners` keeps the spec's port, wants no other, and waits for the listener and,
     with an API, its stage (the deployment on the new port); without an API, the listener only."""
     stack = build_stack(_spec(BASE + api), NET)
@@ -47,6 +49,7 @@ def test_old_listeners_come_after_the_listener_and_the_api_stage(api: str, stage
     assert old.kind == "elbv2.old_listeners"
     assert old.props["port"] == 8080
     assert old.props["oldPorts"] == []
+    assert old.props["drainSeconds"] == 30  # the target group's deregistration delay
     assert old.props["loadBalancerArn"] == Ref("nlb", "arn")
     assert old.deps == {"nlb", "listener"} | ({stage} if stage else set())
     levels = [set(level_keys) for level_keys in ([r.key for r in lv] for lv in stack.levels())]
@@ -56,7 +59,7 @@ def test_old_listeners_come_after_the_listener_and_the_api_stage(api: str, stage
         assert index["old-listeners"] > index[stage]
 
 
-def test_the_nlb_listener_adds_a_new_port_beside_and_the_rest_proxy_waits_for_it():
+def test_the_nlb_listener_adds_a_new_port_beside_and_the_rest_proxy_waits_for_it() -> None:
     """The NLB listener's port change is create-before-delete; the REST proxy (whose URI holds
     the port) depends on the listener, so the integration moves only once the new one exists."""
     stack = build_stack(_spec(BASE + REST), NET)
@@ -64,7 +67,7 @@ def test_the_nlb_listener_adds_a_new_port_beside_and_the_rest_proxy_waits_for_it
     assert "listener" in stack.resources["proxy"].deps
 
 
-def test_groups_carrying_the_listener_port_keep_it_while_our_listener_listens():
+def test_groups_carrying_the_listener_port_keep_it_while_our_listener_listens() -> None:
     """The NLB's group (ingress from the VPC) and, for an HTTP API, the VPC link's group (egress
     to the listener port) name the NLB whose listeners keep their old port's rule."""
     rest = build_stack(_spec(BASE + REST), NET)
