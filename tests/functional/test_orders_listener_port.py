@@ -4,7 +4,9 @@ never breaks the request path, under `psctl apply` and under `psctl run`.
 Sampled every 0.2 s during the change: the port the stage's deployment forwards to (GetExport of
 the stage with its integrations: what the stage runs, not what the API now says) has a listener
 on the NLB, that listener forwards to a target group with healthy targets, and the NLB's security
-group admits the port from the VPC. The sandbox enforces AWS's API Gateway quotas during the
+group admits the port from the VPC (for the HTTP API chain: the integration's listener ARN, its
+targets, the NLB's group admitting the port from the VPC link's group and the link's group
+letting it out). The sandbox enforces AWS's API Gateway quotas during the
 change (CreateDeployment: one every 5 s), as AWS does, and a deployment made just before spends
 that quota: the redeployment then lags the listener by seconds, which is when a path that moved
 the listener in place (one ModifyListener, the old rule revoked at once) was broken.
@@ -17,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import pytest
@@ -118,10 +120,18 @@ class Probe:
         return None
 
 
+class Chain(Protocol):
+    """What a sampler reads: a probe of the REST or the HTTP chain."""
+
+    def problem(self) -> str | None: ...
+
+    def listeners(self) -> dict[int, str]: ...
+
+
 class Sampler:
     """Samples the probe every 0.2 s in a thread until stopped."""
 
-    def __init__(self, probe: Probe) -> None:
+    def __init__(self, probe: Chain) -> None:
         self.probe, self.samples = probe, 0
         self.broken: list[str] = []
         self.seen: list[list[int]] = []
@@ -250,3 +260,92 @@ async def test_a_listener_port_change_under_run_never_breaks_the_path(
     finally:
         controller.stop()
         await asyncio.wait_for(task, 30)
+
+
+class HttpProbe:
+    """The HTTP API chain as a request crosses it: the integration's listener (by ARN) on the
+    NLB, its healthy targets, the NLB's group admitting the listener port from the VPC link's
+    group, and the link's group letting it out."""
+
+    def __init__(self, aws: Any) -> None:
+        self.gw2, self.elb, self.ec2 = (aws.client(s) for s in ("apigatewayv2", "elbv2", "ec2"))
+        (self.api,) = [a["ApiId"] for a in self.gw2.get_apis()["Items"] if a["Name"] == API]
+
+    def listener_arn(self) -> str:
+        (uri,) = [i["IntegrationUri"] for i in self.gw2.get_integrations(ApiId=self.api)["Items"]]
+        return str(uri)
+
+    def _group(self, name: str) -> dict[str, Any]:
+        (group,) = self.ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [name]}]
+        )["SecurityGroups"]
+        return dict(group)
+
+    def _check(self, arn: str) -> str | None:
+        try:
+            (li,) = self.elb.describe_listeners(ListenerArns=[arn])["Listeners"]
+        except self.elb.exceptions.ListenerNotFoundException:
+            return f"the integration's listener {arn} is gone"
+        port, tg = li["Port"], li["DefaultActions"][0]["TargetGroupArn"]
+        health = self.elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        if not any(t["TargetHealth"]["State"] == "healthy" for t in health):
+            return f"no healthy target behind the listener on {port}"
+        link, nlb = self._group(LINK_GROUP), self._group(NLB_GROUP)
+        ports_in = {
+            p
+            for perm in nlb["IpPermissions"]
+            if any(g["GroupId"] == link["GroupId"] for g in perm.get("UserIdGroupPairs", []))
+            for p in range(perm["FromPort"], perm["ToPort"] + 1)
+        }
+        ports_out = {
+            p
+            for perm in link["IpPermissionsEgress"]
+            if perm.get("IpProtocol") == "tcp"
+            for p in range(perm["FromPort"], perm["ToPort"] + 1)
+        }
+        if port not in ports_in or port not in ports_out:
+            return f"listener on {port}; NLB group admits {ports_in}, link group lets {ports_out}"
+        return None
+
+    def problem(self) -> str | None:
+        """As `Probe.problem`: the integration read before and after the rest."""
+        while True:
+            arn = self.listener_arn()
+            problem = self._check(arn)
+            if self.listener_arn() == arn:
+                return problem
+
+    def listeners(self) -> dict[int, str]:
+        """The NLB's listeners: port -> target group."""
+        (lb,) = self.elb.describe_load_balancers(Names=[NLB])["LoadBalancers"]
+        found = self.elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        return {li["Port"]: li["DefaultActions"][0].get("TargetGroupArn", "") for li in found}
+
+
+LINK_GROUP = "ps-shop-orders-vpclink"
+
+
+def test_a_listener_port_change_of_an_http_api_never_breaks_the_path(
+    ctx: AwsContext, aws: Any
+) -> None:
+    """The HTTP API chain, 80 -> 8080 with `psctl apply`: the integration moves to the new
+    listener (a new ARN) while the old one still stands, the NLB's group and the link's group
+    keep port 80 while the old listener does; no sample finds the path broken; at the end only
+    8080 is open, listened on and let out."""
+    http = {"type": "HTTP", "stageName": "prod"}
+    first = _orders()
+    first["spec"]["api"] = http
+    assert apply(spec(first), ctx).converged
+    probe = HttpProbe(aws)
+    assert probe.problem() is None
+    moved = _orders(8080)
+    moved["spec"]["api"] = http
+    with Sampler(probe) as sampler:
+        result = apply(spec(moved), ctx, 120)
+    assert result.converged, result.reason
+    assert sampler.broken == []
+    assert [80, 8080] in sampler.seen
+    assert set(probe.listeners()) == {8080}
+    assert probe.problem() is None
+    link = probe._group(LINK_GROUP)
+    assert [(p["FromPort"], p["ToPort"]) for p in link["IpPermissionsEgress"]] == [(8080, 8080)]
