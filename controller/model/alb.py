@@ -10,12 +10,18 @@ Neighbours: `controller.model.load_balancer` (calls `add_alb`), the elbv2 handle
 
 from __future__ import annotations
 
-from typing import Any
-
 from controller.model import kinds, names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
-from controller.model.stack import Ref, Resource, Stack
+from controller.model.props import (
+    HealthCheck,
+    Listener,
+    ListenerRules,
+    LoadBalancer,
+    TargetGroup,
+    Targets,
+)
+from controller.model.stack import Lazy, Ref, Resource, Stack
 from controller.spec.models import PrivateService
 
 ALB_LISTENER = "alb-listener"
@@ -24,7 +30,7 @@ ALB_TARGET_GROUP = "alb-target-group"
 _HTTP = ("HTTP", "HTTPS")
 
 
-def alb_health(ps: PrivateService, *, protocol: str | None = None) -> dict[str, Any]:
+def alb_health(ps: PrivateService, *, protocol: str | None = None) -> HealthCheck:
     """The spec's HTTP health check; ALB-facing target groups cannot check over plain TCP."""
     hc = ps.spec.load_balancer.target_group.health_check
     return {
@@ -61,37 +67,32 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
             {"ingress": "loadBalancer.alb.listenerPort"},
         )
     )
-    stack.add(
-        Resource(
-            "alb",
-            kinds.ELBV2_LOAD_BALANCER,
-            "alb",
-            {
-                "name": names.aws_name(ns, nm, "alb", 32),
-                "type": "application",
-                "scheme": "internal",
-                "subnets": sorted(net.subnet_ids),
-                "securityGroups": [alb_sg],
-                "attributes": {"routing.http.drop_invalid_header_fields.enabled": "true"},
-            },
-        )
-    )
+    balancer: LoadBalancer[Lazy] = {
+        "name": names.aws_name(ns, nm, "alb", 32),
+        "type": "application",
+        "scheme": "internal",
+        "subnets": sorted(net.subnet_ids),
+        "securityGroups": [alb_sg],
+        "attributes": {"routing.http.drop_invalid_header_fields.enabled": "true"},
+    }
+    stack.add(Resource("alb", kinds.ELBV2_LOAD_BALANCER, "alb", balancer))
+    group: TargetGroup = {
+        "name": names.aws_name(ns, nm, "alb-tg", 32),
+        "protocol": "HTTP",
+        "port": spec.container.port,
+        "vpcId": net.vpc_id,
+        "targetType": "ip",  # rule 1: awsvpc tasks are reached by IP
+        "healthCheck": alb_health(ps),
+        "attributes": {
+            "deregistration_delay.timeout_seconds": str(tg.deregistration_delay_seconds)
+        },
+    }
     stack.add(
         Resource(
             ALB_TARGET_GROUP,
             kinds.ELBV2_TARGET_GROUP,
             ALB_TARGET_GROUP,
-            {
-                "name": names.aws_name(ns, nm, "alb-tg", 32),
-                "protocol": "HTTP",
-                "port": spec.container.port,
-                "vpcId": net.vpc_id,
-                "targetType": "ip",  # rule 1: awsvpc tasks are reached by IP
-                "healthCheck": alb_health(ps),
-                "attributes": {
-                    "deregistration_delay.timeout_seconds": str(tg.deregistration_delay_seconds)
-                },
-            },
+            group,
             {
                 "healthCheck": "loadBalancer.targetGroup.healthCheck",
                 "attributes.deregistration_delay.timeout_seconds": (
@@ -100,50 +101,49 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
             },
         )
     )
+    listener: Listener[Lazy] = {
+        "loadBalancerArn": Ref("alb", "arn"),
+        "port": alb.listener_port,
+        "protocol": "HTTP",
+        "defaultAction": {"type": "fixed-response", "statusCode": "404"},
+    }
     stack.add(
         Resource(
             ALB_LISTENER,
             kinds.ELBV2_LISTENER,
             ALB_LISTENER,
-            {
-                "loadBalancerArn": Ref("alb", "arn"),
-                "port": alb.listener_port,
-                "protocol": "HTTP",
-                "defaultAction": {"type": "fixed-response", "statusCode": "404"},
-            },
+            listener,
             {"port": "loadBalancer.alb.listenerPort"},
         )
     )
+    rules: ListenerRules[Lazy] = {
+        "listenerArn": Ref(ALB_LISTENER, "arn"),
+        "rules": [
+            {
+                "priority": rule.priority,
+                "pathPattern": rule.path_pattern,
+                "targetGroupArn": Ref(ALB_TARGET_GROUP, "arn"),
+            }
+            for rule in sorted(alb.rules, key=lambda r: r.priority)
+        ],
+    }
     stack.add(
         Resource(
             ALB_RULES,
             kinds.ELBV2_LISTENER_RULES,
             "alb-rule",
-            {
-                "listenerArn": Ref(ALB_LISTENER, "arn"),
-                "rules": [
-                    {
-                        "priority": rule.priority,
-                        "pathPattern": rule.path_pattern,
-                        "targetGroupArn": Ref(ALB_TARGET_GROUP, "arn"),
-                    }
-                    for rule in sorted(alb.rules, key=lambda r: r.priority)
-                ],
-            },
+            rules,
             {"rules": "loadBalancer.alb.rules"},
         )
     )
     # AWS registers an ALB only once it has a listener on the target group's port.
+    targets: Targets[Lazy] = {
+        "targetGroupArn": Ref("target-group", "arn"),
+        "targets": [{"id": Ref("alb", "arn"), "port": alb.listener_port}],
+    }
     stack.add(
         Resource(
-            "alb-targets",
-            kinds.ELBV2_TARGETS,
-            "alb-targets",
-            {
-                "targetGroupArn": Ref("target-group", "arn"),
-                "targets": [{"id": Ref("alb", "arn"), "port": alb.listener_port}],
-            },
-            extra_deps=(ALB_LISTENER,),
+            "alb-targets", kinds.ELBV2_TARGETS, "alb-targets", targets, extra_deps=(ALB_LISTENER,)
         )
     )
     return alb_sg

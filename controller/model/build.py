@@ -16,6 +16,7 @@ from controller.model import kinds, names
 from controller.model.http_api import add_http_api
 from controller.model.load_balancer import add_load_balancer, add_old_listeners, attach_service
 from controller.model.network import Network
+from controller.model.props import Cluster, LogGroup
 from controller.model.rest_api import add_rest_api
 from controller.model.service import add_service
 from controller.model.stack import Resource, Stack
@@ -33,15 +34,19 @@ def build_stack(ps: PrivateService, net: Network) -> Stack:
             "log-group",
             kinds.LOGS_LOG_GROUP,
             "log-group",
-            {
-                "name": names.log_group_name(ns, nm),
-                "retentionDays": c.log_retention_days,
-            },
+            LogGroup(
+                {
+                    "name": names.log_group_name(ns, nm),
+                    "retentionDays": c.log_retention_days,
+                }
+            ),
             {"retentionDays": "container.logRetentionDays"},
         )
     )
 
-    stack.add(Resource("ecs-cluster", kinds.ECS_CLUSTER, "ecs-cluster", {"name": svc.cluster}))
+    stack.add(
+        Resource("ecs-cluster", kinds.ECS_CLUSTER, "ecs-cluster", Cluster({"name": svc.cluster}))
+    )
     add_load_balancer(stack, ps, net)
     add_service(stack, ps, net)
     attach_service(stack, ps)  # the ALB tier, when there is one, stands between

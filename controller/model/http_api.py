@@ -18,12 +18,11 @@ Neighbours: `controller.model.build` (calls `add_http_api`), `controller.model.l
 
 from __future__ import annotations
 
-from typing import Any
-
 from controller.model import kinds, names
 from controller.model.common import extend_ingress, tcp_from
 from controller.model.network import Network
-from controller.model.stack import Ref, Resource, Stack
+from controller.model.props_api import HttpApi, HttpStage, Integration, Route, Throttle, VpcLinkV2
+from controller.model.stack import Lazy, Ref, Resource, Stack
 from controller.spec.models import Api, PrivateService
 
 ROUTE_KEYS = {"proxy": "ANY /{proxy+}", "default": "$default"}
@@ -38,7 +37,7 @@ def _target(ps: PrivateService) -> tuple[str, str, int]:
     return "nlb-sg", "listener", lb.listener.port
 
 
-def throttle_props(api: Api) -> dict[str, Any] | None:
+def throttle_props(api: Api) -> Throttle | None:
     """The stage's default route throttle in the handler's shape, or None."""
     if api.throttle is None:
         return None
@@ -75,11 +74,13 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
             "vpc-link-v2",
             kinds.APIGWV2_VPC_LINK,
             "vpc-link",
-            {
-                "name": names.api_object_name(ns, nm),
-                "subnetIds": sorted(net.subnet_ids),
-                "securityGroupIds": [link_sg],
-            },
+            VpcLinkV2[Lazy](
+                {
+                    "name": names.api_object_name(ns, nm),
+                    "subnetIds": sorted(net.subnet_ids),
+                    "securityGroupIds": [link_sg],
+                }
+            ),
         )
     )
     http_api = stack.add(
@@ -87,12 +88,14 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
             "http-api",
             kinds.APIGWV2_API,
             "http-api",
-            {
-                "name": names.api_object_name(ns, nm),
-                "description": f"privateservice {ps.owner}",
-                "protocolType": "HTTP",
-                "disableExecuteApiEndpoint": False,  # the status endpoint is the default one
-            },
+            HttpApi(
+                {
+                    "name": names.api_object_name(ns, nm),
+                    "description": f"privateservice {ps.owner}",
+                    "protocolType": "HTTP",
+                    "disableExecuteApiEndpoint": False,  # the status endpoint is the default one
+                }
+            ),
         )
     )
     integration = stack.add(
@@ -100,16 +103,18 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
             "http-integration",
             kinds.APIGWV2_INTEGRATION,
             "http-api",
-            {
-                "apiId": http_api,
-                "integrationType": "HTTP_PROXY",
-                "integrationMethod": "ANY",
-                "connectionType": "VPC_LINK",
-                "connectionId": link,
-                "integrationUri": Ref(listener_key, "arn"),
-                "payloadFormatVersion": "1.0",
-                "requestParameters": dict(PATH_WITHOUT_STAGE),
-            },
+            Integration[Lazy](
+                {
+                    "apiId": http_api,
+                    "integrationType": "HTTP_PROXY",
+                    "integrationMethod": "ANY",
+                    "connectionType": "VPC_LINK",
+                    "connectionId": link,
+                    "integrationUri": Ref(listener_key, "arn"),
+                    "payloadFormatVersion": "1.0",
+                    "requestParameters": dict(PATH_WITHOUT_STAGE),
+                }
+            ),
         )
     )
     for suffix, route_key in ROUTE_KEYS.items():
@@ -118,12 +123,14 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
                 f"http-route/{suffix}",
                 kinds.APIGWV2_ROUTE,
                 "http-api",
-                {
-                    "apiId": http_api,
-                    "routeKey": route_key,
-                    "integrationId": integration,
-                    "authorizationType": "NONE",
-                },
+                Route[Lazy](
+                    {
+                        "apiId": http_api,
+                        "routeKey": route_key,
+                        "integrationId": integration,
+                        "authorizationType": "NONE",
+                    }
+                ),
             )
         )
     stack.add(
@@ -131,12 +138,14 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
             "http-stage",
             kinds.APIGWV2_STAGE,
             "stage",
-            {
-                "apiId": http_api,
-                "stageName": api.stage_name,
-                "autoDeploy": True,
-                "throttle": throttle_props(api),
-            },
+            HttpStage[Lazy](
+                {
+                    "apiId": http_api,
+                    "stageName": api.stage_name,
+                    "autoDeploy": True,
+                    "throttle": throttle_props(api),
+                }
+            ),
             {"throttle": "api.throttle"},
             # auto-deploy snapshots the routes: create the stage once they exist
             extra_deps=tuple(f"http-route/{suffix}" for suffix in ROUTE_KEYS),

@@ -6,10 +6,12 @@ How Refs are typed. A prop the model fills with a `Ref` (or a `Digest`) holds th
 while the stack is built and the output it names once the engine has resolved it
 (`controller.model.stack.resolve`). Each TypedDict is therefore generic in `R`, the type that
 stands for "known only at apply", and every field that may hold one is spelt `str | R` (or
-`list[str] | R`, ...): the model builds `Listener[Lazy]` (`R` = `Ref | Digest`), so a Ref in a
-field that cannot take one is a mypy error; a handler reads `Listener[Known]` (`R` = `Never`,
-which leaves exactly `str`), so `p["port"]` is an `int` and `p["loadBalancerArn"]` a `str`. One
-declaration serves both sides, where two TypedDicts per kind (lazy and resolved) would drift.
+`list[str | R]`, ...): the model builds `Listener[Lazy]` (`R` = `Lazy`, the base class of `Ref`
+and `Digest`; not their union, which mypy would narrow to the one a dict literal holds and then
+refuse as invariant), so a Ref in a field that cannot take one is a mypy error; a handler reads
+`Listener[Known]` (`R` = `Never`, which leaves exactly `str`), so `p["port"]` is an `int` and
+`p["loadBalancerArn"]` a `str`. One declaration serves both sides, where two TypedDicts per kind
+(lazy and resolved) would drift.
 What is not checked: that a Ref's output has the field's type (outputs are `dict[str, Any]`;
 every Ref the model makes names an `id`, `arn` or `name`, all strings, or `ids`, a list), and
 the UNKNOWN a plan sees in place of an output not produced yet: the engine calls observe only
@@ -23,13 +25,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, Never, NotRequired, TypeAlias, TypedDict, TypeVar
 
-from controller.model.stack import Digest, Ref
-
 R = TypeVar("R")
-"""What a field holds while only the engine can know its value: `Lazy` or `Known`."""
-
-Lazy: TypeAlias = Ref | Digest
-"""The model's view: a field spelt `str | R` may hold a Ref."""
+"""What a field holds while only the engine can know its value: `Lazy` (the model's view,
+`controller.model.stack.Lazy`) or `Known`."""
 
 Known: TypeAlias = Never
 """The handlers' view: every Ref resolved (`str | Never` is `str`)."""

@@ -20,7 +20,23 @@ from typing import Any
 from controller.model import kinds, names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
-from controller.model.stack import Digest, Ref, Resource, Stack
+from controller.model.props import VpcEndpoint
+from controller.model.props_api import (
+    ApiKey,
+    BasePathMapping,
+    Deployment,
+    DomainName,
+    LambdaPermission,
+    Proxy,
+    RestApi,
+    Stage,
+    Throttle,
+    UsagePlan,
+    UsagePlanKey,
+    VpcLink,
+)
+from controller.model.props_api import Authorizer as AuthorizerProps
+from controller.model.stack import Digest, Lazy, Ref, Resource, Stack
 from controller.spec.models import Api, Authorizer, CustomDomain, PrivateService
 
 HTTPS = 443
@@ -91,13 +107,15 @@ def _add_vpc_endpoint(stack: Stack, ps: PrivateService, net: Network) -> Ref:
             "vpc-endpoint",
             kinds.EC2_VPC_ENDPOINT,
             "vpc-endpoint",
-            {
-                "vpcId": net.vpc_id,
-                "service": EXECUTE_API,
-                "subnetIds": sorted(net.subnet_ids),
-                "securityGroupIds": [group],
-                "privateDnsEnabled": True,
-            },
+            VpcEndpoint[Lazy](
+                {
+                    "vpcId": net.vpc_id,
+                    "service": EXECUTE_API,
+                    "subnetIds": sorted(net.subnet_ids),
+                    "securityGroupIds": [group],
+                    "privateDnsEnabled": True,
+                }
+            ),
         )
     )
     return Ref("vpc-endpoint", "ids")
@@ -123,14 +141,16 @@ def _add_authorizer(stack: Stack, ps: PrivateService, rest: Ref, auth: Authorize
             "authorizer",
             kinds.APIGW_AUTHORIZER,
             "authorizer",
-            {
-                "restApiId": rest,
-                "name": names.aws_name(ns, nm, "authorizer", 128),
-                "type": auth.type,
-                "authorizerUri": authorizer_uri(auth.lambda_arn),
-                "identitySource": auth.identity_source,
-                "resultTtlSeconds": auth.result_ttl_seconds,
-            },
+            AuthorizerProps[Lazy](
+                {
+                    "restApiId": rest,
+                    "name": names.aws_name(ns, nm, "authorizer", 128),
+                    "type": auth.type,
+                    "authorizerUri": authorizer_uri(auth.lambda_arn),
+                    "identitySource": auth.identity_source,
+                    "resultTtlSeconds": auth.result_ttl_seconds,
+                }
+            ),
             {
                 "type": "api.authorizer.type",
                 "authorizerUri": "api.authorizer.lambdaArn",
@@ -144,13 +164,15 @@ def _add_authorizer(stack: Stack, ps: PrivateService, rest: Ref, auth: Authorize
             "authorizer-permission",
             kinds.LAMBDA_PERMISSION,
             "lambda-permission",
-            {
-                "functionArn": auth.lambda_arn,
-                "statementId": names.aws_name(ns, nm, "apigw-invoke", 100),
-                "principal": "apigateway.amazonaws.com",
-                "action": "lambda:InvokeFunction",
-                "restApiId": rest,
-            },
+            LambdaPermission[Lazy](
+                {
+                    "functionArn": auth.lambda_arn,
+                    "statementId": names.aws_name(ns, nm, "apigw-invoke", 100),
+                    "principal": "apigateway.amazonaws.com",
+                    "action": "lambda:InvokeFunction",
+                    "restApiId": rest,
+                }
+            ),
             {"functionArn": "api.authorizer.lambdaArn"},
         )
     )
@@ -164,12 +186,14 @@ def _add_custom_domain(stack: Stack, rest: Ref, domain: CustomDomain) -> None:
             "domain-name",
             kinds.APIGW_DOMAIN_NAME,
             "domain-name",
-            {
-                "domainName": domain.domain_name,
-                "certificateArn": domain.certificate_arn,
-                "endpointType": "REGIONAL",
-                "securityPolicy": "TLS_1_2",
-            },
+            DomainName(
+                {
+                    "domainName": domain.domain_name,
+                    "certificateArn": domain.certificate_arn,
+                    "endpointType": "REGIONAL",
+                    "securityPolicy": "TLS_1_2",
+                }
+            ),
             {
                 "domainName": "api.customDomain.domainName",
                 "certificateArn": "api.customDomain.certificateArn",
@@ -181,12 +205,14 @@ def _add_custom_domain(stack: Stack, rest: Ref, domain: CustomDomain) -> None:
             "base-path-mapping",
             kinds.APIGW_BASE_PATH_MAPPING,
             "base-path-mapping",
-            {
-                "domainName": Ref("domain-name", "name"),
-                "basePath": domain.base_path,
-                "restApiId": rest,
-                "stage": Ref("stage", "name"),
-            },
+            BasePathMapping[Lazy](
+                {
+                    "domainName": Ref("domain-name", "name"),
+                    "basePath": domain.base_path,
+                    "restApiId": rest,
+                    "stage": Ref("stage", "name"),
+                }
+            ),
             {"basePath": "api.customDomain.basePath"},
         )
     )
@@ -204,10 +230,12 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
             "vpc-link",
             kinds.APIGW_VPC_LINK,
             "vpc-link",
-            {
-                "name": names.api_object_name(ns, nm),
-                "targetArns": [Ref("nlb", "arn")],
-            },
+            VpcLink[Lazy](
+                {
+                    "name": names.api_object_name(ns, nm),
+                    "targetArns": [Ref("nlb", "arn")],
+                }
+            ),
         )
     )
     policy = _policy(stack, ps, api, net)
@@ -216,19 +244,21 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
             "rest-api",
             kinds.APIGW_REST_API,
             "rest-api",
-            {
-                "name": names.api_object_name(ns, nm),
-                "description": f"privateservice {ps.owner}",
-                "endpointType": api.endpoint_type,
-                "apiKeySource": "HEADER",
-                "policy": policy,
-            },
+            RestApi(
+                {
+                    "name": names.api_object_name(ns, nm),
+                    "description": f"privateservice {ps.owner}",
+                    "endpointType": api.endpoint_type,
+                    "apiKeySource": "HEADER",
+                    "policy": policy,
+                }
+            ),
             {"endpointType": "api.endpointType", "policy": "api.vpcEndpointIds"},
         )
     )
     auth = api.authorizer
     authorizer = _add_authorizer(stack, ps, rest, auth) if auth is not None else None
-    proxy: dict[str, Any] = {
+    proxy: Proxy[Lazy] = {
         "restApiId": rest,
         "apiKeyRequired": api.api_key_required,
         "authorizationType": "CUSTOM" if authorizer is not None else "NONE",
@@ -272,14 +302,16 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
             "deployment",
             kinds.APIGW_DEPLOYMENT,
             "rest-api",
-            {
-                "restApiId": rest,
-                "fingerprint": fingerprint,
-            },
+            Deployment[Lazy](
+                {
+                    "restApiId": rest,
+                    "fingerprint": fingerprint,
+                }
+            ),
             extra_deps=("proxy",),
         )
     )
-    throttle = (
+    throttle: Throttle | None = (
         {"rateLimit": api.throttle.rate_limit, "burstLimit": api.throttle.burst_limit}
         if api.throttle
         else None
@@ -289,12 +321,14 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
             "stage",
             kinds.APIGW_STAGE,
             "stage",
-            {
-                "restApiId": rest,
-                "stageName": api.stage_name,
-                "deploymentId": Ref("deployment"),
-                "throttle": throttle,
-            },
+            Stage[Lazy](
+                {
+                    "restApiId": rest,
+                    "stageName": api.stage_name,
+                    "deploymentId": Ref("deployment"),
+                    "throttle": throttle,
+                }
+            ),
             {"throttle": "api.throttle"},
         )
     )
@@ -304,27 +338,29 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
                 f"usage-plan/{plan.name}",
                 kinds.APIGW_USAGE_PLAN,
                 "usage-plan",
-                {
-                    "name": names.api_object_name(ns, nm, plan.name),
-                    "throttle": (
-                        {
-                            "rateLimit": plan.throttle.rate_limit,
-                            "burstLimit": plan.throttle.burst_limit,
-                        }
-                        if plan.throttle
-                        else None
-                    ),
-                    "quota": (
-                        {
-                            "limit": plan.quota.limit,
-                            "period": plan.quota.period,
-                            "offset": plan.quota.offset,
-                        }
-                        if plan.quota
-                        else None
-                    ),
-                    "apiStages": [{"apiId": rest, "stage": Ref("stage", "name")}],
-                },
+                UsagePlan[Lazy](
+                    {
+                        "name": names.api_object_name(ns, nm, plan.name),
+                        "throttle": (
+                            {
+                                "rateLimit": plan.throttle.rate_limit,
+                                "burstLimit": plan.throttle.burst_limit,
+                            }
+                            if plan.throttle
+                            else None
+                        ),
+                        "quota": (
+                            {
+                                "limit": plan.quota.limit,
+                                "period": plan.quota.period,
+                                "offset": plan.quota.offset,
+                            }
+                            if plan.quota
+                            else None
+                        ),
+                        "apiStages": [{"apiId": rest, "stage": Ref("stage", "name")}],
+                    }
+                ),
                 {"throttle": "api.usagePlans.throttle", "quota": "api.usagePlans.quota"},
             )
         )
@@ -336,10 +372,12 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
                         key_key,
                         kinds.APIGW_API_KEY,
                         "api-key",
-                        {
-                            "name": names.api_object_name(ns, nm, key_name),
-                            "enabled": True,
-                        },
+                        ApiKey(
+                            {
+                                "name": names.api_object_name(ns, nm, key_name),
+                                "enabled": True,
+                            }
+                        ),
                     )
                 )
             stack.add(
@@ -347,10 +385,12 @@ def add_rest_api(stack: Stack, ps: PrivateService, api: Api, net: Network | None
                     f"usage-plan-key/{plan.name}/{key_name}",
                     kinds.APIGW_USAGE_PLAN_KEY,
                     "usage-plan-key",
-                    {
-                        "usagePlanId": plan_ref,
-                        "keyId": Ref(key_key),
-                    },
+                    UsagePlanKey[Lazy](
+                        {
+                            "usagePlanId": plan_ref,
+                            "keyId": Ref(key_key),
+                        }
+                    ),
                 )
             )
     if api.custom_domain is not None:

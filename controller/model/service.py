@@ -21,8 +21,6 @@ Neighbours: `controller.model.build` (calls `add_service`), `controller.handlers
 
 from __future__ import annotations
 
-from typing import Any
-
 from controller.model import iam, kinds, names
 from controller.model.common import CONTAINER, extend_ingress, tcp_from
 from controller.model.load_balancer import (
@@ -31,7 +29,16 @@ from controller.model.load_balancer import (
     task_security_group_key,
 )
 from controller.model.network import Network
-from controller.model.stack import Ref, Resource, Stack
+from controller.model.props import (
+    Container,
+    Namespace,
+    PortMapping,
+    Role,
+    Service,
+    ServiceConnect,
+    TaskDefinition,
+)
+from controller.model.stack import Lazy, Ref, Resource, Stack
 from controller.spec.models import PrivateService
 
 PORT_NAME = CONTAINER  # the named port mapping Service Connect publishes
@@ -45,12 +52,12 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
     c, svc = spec.container, spec.service
     ec2 = svc.launch_type == "EC2"
     sc = svc.service_connect
-    port_mapping: dict[str, Any] = {"containerPort": c.port, "protocol": "tcp"}
+    port_mapping: PortMapping = {"containerPort": c.port, "protocol": "tcp"}
     if ec2:
         port_mapping["hostPort"] = c.host_port  # seed 004: an NLB has no dynamic port mapping
     if sc is not None:
         port_mapping |= {"name": PORT_NAME, "appProtocol": sc.app_protocol}
-    container: dict[str, Any] = {
+    container: Container[Lazy] = {
         "name": CONTAINER,
         "image": c.image,
         "essential": True,
@@ -61,7 +68,7 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
         "stopTimeout": c.stop_timeout_seconds,
         "logGroup": Ref("log-group", "name"),
     }
-    task: dict[str, Any] = {
+    task: TaskDefinition[Lazy] = {
         "family": names.aws_name(ns, nm, "", 255),
         "cpu": str(c.cpu),
         "memory": str(c.memory),
@@ -74,19 +81,13 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
     if svc.execution_role_arn is None:
         # Fargate pulls images and ships awslogs only with an execution role: make one (on EC2
         # it is what reads `secrets`).
-        stack.add(
-            Resource(
-                "execution-role",
-                kinds.IAM_ROLE,
-                "execution-role",
-                {
-                    "name": names.aws_name(ns, nm, "exec", 64),
-                    "trustPolicy": iam.trust_policy("ecs-tasks.amazonaws.com"),
-                    "managedPolicies": [iam.EXECUTION_MANAGED_POLICY],
-                    "inlinePolicy": iam.secrets_policy(list(c.secrets.values())),
-                },
-            )
-        )
+        role: Role = {
+            "name": names.aws_name(ns, nm, "exec", 64),
+            "trustPolicy": iam.trust_policy("ecs-tasks.amazonaws.com"),
+            "managedPolicies": [iam.EXECUTION_MANAGED_POLICY],
+            "inlinePolicy": iam.secrets_policy(list(c.secrets.values())),
+        }
+        stack.add(Resource("execution-role", kinds.IAM_ROLE, "execution-role", role))
     task_paths = {
         "container.image": "container.image",
         "cpu": "container.cpu",
@@ -99,7 +100,7 @@ def add_service(stack: Stack, ps: PrivateService, net: Network) -> None:
     )
 
     dep = svc.deployment
-    props: dict[str, Any] = {
+    props: Service[Lazy] = {
         "cluster": Ref("ecs-cluster", "name"),
         "name": names.aws_name(ns, nm, "", 255),
         "taskDefinition": Ref("task-definition", "arn"),
@@ -187,16 +188,17 @@ def _add_instance_rules(stack: Stack, ps: PrivateService, net: Network) -> None:
     )
 
 
-def _service_connect(stack: Stack, ps: PrivateService, net: Network) -> dict[str, Any]:
+def _service_connect(stack: Stack, ps: PrivateService, net: Network) -> ServiceConnect[Lazy]:
     """The Cloud Map namespace, the client rule the task group may lack, and the service config."""
     sc = ps.spec.service.service_connect
     assert sc is not None
+    namespace: Namespace = {"name": sc.namespace, "type": "HTTP"}
     stack.add(
         Resource(
             SC_NAMESPACE,
             kinds.SERVICEDISCOVERY_NAMESPACE,
             SC_NAMESPACE,
-            {"name": sc.namespace, "type": "HTTP"},
+            namespace,
             {"name": "service.serviceConnect.namespace"},
         )
     )

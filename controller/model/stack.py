@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class Lazy:
+    """A value known only at apply: a `Ref` or a `Digest` (typed props spell a field that may
+    hold one `str | R`, see `controller.model.props`)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
-class Ref:
+class Ref(Lazy):
     """A lazy reference to output `attr` of the resource with key `key`."""
 
     key: str
@@ -46,7 +53,7 @@ UNKNOWN = Unknown()
 
 
 @dataclass(frozen=True)
-class Digest:
+class Digest(Lazy):
     """A short digest of `value` taken once its Refs are resolved (a deployment's fingerprint):
     a producer recreated with a new id (a VPC link, an NLB with a new DNS name) gives a new
     digest, where hashing the unresolved `${vpc-link.id}` text would give the same one."""
