@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -46,10 +46,15 @@ from controller.handlers.base import Delta, Desired, Handler, Observed, error_co
 from controller.handlers.elbv2_reads import load_balancers, tags_of
 from controller.model import kinds
 
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
+
 GONE = ("LoadBalancerNotFound", "ListenerNotFound")
 
 
-def our_listeners(client: Any, lb_arn: str, owner: str) -> list[dict[str, Any]]:
+def our_listeners(
+    client: ElasticLoadBalancingv2Client, lb_arn: str, owner: str
+) -> list[dict[str, Any]]:
     """The listeners of `lb_arn` carrying `owner`'s tag, each with its `Tags` as a dict."""
     listeners = client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
     tags = tags_of(client, [li["ListenerArn"] for li in listeners]) if listeners else {}
@@ -60,7 +65,7 @@ def our_listeners(client: Any, lb_arn: str, owner: str) -> list[dict[str, Any]]:
     ]
 
 
-def listened_ports(client: Any, lb_name: Any, owner: str) -> set[int]:
+def listened_ports(client: ElasticLoadBalancingv2Client, lb_name: Any, owner: str) -> set[int]:
     """Ports on which a listener of ours on the load balancer named `lb_name` listens (none when
     there is no such load balancer): a security group keeps admitting those while a listener
     port change is on its way (the old listener serves until the API is redeployed)."""
@@ -92,6 +97,7 @@ class OldListenersHandler(Handler):
     service = "elbv2"
     identity = ("loadBalancerArn",)
     clock: Callable[[], float] = staticmethod(time.monotonic)
+    client: ElasticLoadBalancingv2Client
 
     def _old(self, want: Desired) -> tuple[list[dict[str, Any]], bool] | None:
         """(our listeners of `component` on other ports, whether one is on `port`); None when
