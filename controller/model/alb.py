@@ -18,6 +18,7 @@ from controller.model.props import (
     Listener,
     ListenerRules,
     LoadBalancer,
+    SecurityGroup,
     TargetGroup,
     Targets,
 )
@@ -55,15 +56,17 @@ def add_alb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Ref:
             "alb-sg",
             kinds.EC2_SECURITY_GROUP,
             "alb-sg",
-            {
-                "name": names.aws_name(ns, nm, "alb", 255),
-                "description": f"privateservice {ps.owner}: ALB",
-                "vpcId": net.vpc_id,
-                "ingress": [
-                    tcp_from(alb.listener_port, group=nlb_sg, why="ALB listener from the NLB")
-                ],
-                "egress": ALL_TRAFFIC_EGRESS,
-            },
+            SecurityGroup[Lazy](
+                {
+                    "name": names.aws_name(ns, nm, "alb", 255),
+                    "description": f"privateservice {ps.owner}: ALB",
+                    "vpcId": net.vpc_id,
+                    "ingress": [
+                        tcp_from(alb.listener_port, group=nlb_sg, why="ALB listener from the NLB")
+                    ],
+                    "egress": ALL_TRAFFIC_EGRESS,
+                }
+            ),
             {"ingress": "loadBalancer.alb.listenerPort"},
         )
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 from controller.model import kinds, names
 from controller.model.common import extend_ingress, tcp_from
 from controller.model.network import Network
+from controller.model.props import SecurityGroup
 from controller.model.props_api import HttpApi, HttpStage, Integration, Route, Throttle, VpcLinkV2
 from controller.model.stack import Lazy, Ref, Resource, Stack
 from controller.spec.models import Api, PrivateService
@@ -53,17 +54,21 @@ def add_http_api(stack: Stack, ps: PrivateService, net: Network, api: Api) -> No
             "vpc-link-sg",
             kinds.EC2_SECURITY_GROUP,
             "vpc-link-sg",
-            {
-                "name": names.aws_name(ns, nm, "vpclink", 255),
-                "description": f"privateservice {ps.owner}: API Gateway VPC link",
-                "vpcId": net.vpc_id,
-                "ingress": [],  # nothing connects to the link's interfaces
-                "egress": [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidr": net.cidr}],
-                # an old listener port stays open while our old listener still serves on it
-                "keepPortsListenedBy": names.aws_name(
-                    ns, nm, "alb" if listener_key == "alb-listener" else "nlb", 32
-                ),
-            },
+            SecurityGroup[Lazy](
+                {
+                    "name": names.aws_name(ns, nm, "vpclink", 255),
+                    "description": f"privateservice {ps.owner}: API Gateway VPC link",
+                    "vpcId": net.vpc_id,
+                    "ingress": [],  # nothing connects to the link's interfaces
+                    "egress": [
+                        {"protocol": "tcp", "fromPort": port, "toPort": port, "cidr": net.cidr}
+                    ],
+                    # an old listener port stays open while our old listener still serves on it
+                    "keepPortsListenedBy": names.aws_name(
+                        ns, nm, "alb" if listener_key == "alb-listener" else "nlb", 32
+                    ),
+                }
+            ),
         )
     )
     extend_ingress(

@@ -20,7 +20,17 @@ from controller.model import kinds, names
 from controller.model.alb import ALB_LISTENER, ALB_RULES, ALB_TARGET_GROUP, add_alb, alb_health
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
-from controller.model.stack import Ref, Resource, Stack
+from controller.model.props import (
+    ElasticIp,
+    HealthCheck,
+    Listener,
+    LoadBalancer,
+    SecurityGroup,
+    SgRule,
+    SubnetMapping,
+    TargetGroup,
+)
+from controller.model.stack import Lazy, Ref, Resource, Stack
 from controller.spec.models import PrivateService
 
 EVERYWHERE = "0.0.0.0/0"
@@ -68,7 +78,7 @@ def add_load_balancer(stack: Stack, ps: PrivateService, net: Network) -> None:
         stack.add(_task_security_group(ps, net, task_sources))
     stack.add(_nlb(stack, ps, net, nlb_sg))
     stack.add(_nlb_target_group(ps, net))
-    listener: dict[str, Any] = {
+    listener: Listener[Lazy] = {
         "loadBalancerArn": Ref("nlb", "arn"),
         "port": lb.listener.port,
         "protocol": lb.listener.protocol,
@@ -93,15 +103,17 @@ def _nlb_security_group(ps: PrivateService, net: Network) -> Resource:
         "nlb-sg",
         kinds.EC2_SECURITY_GROUP,
         "nlb-sg",
-        {
-            "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "nlb", 255),
-            "description": f"privateservice {ps.owner}: NLB",
-            "vpcId": net.vpc_id,
-            "ingress": [source],
-            "egress": ALL_TRAFFIC_EGRESS,
-            # an old listener port stays open while our old listener still serves on it
-            "keepPortsListenedBy": nlb_name(ps),
-        },
+        SecurityGroup[Lazy](
+            {
+                "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "nlb", 255),
+                "description": f"privateservice {ps.owner}: NLB",
+                "vpcId": net.vpc_id,
+                "ingress": [source],
+                "egress": ALL_TRAFFIC_EGRESS,
+                # an old listener port stays open while our old listener still serves on it
+                "keepPortsListenedBy": nlb_name(ps),
+            }
+        ),
         {"ingress": "loadBalancer.listener.port"},
     )
 
@@ -143,7 +155,7 @@ def add_old_listeners(stack: Stack, ps: PrivateService) -> None:
     )
 
 
-def _task_sources_behind_nlb(ps: PrivateService, net: Network, nlb_sg: Ref) -> list[dict[str, Any]]:
+def _task_sources_behind_nlb(ps: PrivateService, net: Network, nlb_sg: Ref) -> list[SgRule[Lazy]]:
     """Rule 2: health checks come from the NLB's nodes (its group); requests keep the client's
     source address, which is inside the VPC. Never 0.0.0.0/0 or ::/0."""
     port = ps.spec.container.port
@@ -153,22 +165,22 @@ def _task_sources_behind_nlb(ps: PrivateService, net: Network, nlb_sg: Ref) -> l
     ]
 
 
-def _task_security_group(
-    ps: PrivateService, net: Network, ingress: list[dict[str, Any]]
-) -> Resource:
+def _task_security_group(ps: PrivateService, net: Network, ingress: list[SgRule[Lazy]]) -> Resource:
     return Resource(
         "task-sg",
         kinds.EC2_SECURITY_GROUP,
         "task-sg",
-        {
-            "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "task", 255),
-            "description": f"privateservice {ps.owner}: tasks",
-            "vpcId": net.vpc_id,
-            "ingress": ingress,
-            "egress": ALL_TRAFFIC_EGRESS,
-            # an old port stays open while the service's old tasks still serve on it
-            "keepPortsServedBy": Ref(service_target_group_key(ps), "arn"),
-        },
+        SecurityGroup[Lazy](
+            {
+                "name": names.aws_name(ps.metadata.namespace, ps.metadata.name, "task", 255),
+                "description": f"privateservice {ps.owner}: tasks",
+                "vpcId": net.vpc_id,
+                "ingress": ingress,
+                "egress": ALL_TRAFFIC_EGRESS,
+                # an old port stays open while the service's old tasks still serve on it
+                "keepPortsServedBy": Ref(service_target_group_key(ps), "arn"),
+            }
+        ),
         {"ingress": "container.port"},
     )
 
@@ -183,7 +195,7 @@ def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resourc
     lb = spec.load_balancer
     public = lb.scheme == "internet-facing"
     subnets = sorted(net.public_subnet_ids if public else net.subnet_ids)
-    props: dict[str, Any] = {
+    props: LoadBalancer[Lazy] = {
         "name": nlb_name(ps),
         "type": "network",
         "scheme": lb.scheme,
@@ -195,14 +207,14 @@ def _nlb(stack: Stack, ps: PrivateService, net: Network, nlb_sg: Ref) -> Resourc
         "enforcePrivateLinkInboundRules": "off" if spec.api is not None else "on",
     }
     if lb.static_ips:
-        mappings = []
+        mappings: list[SubnetMapping[Lazy]] = []
         for subnet in subnets:
             stack.add(
                 Resource(
                     eip_key(subnet),
                     kinds.EC2_ELASTIC_IP,
                     "nlb-eip",
-                    {"name": names.aws_name(ns, nm, f"eip-{subnet}", 255)},
+                    ElasticIp({"name": names.aws_name(ns, nm, f"eip-{subnet}", 255)}),
                 )
             )
             mappings.append({"subnetId": subnet, "allocationId": Ref(eip_key(subnet), "id")})
@@ -264,22 +276,24 @@ def _nlb_target_group(ps: PrivateService, net: Network) -> Resource:
         "target-group",
         kinds.ELBV2_TARGET_GROUP,
         "target-group",
-        {
-            "name": names.aws_name(ns, nm, "tg", 32),
-            "protocol": "TCP",
-            "port": target["port"],
-            "vpcId": net.vpc_id,
-            "targetType": target["targetType"],
-            "healthCheck": target["healthCheck"],
-            "attributes": target["attributes"],
-        },
+        TargetGroup(
+            {
+                "name": names.aws_name(ns, nm, "tg", 32),
+                "protocol": "TCP",
+                "port": target["port"],
+                "vpcId": net.vpc_id,
+                "targetType": target["targetType"],
+                "healthCheck": target["healthCheck"],
+                "attributes": target["attributes"],
+            }
+        ),
         spec_paths,
     )
 
 
-def _health(ps: PrivateService) -> dict[str, Any]:
+def _health(ps: PrivateService) -> HealthCheck:
     hc = ps.spec.load_balancer.target_group.health_check
-    health: dict[str, Any] = {
+    health: HealthCheck = {
         "protocol": hc.protocol,
         "port": "traffic-port",
         "intervalSeconds": hc.interval_seconds,

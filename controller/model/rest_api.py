@@ -20,7 +20,7 @@ from typing import Any
 from controller.model import kinds, names
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
 from controller.model.network import Network
-from controller.model.props import VpcEndpoint
+from controller.model.props import SecurityGroup, VpcEndpoint
 from controller.model.props_api import (
     ApiKey,
     BasePathMapping,
@@ -91,15 +91,17 @@ def _add_vpc_endpoint(stack: Stack, ps: PrivateService, net: Network) -> Ref:
             "vpce-sg",
             kinds.EC2_SECURITY_GROUP,
             "vpce-sg",
-            {
-                "name": names.aws_name(ns, nm, "vpce", 255),
-                "description": f"privateservice {ps.owner}: execute-api endpoint",
-                "vpcId": net.vpc_id,
-                "ingress": [
-                    tcp_from(HTTPS, cidr=net.cidr, why="HTTPS to API Gateway from the VPC")
-                ],
-                "egress": ALL_TRAFFIC_EGRESS,
-            },
+            SecurityGroup[Lazy](
+                {
+                    "name": names.aws_name(ns, nm, "vpce", 255),
+                    "description": f"privateservice {ps.owner}: execute-api endpoint",
+                    "vpcId": net.vpc_id,
+                    "ingress": [
+                        tcp_from(HTTPS, cidr=net.cidr, why="HTTPS to API Gateway from the VPC")
+                    ],
+                    "egress": ALL_TRAFFIC_EGRESS,
+                }
+            ),
         )
     )
     stack.add(

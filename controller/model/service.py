@@ -36,6 +36,7 @@ from controller.model.props import (
     Role,
     Service,
     ServiceConnect,
+    SgRules,
     TaskDefinition,
 )
 from controller.model.stack import Lazy, Ref, Resource, Stack
@@ -164,22 +165,24 @@ def _add_instance_rules(stack: Stack, ps: PrivateService, net: Network) -> None:
             INSTANCE_RULES,
             kinds.EC2_SG_RULES,
             INSTANCE_RULES,
-            {
-                "cluster": Ref("ecs-cluster", "name"),
-                "groupIds": sorted(svc.instance_security_group_ids),  # empty: from the cluster
-                "ingress": [
-                    tcp_from(
-                        c.host_port,
-                        group=Ref("nlb-sg"),
-                        why=f"{ps.owner}: health checks from the NLB",
-                    ),
-                    tcp_from(
-                        c.host_port,
-                        cidr=net.cidr,
-                        why=f"{ps.owner}: traffic through the NLB (source preserved)",
-                    ),
-                ],
-            },
+            SgRules[Lazy](
+                {
+                    "cluster": Ref("ecs-cluster", "name"),
+                    "groupIds": sorted(svc.instance_security_group_ids),  # empty: from the cluster
+                    "ingress": [
+                        tcp_from(
+                            c.host_port,
+                            group=Ref("nlb-sg"),
+                            why=f"{ps.owner}: health checks from the NLB",
+                        ),
+                        tcp_from(
+                            c.host_port,
+                            cidr=net.cidr,
+                            why=f"{ps.owner}: traffic through the NLB (source preserved)",
+                        ),
+                    ],
+                }
+            ),
             {
                 "groupIds": "service.instanceSecurityGroupIds",
                 "ingress": "container.hostPort",
