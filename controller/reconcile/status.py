@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controller.handlers.registry import HANDLERS
+from controller.model import kinds
 from controller.reconcile.engine import Action, Outcome
 from controller.spec.models import API_VERSION, KIND, PrivateService
 
@@ -85,7 +86,7 @@ def compute(
     # 002): a warning in the Ready condition's message, not a degradation.
     degraded = [f"drifted: {', '.join(fields)}"] if drifted else []
     warning = f"; warning: authorizer: {runtime}" if runtime else ""
-    tasks = [f"{c.key}: {c.message}" for c in waiting if c.kind == "ecs.service"]
+    tasks = [f"{c.key}: {c.message}" for c in waiting if c.kind == kinds.ECS_SERVICE]
     conditions = [
         _condition(
             "Ready",
