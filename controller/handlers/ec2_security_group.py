@@ -17,6 +17,7 @@ from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
 from controller.handlers.elbv2_old_listeners import listened_ports
+from controller.handlers.elbv2_reads import ListenerMemo, listener_memo
 from controller.model import kinds
 
 
@@ -305,9 +306,16 @@ class SecurityGroupHandler(Handler):
         served = set() if egress else self._still_served(want.props.get("keepPortsServedBy"))
         lb_name = want.props.get("keepPortsListenedBy")
         listened = (
-            listened_ports(self.aws.client("elbv2"), lb_name, want.owner) if lb_name else set()
+            listened_ports(self.aws.client("elbv2"), lb_name, want.owner, self._listener_memo)
+            if lb_name
+            else set()
         )
         return served, listened
+
+    @property
+    def _listener_memo(self) -> ListenerMemo | None:
+        """The listener ARNs every spec of this context learned (`elbv2_reads`)."""
+        return listener_memo(self.aws.memo("elbv2"))
 
     def _still_served(self, target_group_arn: Any) -> set[int]:
         """Ports on which targets are still registered in the service's target group (any state

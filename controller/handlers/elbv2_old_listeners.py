@@ -43,7 +43,12 @@ from botocore.exceptions import ClientError
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
 from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
-from controller.handlers.elbv2_reads import load_balancers, tags_of
+from controller.handlers.elbv2_reads import (
+    ListenerMemo,
+    listener_memo,
+    listeners_with_tags,
+    load_balancers,
+)
 from controller.model import kinds
 
 if TYPE_CHECKING:
@@ -53,11 +58,14 @@ GONE = ("LoadBalancerNotFound", "ListenerNotFound")
 
 
 def our_listeners(
-    client: ElasticLoadBalancingv2Client, lb_arn: str, owner: str
+    client: ElasticLoadBalancingv2Client,
+    lb_arn: str,
+    owner: str,
+    memo: ListenerMemo | None = None,
 ) -> list[dict[str, Any]]:
-    """The listeners of `lb_arn` carrying `owner`'s tag, each with its `Tags` as a dict."""
-    listeners = client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
-    tags = tags_of(client, [li["ListenerArn"] for li in listeners]) if listeners else {}
+    """The listeners of `lb_arn` carrying `owner`'s tag, each with its `Tags` as a dict (read
+    as the listener handler reads them: `elbv2_reads.listeners_with_tags`, shared chunks)."""
+    listeners, tags = listeners_with_tags(client, memo, lb_arn)
     return [
         {**li, "Tags": tags.get(li["ListenerArn"], {})}
         for li in listeners
@@ -65,7 +73,12 @@ def our_listeners(
     ]
 
 
-def listened_ports(client: ElasticLoadBalancingv2Client, lb_name: Any, owner: str) -> set[int]:
+def listened_ports(
+    client: ElasticLoadBalancingv2Client,
+    lb_name: Any,
+    owner: str,
+    memo: ListenerMemo | None = None,
+) -> set[int]:
     """Ports on which a listener of ours on the load balancer named `lb_name` listens (none when
     there is no such load balancer): a security group keeps admitting those while a listener
     port change is on its way (the old listener serves until the API is redeployed)."""
@@ -82,7 +95,7 @@ def listened_ports(client: ElasticLoadBalancingv2Client, lb_name: Any, owner: st
     if arn is None:
         return set()
     try:
-        return {int(li["Port"]) for li in our_listeners(client, arn, owner)}
+        return {int(li["Port"]) for li in our_listeners(client, arn, owner, memo)}
     except ClientError as exc:
         if error_code(exc) in GONE:
             return set()
@@ -99,12 +112,17 @@ class OldListenersHandler(Handler):
     clock: Callable[[], float] = staticmethod(time.monotonic)
     client: ElasticLoadBalancingv2Client
 
+    @property
+    def _memo(self) -> ListenerMemo | None:
+        """The listener ARNs every spec of this context learned (`elbv2_reads`)."""
+        return listener_memo(self.aws.memo(self.service))
+
     def _old(self, want: Desired) -> tuple[list[dict[str, Any]], bool] | None:
         """(our listeners of `component` on other ports, whether one is on `port`); None when
         the load balancer is gone."""
         p = want.props
         try:
-            ours = our_listeners(self.client, p["loadBalancerArn"], want.owner)
+            ours = our_listeners(self.client, p["loadBalancerArn"], want.owner, self._memo)
         except ClientError as exc:
             if error_code(exc) in GONE:
                 return None
@@ -154,6 +172,9 @@ class OldListenersHandler(Handler):
             self.log_call("deleting", want, id=li["ListenerArn"], port=li["Port"])
             with tolerating(*GONE):
                 self.client.delete_listener(ListenerArn=li["ListenerArn"])
+        memo = self._memo
+        if old and memo is not None:  # read the load balancer's listeners in full next time
+            memo.drop(want.props["loadBalancerArn"])
         return self._observed(want, [])
 
     def _drained(self, want: Desired, old: list[dict[str, Any]]) -> None:
