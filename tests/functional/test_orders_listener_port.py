@@ -1,7 +1,7 @@
 """A listener port change (issue 14): `loadBalancer.listener.port` 80 -> 8080 on the REST chain
 never breaks the request path, under `psctl apply` and under `psctl run`.
 
-Sampled every 0.2 s during the change: the port the stage's deployment forwards to (GetExport of
+Sampled every 0.4 s during the change: the port the stage's deployment forwards to (GetExport of
 the stage with its integrations: what the stage runs, not what the API now says) has a listener
 on the NLB, that listener forwards to a target group with healthy targets, and the NLB's security
 group admits the port from the VPC (for the HTTP API chain: the integration's listener ARN, its
@@ -129,7 +129,8 @@ class Chain(Protocol):
 
 
 class Sampler:
-    """Samples the probe every 0.2 s in a thread until stopped."""
+    """Samples the probe every 0.4 s in a thread until stopped (faster would spend the API
+    Gateway quota the controller needs: each REST sample makes two GetExport calls)."""
 
     def __init__(self, probe: Chain) -> None:
         self.probe, self.samples = probe, 0
@@ -145,7 +146,7 @@ class Sampler:
             self.seen.append(sorted(self.probe.listeners()))
             if problem is not None:
                 self.broken.append(problem)
-            self._done.wait(0.2)
+            self._done.wait(0.4)
 
     def __enter__(self) -> Sampler:
         self._thread.start()
