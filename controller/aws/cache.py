@@ -19,7 +19,8 @@ and every write of a query or JSON protocol service (EC2, ELB, ECS) forget the w
 provisioning, so a wait is never answered by a stale read. A write forgets before it is sent and
 again once answered, and a read that was on the wire while we wrote to its service is answered
 but not stored (it may predate the write). `ttl` bounds how stale a change made behind the
-controller's back can look.
+controller's back can look. A stored read keeps the parsed answer and a `StoredReply` (status,
+headers), not the HTTP body; a janitor thread drops expired entries every JANITOR_SECONDS.
 Neighbours: `controller.aws.session` (registers it on each client), `controller.reconcile.engine`
 (`forget` on waits).
 """
@@ -29,6 +30,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 # Services whose reads are snapshotted (not: S3 and DynamoDB, which serve the source and the
@@ -55,6 +58,43 @@ PURGE_EVERY = 256  # stores between two sweeps of expired entries
 PASS_SECONDS = 5.0
 """The freshness the one-shot commands (plan, apply, delete, status) use: one pass's reads are
 shared by every resource and every spec of the command, and a later pass reads afresh."""
+
+
+JANITOR_SECONDS = 5.0
+"""How often expired entries are dropped from every live cache, calls or not: at rest a whole
+round of reads would otherwise stay until the next round's stores (with 1,000 specs, ~12,000
+answers between two rounds)."""
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """What a stored read answers in place of botocore's HTTP response: its status and headers
+    (botocore and our after-call handlers read no more), not the raw body it was parsed from."""
+
+    status_code: int
+    headers: dict[str, str]
+
+
+_LIVE: weakref.WeakSet[ReadCache] = weakref.WeakSet()
+_JANITOR: list[threading.Thread] = []
+_JANITOR_LOCK = threading.Lock()
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(JANITOR_SECONDS)
+        for cache in list(_LIVE):
+            cache.purge()
+
+
+def _watch(cache: ReadCache) -> None:
+    """Let the janitor thread (one per process, a daemon) purge `cache` while it lives."""
+    with _JANITOR_LOCK:
+        _LIVE.add(cache)
+        if not _JANITOR:
+            thread = threading.Thread(target=_sweep_forever, name="read-cache-janitor", daemon=True)
+            thread.start()
+            _JANITOR.append(thread)
 
 
 def is_cacheable(service: str, operation: str) -> bool:
@@ -93,6 +133,7 @@ class ReadCache:
         self._generation: dict[str, int] = {}
         self._stores = 0
         self._lock = threading.Lock()
+        _watch(self)
 
     @staticmethod
     def _key(service: str, operation: str, params: dict[str, Any]) -> Key:
@@ -148,7 +189,8 @@ class ReadCache:
             current = self._generation.get(key[0], 0) == context.get("psctl_generation")
             status = getattr(http_response, "status_code", 500)
             if current and (status < 300 or status == NOT_FOUND):
-                self._entries[key] = (http_response, copy.deepcopy(parsed), time.monotonic())
+                reply = StoredReply(status, dict(getattr(http_response, "headers", None) or {}))
+                self._entries[key] = (reply, copy.deepcopy(parsed), time.monotonic())
                 self._stores += 1
                 if self._stores % PURGE_EVERY == 0:
                     self._purge()
@@ -171,6 +213,11 @@ class ReadCache:
         now = time.monotonic()
         for old in [k for k, (_, _, at) in self._entries.items() if now - at > self.ttl]:
             del self._entries[old]
+
+    def purge(self) -> None:
+        """`_purge` under the lock (the janitor's call)."""
+        with self._lock:
+            self._purge()
 
     @property
     def size(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from controller.aws.cache import _stale
+from controller.aws.cache import StoredReply, _stale
 from controller.aws.session import AwsContext, AwsSettings
 
 
@@ -214,3 +214,28 @@ def test_expired_reads_are_dropped_not_kept_forever(aws: Any, monkeypatch: pytes
     time.sleep(0.3)
     client.get_rest_apis()  # the fourth store purges the three expired ones
     assert ctx.cache.size == 1
+
+
+def test_at_rest_expired_reads_are_dropped_without_another_call(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Between two rounds of checks nothing is read: the janitor thread still drops what
+    expired (a round of 1,000 specs' answers must not stay until the next round), and what is
+    kept is the parsed answer with a status, not the HTTP body it was parsed from."""
+    monkeypatch.setattr("controller.aws.cache.JANITOR_SECONDS", 0.05)
+    ctx = _ctx(aws, 0.2)
+    client = ctx.client("apigateway")
+    client.get_rest_apis()
+    assert ctx.cache is not None
+    with ctx.cache._lock:
+        (reply, parsed, _), *_ = ctx.cache._entries.values()
+    assert isinstance(reply, StoredReply)
+    assert reply.status_code == 200
+    assert not hasattr(reply, "content")
+    assert "items" in parsed
+    assert client.get_rest_apis()["items"] == []  # answered from the stored reply
+    assert _calls(ctx, "GetRestApis") == 1
+    deadline = time.monotonic() + 30  # the janitor's first sleep may be the default 5 s
+    while ctx.cache.size and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ctx.cache.size == 0
