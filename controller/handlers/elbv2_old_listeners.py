@@ -42,7 +42,15 @@ from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, tolerating
+from controller.handlers.base import (
+    Delta,
+    Desired,
+    Handler,
+    Observed,
+    error_code,
+    props_as,
+    tolerating,
+)
 from controller.handlers.elbv2_reads import (
     ListenerMemo,
     listener_memo,
@@ -50,6 +58,7 @@ from controller.handlers.elbv2_reads import (
     load_balancers,
 )
 from controller.model import kinds
+from controller.model.props import Known, OldListeners
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -112,6 +121,10 @@ class OldListenersHandler(Handler):
     clock: Callable[[], float] = staticmethod(time.monotonic)
     client: ElasticLoadBalancingv2Client
 
+    def props_of(self, want: Desired) -> OldListeners[Known]:
+        """The desired props as `OldListeners` (`controller.model.props`)."""
+        return props_as(want, OldListeners[Known])
+
     @property
     def _memo(self) -> ListenerMemo | None:
         """The listener ARNs every spec of this context learned (`elbv2_reads`)."""
@@ -120,7 +133,7 @@ class OldListenersHandler(Handler):
     def _old(self, want: Desired) -> tuple[list[dict[str, Any]], bool] | None:
         """(our listeners of `component` on other ports, whether one is on `port`); None when
         the load balancer is gone."""
-        p = want.props
+        p = self.props_of(want)
         try:
             ours = our_listeners(self.client, p["loadBalancerArn"], want.owner, self._memo)
         except ClientError as exc:
@@ -141,7 +154,7 @@ class OldListenersHandler(Handler):
 
     @staticmethod
     def _observed(want: Desired, old_ports: list[int]) -> Observed:
-        p = want.props
+        p = props_as(want, OldListeners[Known])
         return Observed(
             key=want.key,
             id=f"{p['loadBalancerArn']}#{p['component']}",
@@ -152,7 +165,7 @@ class OldListenersHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Nothing to make; the load balancer is not there (yet)."""
-        msg = f"{want.key}: load balancer {want.props['loadBalancerArn']} not found"
+        msg = f"{want.key}: load balancer {self.props_of(want)['loadBalancerArn']} not found"
         raise TemporaryError(msg, 2.0)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
@@ -164,7 +177,7 @@ class OldListenersHandler(Handler):
             return self.create(want)
         old, current = found
         if old and not current:
-            port = want.props["port"]
+            port = self.props_of(want)["port"]
             msg = f"{want.key}: no listener of ours on port {port} yet; the old ones stay"
             raise TemporaryError(msg, 2.0)
         self._drained(want, old)
@@ -174,7 +187,7 @@ class OldListenersHandler(Handler):
                 self.client.delete_listener(ListenerArn=li["ListenerArn"])
         memo = self._memo
         if old and memo is not None:  # read the load balancer's listeners in full next time
-            memo.drop(want.props["loadBalancerArn"])
+            memo.drop(self.props_of(want)["loadBalancerArn"])
         return self._observed(want, [])
 
     def _drained(self, want: Desired, old: list[dict[str, Any]]) -> None:
@@ -184,7 +197,7 @@ class OldListenersHandler(Handler):
         deleting an NLB listener ends its open connections, like a target's deregistration
         without delay. The model gives it the target group's deregistration delay; a restart
         waits again (the times live in memory)."""
-        now, drain = self.clock(), float(want.props.get("drainSeconds") or 0)
+        now, drain = self.clock(), float(self.props_of(want).get("drainSeconds") or 0)
         seen = self.__dict__.setdefault("_seen_old", {})
         left = (
             max(drain - (now - seen.setdefault(li["ListenerArn"], now)) for li in old) if old else 0

@@ -25,6 +25,7 @@ from controller.model.props import (
     HealthCheck,
     Listener,
     LoadBalancer,
+    OldListeners,
     SecurityGroup,
     SgRule,
     SubnetMapping,
@@ -137,14 +138,16 @@ def add_old_listeners(stack: Stack, ps: PrivateService) -> None:
             OLD_LISTENERS,
             kinds.ELBV2_OLD_LISTENERS,
             "listener",
-            {
-                "loadBalancerArn": Ref("nlb", "arn"),
-                "component": "listener",
-                "port": ps.spec.load_balancer.listener.port,
-                # as long as old targets get to finish their connections
-                "drainSeconds": ps.spec.load_balancer.target_group.deregistration_delay_seconds,
-                "oldPorts": [],
-            },
+            OldListeners[Lazy](
+                {
+                    "loadBalancerArn": Ref("nlb", "arn"),
+                    "component": "listener",
+                    "port": ps.spec.load_balancer.listener.port,
+                    # as long as old targets get to finish their connections
+                    "drainSeconds": ps.spec.load_balancer.target_group.deregistration_delay_seconds,
+                    "oldPorts": [],
+                }
+            ),
             {
                 "port": "loadBalancer.listener.port",
                 "drainSeconds": "loadBalancer.targetGroup.deregistrationDelaySeconds",

@@ -149,6 +149,17 @@ class Listener(TypedDict, Generic[R]):
     """A port change adds the new listener beside the old one (removed later)."""
 
 
+class OldListeners(TypedDict, Generic[R]):
+    """`elbv2.old_listeners`: our listeners of `component` on another port than `port`, deleted
+    `drainSeconds` after the API moved off them (`oldPorts` reads back the ones still there)."""
+
+    loadBalancerArn: str | R
+    component: str
+    port: int
+    drainSeconds: int
+    oldPorts: list[int]
+
+
 class ListenerRule(TypedDict, Generic[R]):
     """One path-pattern rule of an ALB listener."""
 
