@@ -11,6 +11,8 @@
 - `kept` (session): the sandbox kept across tests for a chain that is slow to build (an applied
   example): `kept.hold(key, build)` gives the sandbox still holding `key` (no reset since), or
   resets it and runs `build(access)`; `kept.release(key)` after the test put the chain back.
+  A test that uses a fixture named `kept_chain` (a module's held chain) gets that sandbox from
+  `aws`, not a reset one.
 The sandbox package is imported lazily, so unit tests run without moto installed.
 """
 
@@ -53,8 +55,12 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def aws(sandbox: Sandbox) -> SandboxAccess:
-    """A freshly reset and reseeded sandbox."""
+def aws(sandbox: Sandbox, request: pytest.FixtureRequest) -> SandboxAccess:
+    """A freshly reset and reseeded sandbox; for a test that uses a `kept_chain` fixture (a
+    chain its module keeps across tests, see `Kept`), that sandbox instead."""
+    if "kept_chain" in request.fixturenames:
+        access: SandboxAccess = request.getfixturevalue("kept_chain")
+        return access
     sandbox.reset()
     return sandbox.access()
 
@@ -76,16 +82,20 @@ class Kept:
         and the call log empty as after a reset."""
         held = self.key == key and self.sandbox.network is self._network
         self.key = None
-        if held:
-            self.sandbox.traffic.refill()
-            self.sandbox.clear_call_log()
-            return self.sandbox.access()
-        self.sandbox.reset()
-        access = self.sandbox.access()
-        build(access)
-        self.builds += 1
-        self._network = self.sandbox.network
-        return access
+        if not held:
+            self.sandbox.reset()
+            build(self.sandbox.access())
+            self.builds += 1
+            self._network = self.sandbox.network
+        self.sandbox.traffic.refill()
+        self.sandbox.clear_call_log()
+        return self.sandbox.access()
+
+    def changed(self) -> bool:
+        """Whether a client made a mutating call (any but Get*, Describe*, List*) since `hold`
+        (which empties the call log)."""
+        reads = ("Get", "Describe", "List")
+        return any(not c.operation.startswith(reads) for c in self.sandbox.call_log())
 
     def release(self, key: str) -> None:
         """The chain `key` is as `build` left it: the next `hold(key, ...)` may reuse it."""

@@ -1,8 +1,10 @@
-"""Helpers for functional tests: load example specs, run the reconciler, read AWS back."""
+"""Helpers for functional tests: load example specs, run the reconciler, read AWS back, keep an
+applied chain across a module's tests (`keep`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,33 @@ def apply(ps: PrivateService, aws: AwsContext, timeout: float = 60) -> Result:
 def delete(ps: PrivateService, aws: AwsContext, timeout: float = 60) -> Result:
     """Delete until done, polling fast."""
     return Reconciler(ps, aws, max_requeue=0.2).delete(timeout)
+
+
+def keep(
+    kept: Any,
+    key: str,
+    make: Callable[[], PrivateService],
+    prepare: Callable[[Any], object] | None = None,
+) -> Iterator[Any]:
+    """For a module's `kept_chain` fixture: the sandbox holding `make()` applied (after
+    `prepare(access)`, e.g. a cluster of its own), kept by the worker's sandbox across tests
+    (`kept` in tests/conftest.py). After a test that made a mutating call, a plan of `make()`
+    decides: nothing to do (the test put the chain back, as drift tests do) keeps it for the
+    next test; anything else (a delete, another spec applied) has the next test rebuild it."""
+
+    def build(access: Any) -> None:
+        if prepare is not None:
+            prepare(access)
+        result = apply(make(), context(access.endpoint_url, access.region))
+        assert result.converged, result.reason
+
+    access = kept.hold(key, build)
+    yield access
+    if kept.changed():
+        ctx = context(access.endpoint_url, access.region)
+        if not Reconciler(make(), ctx, max_requeue=0.2).plan().converged:
+            return
+    kept.release(key)
 
 
 def mutating_since(aws: AwsContext, before: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:

@@ -7,12 +7,12 @@ and put back by apply, and delete leaves nothing owned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import yaml
-from chain import EXAMPLES, apply, delete, mutating_since, owned_everywhere, spec
+from chain import EXAMPLES, apply, delete, keep, mutating_since, owned_everywhere, spec
 
 from controller.aws.session import AwsContext
 from controller.reconcile.engine import Action
@@ -29,10 +29,15 @@ def catalog() -> dict[str, Any]:
 
 
 @pytest.fixture
-def applied(ctx: AwsContext) -> AwsContext:
-    """The catalog chain applied and converged."""
-    result = apply(spec(catalog()), ctx)
-    assert result.converged, result.reason
+def kept_chain(kept: Any) -> Iterator[Any]:
+    """The catalog chain applied, kept by the worker's sandbox across tests (`chain.keep`)."""
+    yield from keep(kept, "functional: catalog without Service Connect", lambda: spec(catalog()))
+
+
+@pytest.fixture
+def applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The catalog chain applied and converged (`kept_chain`: `aws` and `ctx` are its sandbox)."""
+    del kept_chain
     return ctx
 
 

@@ -6,11 +6,11 @@ back through its own clients, never through the controller.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from chain import OWNER, apply, delete, mutating_since, orders, owned_everywhere, spec
+from chain import OWNER, apply, delete, keep, mutating_since, orders, owned_everywhere, spec
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
@@ -28,10 +28,16 @@ def http_orders() -> PrivateService:
 
 
 @pytest.fixture
-def http_applied(ctx: AwsContext) -> AwsContext:
-    """The HTTP orders chain applied and converged."""
-    result = apply(http_orders(), ctx)
-    assert result.converged, result.reason
+def kept_chain(kept: Any) -> Iterator[Any]:
+    """The HTTP orders chain applied, kept by the worker's sandbox across tests (`chain.keep`)."""
+    yield from keep(kept, "functional: orders with an HTTP API", http_orders)
+
+
+@pytest.fixture
+def http_applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The HTTP orders chain applied and converged (`kept_chain`: `aws` and `ctx` are its
+    sandbox)."""
+    del kept_chain
     return ctx
 
 

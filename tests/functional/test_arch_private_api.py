@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from chain import EXAMPLES, apply, delete, mutating_since, owned_everywhere, spec
+from chain import EXAMPLES, apply, delete, keep, mutating_since, owned_everywhere, spec
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
@@ -49,6 +49,10 @@ def _zip() -> bytes:
 @pytest.fixture
 def function(aws: Any) -> str:
     """The authorizer function (not ours: the platform team deploys it), on a deprecated runtime."""
+    return _function(aws)
+
+
+def _function(aws: Any) -> str:
     role = aws.client("iam").create_role(
         RoleName="ledger-authorizer", AssumeRolePolicyDocument=json.dumps({"Statement": []})
     )["Role"]["Arn"]
@@ -63,11 +67,19 @@ def function(aws: Any) -> str:
 
 
 @pytest.fixture
-def ledger_applied(ctx: AwsContext, function: str) -> AwsContext:
-    """The ledger example applied and converged."""
-    del function
-    result = apply(spec(ledger()), ctx)
-    assert result.converged, result.reason
+def kept_chain(kept: Any) -> Iterator[Any]:
+    """The ledger example applied with its authorizer function, kept by the worker's sandbox
+    across tests (`chain.keep`)."""
+    yield from keep(
+        kept, "functional: examples/ledger-private-api.yaml", lambda: spec(ledger()), _function
+    )
+
+
+@pytest.fixture
+def ledger_applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The ledger example applied and converged (`kept_chain`: `aws` and `ctx` are its
+    sandbox)."""
+    del kept_chain
     return ctx
 
 
@@ -279,7 +291,7 @@ def test_delete_leaves_nothing_owned_but_keeps_the_function(aws: Any, ctx: AwsCo
 
 def test_a_missing_authorizer_function_is_a_permanent_error_naming_the_field(ctx: AwsContext):
     """The function is never created by the controller: apply fails, naming the field."""
-    result = apply(spec(ledger()), ctx, timeout=20)
+    result = apply(spec(ledger()), ctx, timeout=90)  # returns at the error
     assert not result.converged
     assert "spec.api.authorizer.lambdaArn" in (result.reason or "")
     failed = next(c for c in result.outcome.changes if c.key == "authorizer")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chain import OWNER, apply, delete, mutating_since, orders, spec
+from chain import OWNER, apply, delete, keep, mutating_since, orders, spec
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
@@ -50,9 +51,16 @@ def _planned(ctx: AwsContext, doc: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def applied(ctx: AwsContext) -> AwsContext:
-    result = apply(spec(connected()), ctx)
-    assert result.converged, result.reason
+def kept_chain(kept: Any) -> Iterator[Any]:
+    """The orders chain with Service Connect applied, kept by the worker's sandbox across tests
+    (`chain.keep`)."""
+    yield from keep(kept, "functional: orders with Service Connect", lambda: spec(connected()))
+
+
+@pytest.fixture
+def applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The chain applied and converged (`kept_chain`: `aws` and `ctx` are its sandbox)."""
+    del kept_chain
     return ctx
 
 

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from chain import OWNER, apply, mutating_since, orders, spec
 
 from controller.aws import tags as ownership
 from controller.aws.session import AwsContext
 from controller.reconcile.runner import Reconciler
+
+
+@pytest.fixture
+def applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The orders example applied and converged, kept by the worker's sandbox across tests
+    (`kept_chain` in conftest.py): `aws` and `ctx` are that sandbox."""
+    del kept_chain
+    return ctx
 
 
 def _tags_ok(tags: dict[str, str], component: str) -> bool:

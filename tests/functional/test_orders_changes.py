@@ -22,6 +22,14 @@ PLAN = [
 ]
 
 
+@pytest.fixture
+def applied(kept_chain: Any, ctx: AwsContext) -> AwsContext:
+    """The orders example applied and converged, kept by the worker's sandbox across tests
+    (`kept_chain` in conftest.py): `aws` and `ctx` are that sandbox."""
+    del kept_chain
+    return ctx
+
+
 def _planned(ctx: AwsContext, doc: dict[str, Any]) -> dict[str, list[str]]:
     """key -> changed paths (or the action) for every resource the plan would touch."""
     outcome = Reconciler(spec(doc), ctx).plan()

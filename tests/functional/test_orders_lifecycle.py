@@ -34,7 +34,7 @@ def test_a_same_named_resource_without_our_tag_survives_untouched(aws: Any, ctx:
         TargetType="ip",
         Tags=[{"Key": "owner", "Value": "another-team"}],
     )["TargetGroups"][0]
-    result = apply(spec(orders()), ctx, timeout=10)
+    result = apply(spec(orders()), ctx, timeout=90)  # returns at the conflict
     assert not result.converged
     conflict = next(c for c in result.outcome.changes if c.key == "target-group")
     assert conflict.action is Action.CONFLICT

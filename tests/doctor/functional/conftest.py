@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from kept_chains import ORDERS_KEY, build_orders, changed, repair_network
+from kept_chains import ORDERS_KEY, build_orders, repair_network
 
 if TYPE_CHECKING:
     from controller.sandbox import SandboxAccess
@@ -27,7 +27,7 @@ def orders_chain(kept: Any) -> Iterator[SandboxAccess]:
     """The sandbox holding the orders example applied (two healthy targets); put back after."""
     access = kept.hold(ORDERS_KEY, build_orders)
     yield access
-    if changed(kept):
+    if kept.changed():
         repair_network(access)
         build_orders(access)
     kept.release(ORDERS_KEY)

@@ -1,6 +1,6 @@
 """Helpers of the doctor's functional tests for a chain kept across tests (`kept` in
-tests/conftest.py): apply a spec, wait for healthy targets, repair the seeded network, and tell
-whether a test changed anything. Neighbours: conftest.py here (the fixtures), the test modules.
+tests/conftest.py): apply a spec, wait for healthy targets, and repair the seeded network.
+Neighbours: conftest.py here (the fixtures), the test modules.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from controller.spec.loader import parse_object
 
 ORDERS = Path(__file__).resolve().parents[3] / "examples" / "orders-rest-nlb.yaml"
 ORDERS_KEY = "doctor: examples/orders-rest-nlb.yaml applied, 2 healthy targets"
-READS = ("Get", "Describe", "List")
 
 
 def apply_doc(access: Any, doc: dict[str, Any], timeout: float = 90) -> None:
@@ -72,8 +71,3 @@ def repair_network(access: Any) -> None:
 def build_orders(access: Any) -> None:
     apply_doc(access, yaml.safe_load(ORDERS.read_text()))
     wait_healthy(access, "shop", "ps-shop-orders")
-
-
-def changed(kept: Any) -> bool:
-    """Whether a client made a mutating call since `hold` (which clears the call log)."""
-    return any(not c.operation.startswith(READS) for c in kept.sandbox.call_log())

@@ -244,7 +244,7 @@ EC2_CLUSTER = "finance-ec2"
 HOST_PORT = 10000
 
 
-def _rolled_off(aws: Any, tg_arn: str, port: int, timeout: float = 20) -> None:
+def _rolled_off(aws: Any, tg_arn: str, port: int, timeout: float = 60) -> None:
     """Wait until no target of the group is on `port` any more and some target is."""
     elb = aws.client("elbv2")
     deadline = time.monotonic() + timeout
@@ -318,7 +318,7 @@ def test_ec2_task_definition_with_host_port_0_is_a_dynamic_host_port(
     assert found["fix"].startswith("spec.container.hostPort: 10000")
 
 
-def _stopped(aws: Any, cluster: str, service: str, timeout: float = 20) -> list[dict[str, Any]]:
+def _stopped(aws: Any, cluster: str, service: str, timeout: float = 60) -> list[dict[str, Any]]:
     """Wait for the service's first stopped task and return its stopped tasks."""
     ecs = aws.client("ecs")
     deadline = time.monotonic() + timeout
