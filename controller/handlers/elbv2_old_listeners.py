@@ -59,6 +59,7 @@ from controller.handlers.elbv2_reads import (
 )
 from controller.model import kinds
 from controller.model.props import Known, OldListeners
+from controller.model.stack import contains_unknown
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
@@ -117,7 +118,9 @@ class OldListenersHandler(Handler):
 
     kind = kinds.ELBV2_OLD_LISTENERS
     service = "elbv2"
-    identity = ("loadBalancerArn",)
+    # observed even before the load balancer exists (a plan of a new spec): nothing to retire
+    # then, so a plan shows no change here instead of creating a resource AWS never holds
+    identity = ()
     clock: Callable[[], float] = staticmethod(time.monotonic)
     client: ElasticLoadBalancingv2Client
 
@@ -134,6 +137,8 @@ class OldListenersHandler(Handler):
         """(our listeners of `component` on other ports, whether one is on `port`); None when
         the load balancer is gone."""
         p = self.props_of(want)
+        if contains_unknown(p["loadBalancerArn"]):
+            return [], True  # a load balancer still to be made has no old listener
         try:
             ours = our_listeners(self.client, p["loadBalancerArn"], want.owner, self._memo)
         except ClientError as exc:

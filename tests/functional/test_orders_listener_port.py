@@ -27,6 +27,8 @@ import yaml
 from chain import apply, orders, spec
 
 from controller.aws.session import AwsContext, AwsSettings
+from controller.reconcile.outcome import Action
+from controller.reconcile.runner import Reconciler
 from controller.runtime.controller import Controller
 from controller.runtime.main import make_dispatcher
 from controller.runtime.settings import RuntimeSettings
@@ -350,3 +352,11 @@ def test_a_listener_port_change_of_an_http_api_never_breaks_the_path(
     assert probe.problem() is None
     link = probe._group(LINK_GROUP)
     assert [(p["FromPort"], p["ToPort"]) for p in link["IpPermissionsEgress"]] == [(8080, 8080)]
+
+
+def test_a_new_specs_plan_shows_no_old_listeners(ctx: AwsContext) -> None:
+    """`old-listeners` holds nothing in AWS: a plan of a new spec (no load balancer yet) shows
+    no change for it, while the listener itself is a create."""
+    actions = {c.key: c.action for c in Reconciler(spec(_orders()), ctx).plan().changes}
+    assert actions["old-listeners"] is Action.NOOP
+    assert actions["listener"] is Action.CREATE

@@ -17,7 +17,7 @@ from controller.handlers.ec2_security_group import SecurityGroupHandler
 from controller.handlers.elbv2_listener import ListenerHandler
 from controller.handlers.elbv2_old_listeners import OldListenersHandler, listened_ports
 from controller.model.common import ALL_TRAFFIC_EGRESS, tcp_from
-from controller.model.stack import Resource
+from controller.model.stack import UNKNOWN, Resource
 
 OWNER = "default/orders"
 NLB_NAME = "ps-default-orders-nlb"
@@ -242,3 +242,16 @@ def test_an_old_listener_drains_before_it_goes(
     now[0] += 1
     handler.update(want, have, handler.diff(want, have))
     assert ports(aws, chain) == [8080]
+
+
+def test_before_the_load_balancer_exists_there_is_nothing_to_retire(ctx: AwsContext) -> None:
+    """A plan of a new spec: the load balancer's ARN is not known yet, so the handler reads
+    nothing and reports no old port (no change to show, nothing AWS would ever hold)."""
+    handler = OldListenersHandler(ctx)
+    props = {"loadBalancerArn": UNKNOWN, "component": "listener", "port": 80, "oldPorts": []}
+    want = desired("old-listeners", "elbv2.old_listeners", props, component="listener")
+    before = sum(ctx.counter.snapshot().values())
+    have = handler.observe(want)
+    assert have is not None
+    assert handler.diff(want, have) == []
+    assert sum(ctx.counter.snapshot().values()) == before
