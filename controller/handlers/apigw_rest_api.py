@@ -27,6 +27,7 @@ from controller.model.props_api import RestApi
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
     from types_boto3_apigateway.type_defs import (
+        CreateRestApiRequestTypeDef,
         PatchOperationTypeDef,
         RestApiResponseTypeDef,
         RestApiTypeDef,
@@ -140,17 +141,16 @@ class RestApiHandler(NamedHandler):
 
     def _make(self, want: Desired) -> RestApiResponseTypeDef:
         p = self.props_of(want)
-        extra: dict[str, Any] = (
-            {"policy": json.dumps(p["policy"])} if p.get("policy") is not None else {}
-        )
-        return self.client.create_rest_api(
-            name=p["name"],
-            description=p["description"],
-            apiKeySource=p["apiKeySource"],
-            endpointConfiguration={"types": [p["endpointType"]]},
-            tags=dict(want.tags),
-            **extra,
-        )
+        request: CreateRestApiRequestTypeDef = {
+            "name": p["name"],
+            "description": p["description"],
+            "apiKeySource": p["apiKeySource"],
+            "endpointConfiguration": {"types": [p["endpointType"]]},
+            "tags": dict(want.tags),
+        }
+        if p.get("policy") is not None:
+            request["policy"] = json.dumps(p["policy"])
+        return self.client.create_rest_api(**request)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """One UpdateRestApi with a patch operation per differing field."""

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from types_boto3_apigateway.type_defs import (
         ApiKeyResponseTypeDef,
         ApiKeyTypeDef,
+        CreateUsagePlanRequestTypeDef,
         PatchOperationTypeDef,
         UsagePlanResponseTypeDef,
         UsagePlanTypeDef,
@@ -166,18 +167,24 @@ class UsagePlanHandler(NamedHandler):
     def _make(self, want: Desired) -> UsagePlanResponseTypeDef:
         """CreateUsagePlan with its stages, throttle, quota and tags."""
         p = self.props_of(want)
-        extra: dict[str, Any] = {}
-        if p["throttle"] is not None:
-            extra["throttle"] = dict(p["throttle"])
-        if p["quota"] is not None:
-            extra["quota"] = dict(p["quota"])
-        return self.client.create_usage_plan(
-            name=p["name"],
-            description=f"privateservice {want.owner}",
-            apiStages=[{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
-            tags=dict(want.tags),
-            **extra,
-        )
+        request: CreateUsagePlanRequestTypeDef = {
+            "name": p["name"],
+            "description": f"privateservice {want.owner}",
+            "apiStages": [{"apiId": s["apiId"], "stage": s["stage"]} for s in p["apiStages"]],
+            "tags": dict(want.tags),
+        }
+        if (throttle := p["throttle"]) is not None:
+            request["throttle"] = {
+                "rateLimit": throttle["rateLimit"],
+                "burstLimit": throttle["burstLimit"],
+            }
+        if (quota := p["quota"]) is not None:
+            request["quota"] = {
+                "limit": quota["limit"],
+                "period": quota["period"],
+                "offset": quota["offset"],
+            }
+        return self.client.create_usage_plan(**request)
 
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Throttle, quota and stages in ONE UpdateUsagePlan (AWS: 1 call per 20 s)."""

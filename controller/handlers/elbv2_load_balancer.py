@@ -27,7 +27,10 @@ from controller.model.props import Known, LoadBalancer
 
 if TYPE_CHECKING:
     from types_boto3_elbv2 import ElasticLoadBalancingv2Client
-    from types_boto3_elbv2.type_defs import LoadBalancerAttributeTypeDef
+    from types_boto3_elbv2.type_defs import (
+        CreateLoadBalancerInputTypeDef,
+        LoadBalancerAttributeTypeDef,
+    )
 
 ENFORCE = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"
 
@@ -113,25 +116,21 @@ class LoadBalancerHandler(Handler):
         """Create with subnets (or subnet mappings), groups, then attributes and enforcement."""
         p = self.props_of(want)
         self.log_call("creating", want, name=p["name"], type=p["type"])
-        placement: dict[str, Any] = (
-            {
-                "SubnetMappings": [
-                    {"SubnetId": m["subnetId"], "AllocationId": m["allocationId"]}
-                    for m in p["subnetMappings"]
-                ]
-            }
-            if p.get("subnetMappings")
-            else {"Subnets": list(p["subnets"])}
-        )
-        self.client.create_load_balancer(
-            Name=p["name"],
-            Type=p["type"],
-            Scheme=p["scheme"],
-            SecurityGroups=list(p["securityGroups"]),
-            IpAddressType="ipv4",
-            Tags=ownership.to_list(want.tags),
-            **placement,
-        )
+        request: CreateLoadBalancerInputTypeDef = {
+            "Name": p["name"],
+            "Type": p["type"],
+            "Scheme": p["scheme"],
+            "SecurityGroups": list(p["securityGroups"]),
+            "IpAddressType": "ipv4",
+            "Tags": ownership.to_list(want.tags),
+        }
+        if mappings := p.get("subnetMappings"):
+            request["SubnetMappings"] = [
+                {"SubnetId": m["subnetId"], "AllocationId": m["allocationId"]} for m in mappings
+            ]
+        else:
+            request["Subnets"] = list(p["subnets"])
+        self.client.create_load_balancer(**request)
         have = self.reobserve(want)
         have = self.update(want, have, self.diff(want, have))
         self.log_call("created", want, id=have.id)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from types_boto3_elbv2.type_defs import (
         ActionOutputTypeDef,
         ActionTypeDef,
+        DescribeRulesInputTypeDef,
         RuleConditionOutputTypeDef,
         RuleConditionTypeDef,
         RuleTypeDef,
@@ -94,7 +95,7 @@ class ListenerRulesHandler(Handler):
     def _read(self, want: Desired) -> tuple[list[tuple[Rule, str]], list[Rule], dict[str, str]]:
         """(ours with ARNs, foreign, tags of ours) among the listener's non-default rules."""
         rules: list[RuleTypeDef] = []
-        args: dict[str, Any] = {"ListenerArn": self.props_of(want)["listenerArn"]}
+        args: DescribeRulesInputTypeDef = {"ListenerArn": self.props_of(want)["listenerArn"]}
         while True:
             page = self.client.describe_rules(**args)
             rules += [r for r in page["Rules"] if not r.get("IsDefault")]

@@ -127,7 +127,7 @@ class Quota(TypedDict):
     """A usage plan's quota."""
 
     limit: int
-    period: str
+    period: Literal["DAY", "WEEK", "MONTH"]
     offset: int
 
 
