@@ -38,6 +38,10 @@ PAGE: PaginatorConfigTypeDef = {
 TAGS_PER_CALL = 20
 LISTENERS_PER_CALL = 20  # DescribeListeners documents no maximum of ListenerArns: kept small
 GONE = ("ListenerNotFound", "LoadBalancerNotFound")
+REUSE_SECONDS = 5.0
+"""A full read younger than this is read again as it was (the read snapshot, which keeps it at
+least this long, answers it: `aws.cache.PASS_SECONDS`) instead of by ARN, which would be one
+more call in the same pass."""
 FULL_READ_SECONDS = 300.0
 """How long a load balancer's listeners are read by ARN before they are read in full again
 (the longest a listener added by someone else goes unseen without events)."""
@@ -117,10 +121,12 @@ class ListenerMemo:
 
     def chunks_for(self, lb_arn: str) -> list[list[str]] | None:
         """The chunks of every remembered listener ARN that hold `lb_arn`'s, or None when they
-        must be read in full (never read, none there, or read in full too long ago)."""
+        must be read in full (never read, none there, read in full too long ago, or so recently
+        that the snapshot still holds that read)."""
         with self._lock:
             mine = self._known.get(lb_arn)
-            if mine is None or not mine[0] or time.monotonic() - mine[1] > FULL_READ_SECONDS:
+            age = time.monotonic() - mine[1] if mine is not None else 0.0
+            if mine is None or not mine[0] or not REUSE_SECONDS <= age <= FULL_READ_SECONDS:
                 return None
             ordered = sorted(arn for arns, _ in self._known.values() for arn in arns)
         starts = sorted({ordered.index(a) // LISTENERS_PER_CALL for a in mine[0]})

@@ -53,6 +53,12 @@ def _chain(ctx: AwsContext, aws: Any, n: int) -> list[Desired]:
     return wants
 
 
+@pytest.fixture(autouse=True)
+def _no_reuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read by ARN right after the full read (see the reuse test for that case)."""
+    monkeypatch.setattr(elbv2_reads, "REUSE_SECONDS", 0.0)
+
+
 def _listener_calls(ctx: AwsContext) -> dict[str, int]:
     snap = ctx.counter.snapshot()
     return {op: snap[("elbv2", op)] for op in ("DescribeListeners", "DescribeTags")}
@@ -162,3 +168,19 @@ def test_forget_and_a_failed_chunk_go_back_to_full_reads() -> None:
     ctx.forget("elbv2")
     assert ctx.memo("elbv2") == {}
     assert AwsContext(AwsSettings(region="eu-west-1")).memo("elbv2") is None
+
+
+def test_a_full_read_of_this_pass_is_reused_not_followed_by_a_read_by_arn(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within REUSE_SECONDS of the full read (one pass of a one-shot command: the listener,
+    then the security groups that ask which ports it listens on), the next reader repeats the
+    full read, which the snapshot answers: no call, where a read by ARN would be two."""
+    monkeypatch.setattr(elbv2_reads, "REUSE_SECONDS", 5.0)
+    ctx = context(aws, read_cache_seconds=30)
+    wants = _chain(ctx, aws, 1)
+    ListenerHandler(ctx).observe(wants[0])
+    before = _listener_calls(ctx)
+    again = ListenerHandler(ctx).observe(wants[0])
+    assert again is not None
+    assert _listener_calls(ctx) == before
