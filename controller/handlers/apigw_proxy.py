@@ -32,7 +32,11 @@ from controller.model.props_api import Proxy
 
 if TYPE_CHECKING:
     from types_boto3_apigateway import APIGatewayClient
-    from types_boto3_apigateway.type_defs import MethodTypeDef, PatchOperationTypeDef
+    from types_boto3_apigateway.type_defs import (
+        MethodTypeDef,
+        PatchOperationTypeDef,
+        PutMethodRequestTypeDef,
+    )
 
 PROXY_PART = "{proxy+}"
 METHOD = "ANY"
@@ -196,17 +200,17 @@ class ProxyHandler(Handler):
         rest_api_id = p["restApiId"]
         if method is None:
             self.log_call("putting method", want, resourceId=resource_id)
-            authorizer = p.get("authorizerId")
-            extra: dict[str, Any] = {"authorizerId": authorizer} if authorizer else {}
-            self.client.put_method(
-                restApiId=rest_api_id,
-                resourceId=resource_id,
-                httpMethod=METHOD,
-                authorizationType=p["authorizationType"],
-                apiKeyRequired=p["apiKeyRequired"],
-                requestParameters={METHOD_PARAM: True} if proxy else {},
-                **extra,
-            )
+            request: PutMethodRequestTypeDef = {
+                "restApiId": rest_api_id,
+                "resourceId": resource_id,
+                "httpMethod": METHOD,
+                "authorizationType": p["authorizationType"],
+                "apiKeyRequired": p["apiKeyRequired"],
+                "requestParameters": {METHOD_PARAM: True} if proxy else {},
+            }
+            if authorizer := p.get("authorizerId"):
+                request["authorizerId"] = authorizer
+            self.client.put_method(**request)
         else:
             ops: list[PatchOperationTypeDef] = []
             if method.get("apiKeyRequired", False) != p["apiKeyRequired"]:
