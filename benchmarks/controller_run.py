@@ -74,6 +74,25 @@ async def wait_ready(controller: Controller, owners: list[str], timeout: float) 
         await asyncio.sleep(0.5)
 
 
+async def started(
+    access: Any, directory: Path, settings: RuntimeSettings, owners: list[str]
+) -> tuple[AwsContext, Controller, asyncio.Task[None]]:
+    """A controller in this process on `directory`, once every owner is Ready."""
+    aws = AwsContext(
+        AwsSettings(
+            region=access.region,
+            endpoint_url=access.endpoint_url,
+            read_cache_seconds=settings.read_cache_seconds,
+        )
+    )
+    dispatcher = make_dispatcher(aws, settings)
+    controller = Controller(DirectorySource(directory), aws, settings, dispatcher)
+    task = asyncio.create_task(controller.run())
+    took = await wait_ready(controller, owners, 900)
+    print(f"\n{len(owners)} services Ready from scratch in {took:.1f} s")
+    return aws, controller, task
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-quantile (0..1) of values."""
     ordered = sorted(values)
@@ -87,19 +106,7 @@ async def latency_and_calls(access: Any, n: int) -> None:
         settings = RuntimeSettings(
             listen_host="127.0.0.1", listen_port=0, poll_seconds=1.0, max_requeue_seconds=1.0
         )
-        aws = AwsContext(
-            AwsSettings(
-                region=access.region,
-                endpoint_url=access.endpoint_url,
-                read_cache_seconds=settings.read_cache_seconds,
-            )
-        )
-        controller = Controller(
-            DirectorySource(Path(tmp)), aws, settings, make_dispatcher(aws, settings)
-        )
-        task = asyncio.create_task(controller.run())
-        took = await wait_ready(controller, owners, 900)
-        print(f"\n{n} services Ready from scratch in {took:.1f} s")
+        aws, controller, task = await started(access, Path(tmp), settings, owners)
 
         await asyncio.sleep(2)
         before, start = aws.counter.snapshot(), time.monotonic()
@@ -147,19 +154,7 @@ async def at_rest(access: Any, n: int, seconds: float, warmup: float = 150.0) ->
     with tempfile.TemporaryDirectory() as tmp:
         owners = write_specs(Path(tmp), n, resync=60)
         settings = RuntimeSettings(listen_host="127.0.0.1", listen_port=0, poll_seconds=10.0)
-        aws = AwsContext(
-            AwsSettings(
-                region=access.region,
-                endpoint_url=access.endpoint_url,
-                read_cache_seconds=settings.read_cache_seconds,
-            )
-        )
-        controller = Controller(
-            DirectorySource(Path(tmp)), aws, settings, make_dispatcher(aws, settings)
-        )
-        task = asyncio.create_task(controller.run())
-        took = await wait_ready(controller, owners, 900)
-        print(f"\n{n} services Ready from scratch in {took:.1f} s")
+        aws, controller, task = await started(access, Path(tmp), settings, owners)
         # the passes that made them Ready are behind us, and the pacer has measured what a
         # routine check costs (until then it spaces the checks by what the creates cost)
         await asyncio.sleep(warmup)
