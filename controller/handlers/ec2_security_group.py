@@ -8,31 +8,37 @@ Neighbours: `controller.handlers.base` (contract), `controller.model.build` (rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
 from controller.aws import tags as ownership
 from controller.errors import TemporaryError
-from controller.handlers.base import Delta, Desired, Handler, Observed, error_code
+from controller.handlers import clients
+from controller.handlers.base import Delta, Desired, Handler, Observed, error_code, props_as
 from controller.handlers.elbv2_old_listeners import listened_ports
 from controller.handlers.elbv2_reads import ListenerMemo, listener_memo
 from controller.model import kinds
+from controller.model.props import Known, SecurityGroup
+
+if TYPE_CHECKING:
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_ec2.type_defs import FilterTypeDef
 
 
-def rule_key(rule: dict[str, Any]) -> tuple[str, ...]:
+def rule_key(rule: Mapping[str, Any]) -> tuple[str, ...]:
     """A canonical, hashable identity of a rule (description excluded)."""
     source = rule.get("sourceGroup") or rule.get("cidr") or rule.get("cidrv6") or ""
     return (str(rule["protocol"]), str(rule["fromPort"]), str(rule["toPort"]), str(source))
 
 
-def canonical(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def canonical(rules: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Rules sorted by identity, description dropped (a description edit is not drift)."""
     return sorted(({k: v for k, v in r.items() if k != "description"} for r in rules), key=rule_key)
 
 
-def permission(rule: dict[str, Any]) -> dict[str, Any]:
+def permission(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A normalised rule as EC2 IpPermissions (all traffic has no ports)."""
     perm: dict[str, Any] = {"IpProtocol": rule["protocol"]}
     if rule["protocol"] != "-1":
@@ -69,7 +75,7 @@ def authorize_all(
                     raise
 
 
-def _covers(rule: dict[str, Any], ports: set[int]) -> bool:
+def _covers(rule: Mapping[str, Any], ports: set[int]) -> bool:
     """Whether a TCP (or all-traffic) rule admits one of `ports`."""
     if rule.get("protocol") not in ("tcp", "-1"):
         return False
@@ -78,18 +84,18 @@ def _covers(rule: dict[str, Any], ports: set[int]) -> bool:
     return any(int(rule.get("fromPort", -1)) <= p <= int(rule.get("toPort", -1)) for p in ports)
 
 
-def _one_of(rule: dict[str, Any], ports: set[int]) -> bool:
+def _one_of(rule: Mapping[str, Any], ports: set[int]) -> bool:
     """Whether a TCP rule admits exactly one port, one of `ports` (the rule a listener had)."""
     start, end = int(rule.get("fromPort", -1)), int(rule.get("toPort", -2))
     return rule.get("protocol") == "tcp" and start == end and start in ports
 
 
-def _source(rule: dict[str, Any]) -> tuple[Any, Any, Any]:
+def _source(rule: Mapping[str, Any]) -> tuple[Any, Any, Any]:
     """Where a rule admits traffic from: its CIDR, IPv6 CIDR or security group."""
     return rule.get("cidr"), rule.get("cidrv6"), rule.get("sourceGroup")
 
 
-def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
+def listed_rules(group: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The group's rules from its listing (IpPermissions, one rule per source), in the shape of
     DescribeSecurityGroupRules' rules (`SecurityGroupHandler._rules`), without a call per group.
     """
@@ -109,19 +115,31 @@ def listed_rules(group: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+# A group's rule lists, and whether each is the egress one.
+_DIRECTIONS: tuple[tuple[Literal["ingress", "egress"], bool], ...] = (
+    ("ingress", False),
+    ("egress", True),
+)
+
+
 class SecurityGroupHandler(Handler):
     """EC2 security group with ingress and egress rules."""
 
     kind = kinds.EC2_SECURITY_GROUP
+    client: EC2Client
     service = "ec2"
     replace_on = ("name", "description", "vpcId")
+
+    def props_of(self, want: Desired) -> SecurityGroup[Known]:
+        """The desired props as `SecurityGroup` (`controller.model.props`)."""
+        return props_as(want, SecurityGroup[Known])
 
     def observe(self, want: Desired) -> Observed | None:
         """Find the group by name among the VPC's groups (one list, with their rules, that every
         spec in the VPC shares), preferring one we own."""
-        name, vpc = want.props["name"], str(want.props["vpcId"])
+        name, vpc = self.props_of(want)["name"], str(self.props_of(want)["vpcId"])
         if vpc.endswith("unknown"):
-            filters = [{"Name": "group-name", "Values": [name]}]
+            filters: list[FilterTypeDef] = [{"Name": "group-name", "Values": [name]}]
         else:
             filters = [{"Name": "vpc-id", "Values": [vpc]}]
         pages = self.client.get_paginator("describe_security_groups").paginate(
@@ -152,7 +170,7 @@ class SecurityGroupHandler(Handler):
                 out.append(Observed(key=key, id=group["GroupId"], props={}, tags=tags))
         return out
 
-    def _observed(self, key: str, group: dict[str, Any]) -> Observed:
+    def _observed(self, key: str, group: Mapping[str, Any]) -> Observed:
         rules = listed_rules(group)
         ingress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if not r["egress"]]
         egress = [{k: v for k, v in r.items() if k != "egress"} for r in rules if r["egress"]]
@@ -196,12 +214,12 @@ class SecurityGroupHandler(Handler):
     def diff(self, want: Desired, have: Observed) -> list[Delta]:
         """Scalar fields as usual; rule lists as canonical sets."""
         deltas = [
-            Delta(f, want.props[f], have.props.get(f))
+            Delta(f, self.props_of(want)[f], have.props.get(f))
             for f in ("name", "description", "vpcId")
-            if want.props[f] != have.props.get(f)
+            if self.props_of(want)[f] != have.props.get(f)
         ]
         for direction in ("ingress", "egress"):
-            desired = canonical(list(want.props[direction]))
+            desired = canonical(list(self.props_of(want)[direction]))
             if desired != have.props[direction]:
                 deltas.append(Delta(direction, desired, have.props[direction]))
         return deltas
@@ -216,9 +234,9 @@ class SecurityGroupHandler(Handler):
         self.log_call("creating", want)
         try:
             group_id = self.client.create_security_group(
-                GroupName=want.props["name"],
-                Description=want.props["description"],
-                VpcId=want.props["vpcId"],
+                GroupName=self.props_of(want)["name"],
+                Description=self.props_of(want)["description"],
+                VpcId=self.props_of(want)["vpcId"],
                 TagSpecifications=[
                     {"ResourceType": "security-group", "Tags": ownership.to_list(want.tags)}
                 ],
@@ -257,8 +275,8 @@ class SecurityGroupHandler(Handler):
         open); returns the ports of ingress rules kept because targets still serve on them."""
         existing = self._rules(group_id)
         kept: list[int] = []
-        for direction, egress in (("ingress", False), ("egress", True)):
-            desired = {rule_key(r): r for r in want.props[direction]}
+        for direction, egress in _DIRECTIONS:
+            desired = {rule_key(r): r for r in self.props_of(want)[direction]}
             have = {rule_key(r): (r, rid) for r, rid in existing if r["egress"] is egress}
             missing = [r for k, r in desired.items() if k not in have]
             extra = [(r, rid) for k, (r, rid) in have.items() if k not in desired]
@@ -303,10 +321,12 @@ class SecurityGroupHandler(Handler):
         load balancer named `keepPortsListenedBy` still listens: a listener port change, whose
         old listener serves until the API is redeployed, see `elbv2_old_listeners`). Only a
         rule for exactly one listened port waits (a wider one someone added is still revoked)."""
-        served = set() if egress else self._still_served(want.props.get("keepPortsServedBy"))
-        lb_name = want.props.get("keepPortsListenedBy")
+        served = (
+            set() if egress else self._still_served(self.props_of(want).get("keepPortsServedBy"))
+        )
+        lb_name = self.props_of(want).get("keepPortsListenedBy")
         listened = (
-            listened_ports(self.aws.client("elbv2"), lb_name, want.owner, self._listener_memo)
+            listened_ports(clients.elbv2(self.aws), lb_name, want.owner, self._listener_memo)
             if lb_name
             else set()
         )
@@ -326,7 +346,7 @@ class SecurityGroupHandler(Handler):
         traffic and health checks while they still serve."""
         if not isinstance(target_group_arn, str) or not target_group_arn.startswith("arn:"):
             return set()
-        elb = self.aws.client("elbv2")
+        elb = clients.elbv2(self.aws)
         try:
             found = elb.describe_target_health(TargetGroupArn=target_group_arn)
         except ClientError as exc:
