@@ -76,12 +76,13 @@ class Kept:
         self.key: str | None = None
         self._network: object = None
         self.builds = 0
+        self.spent = False
 
     def hold(self, key: str, build: Callable[[SandboxAccess], None]) -> SandboxAccess:
         """The sandbox holding the chain `key` (built now when it does not), quotas refilled
         and the call log empty as after a reset."""
         held = self.key == key and self.sandbox.network is self._network
-        self.key = None
+        self.key, self.spent = None, False
         if not held:
             self.sandbox.reset()
             build(self.sandbox.access())
@@ -97,9 +98,14 @@ class Kept:
         reads = ("Get", "Describe", "List")
         return any(not c.operation.startswith(reads) for c in self.sandbox.call_log())
 
+    def spend(self) -> None:
+        """The test leaves the chain changed (another spec applied, a delete): `release` does
+        nothing until the next `hold`, which rebuilds it."""
+        self.spent = True
+
     def release(self, key: str) -> None:
         """The chain `key` is as `build` left it: the next `hold(key, ...)` may reuse it."""
-        if self.sandbox.network is self._network:
+        if self.sandbox.network is self._network and not self.spent:
             self.key = key
 
 

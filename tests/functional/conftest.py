@@ -32,3 +32,11 @@ def kept_chain(kept: Any) -> Iterator[Any]:
     """The orders example applied, kept by the worker's sandbox across tests (`chain.keep`);
     a module's `applied` that asks for it makes `aws` and `ctx` this sandbox."""
     yield from keep(kept, "functional: examples/orders-rest-nlb.yaml", lambda: spec(orders()))
+
+
+@pytest.fixture
+def spent(kept_chain: Any, kept: Any) -> None:
+    """For a test that leaves the module's kept chain changed (a delete, another spec): the next
+    test gets it rebuilt, without a plan asked after this one."""
+    del kept_chain
+    kept.spend()

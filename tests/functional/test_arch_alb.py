@@ -159,6 +159,7 @@ def test_an_alb_rule_changed_behind_our_back_is_planned_and_put_back(
     ]
 
 
+@pytest.mark.usefixtures("spent")
 def test_delete_leaves_nothing_owned(aws: Any, applied: AwsContext):
     """Consumers first: the ALB's registration, rules, listener, ALB, groups; nothing is left."""
     assert set(owned_everywhere(aws, OWNER)) >= {"ec2", "elbv2", "ecs", "apigateway"}

@@ -219,6 +219,7 @@ def test_a_change_behind_our_back_shows_in_plan_and_apply_undoes_it(
     assert _planned(http_applied) == {}
 
 
+@pytest.mark.usefixtures("spent")
 def test_delete_leaves_nothing_owned(aws: Any, http_applied: AwsContext):
     """Reverse order, waits included (the link's group is in use until the link is gone)."""
     result = delete(http_orders(), http_applied)

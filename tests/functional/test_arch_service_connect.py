@@ -116,6 +116,7 @@ def test_client_alias_port_changed_behind_our_back_is_planned_and_undone(
     assert _planned(applied, connected()) == {}
 
 
+@pytest.mark.usefixtures("spent")
 def test_app_protocol_change_registers_a_revision(aws: Any, applied: AwsContext):
     """appProtocol lives on the port mapping: a new task definition revision, nothing else."""
     doc = connected(appProtocol="grpc")
@@ -131,6 +132,7 @@ def test_app_protocol_change_registers_a_revision(aws: Any, applied: AwsContext)
     )
 
 
+@pytest.mark.usefixtures("spent")
 def test_removing_service_connect_turns_it_off(aws: Any, applied: AwsContext):
     """A spec without serviceConnect wants it disabled on the service."""
     result = apply(spec(orders()), applied)
@@ -169,6 +171,7 @@ def test_a_namespace_being_created_holds_the_service_back(aws: Any, ctx: AwsCont
     assert result.converged, result.reason
 
 
+@pytest.mark.usefixtures("spent")
 def test_delete_removes_the_namespace_we_created(aws: Any, applied: AwsContext):
     """Ours, and no longer used: deleted with the rest."""
     result = delete(spec(connected()), applied)

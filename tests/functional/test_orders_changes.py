@@ -41,6 +41,7 @@ def _planned(ctx: AwsContext, doc: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.usefixtures("spent")
 @pytest.mark.parametrize(
     ("change", "planned", "calls"),
     [
