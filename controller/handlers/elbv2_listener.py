@@ -12,7 +12,8 @@ never touched; so is any other listener someone adds to our NLB (reported as dri
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -24,6 +25,7 @@ from controller.handlers.base import (
     Observed,
     changed,
     error_code,
+    props_as,
     tolerating,
 )
 from controller.handlers.elbv2_reads import (
@@ -32,9 +34,14 @@ from controller.handlers.elbv2_reads import (
     listener_memo,
     listeners_with_tags,
 )
+from controller.model import kinds
+from controller.model.props import Known, Listener
+
+if TYPE_CHECKING:
+    from types_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 
-def default_action(actions: list[dict[str, Any]]) -> dict[str, Any]:
+def default_action(actions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The props of a listener's default action: forward target, or fixed response."""
     forward = next((a for a in actions if a["Type"] == "forward"), None)
     if forward is not None:
@@ -54,9 +61,14 @@ BESIDE = "newPortBeside"
 class ListenerHandler(Handler):
     """ELBv2 listener forwarding to our target group (or answering with a fixed response)."""
 
-    kind = "elbv2.listener"
+    kind = kinds.ELBV2_LISTENER
+    client: ElasticLoadBalancingv2Client
     service = "elbv2"
     replace_on = ("loadBalancerArn",)
+
+    def props_of(self, want: Desired) -> Listener[Known]:
+        """The desired props as `Listener` (`controller.model.props`)."""
+        return props_as(want, Listener[Known])
 
     @property
     def _memo(self) -> ListenerMemo | None:
@@ -68,7 +80,7 @@ class ListenerHandler(Handler):
         `elbv2_reads.listeners_with_tags`: in full, or by remembered ARN)."""
         try:
             listeners, tags = listeners_with_tags(
-                self.client, self._memo, want.props["loadBalancerArn"]
+                self.client, self._memo, self.props_of(want)["loadBalancerArn"]
             )
         except ClientError as exc:
             if error_code(exc) in GONE:
@@ -83,8 +95,8 @@ class ListenerHandler(Handler):
             and tags[li["ListenerArn"]].get(ownership.COMPONENT) == want.resource.component
         ]
         # during a port change two are ours (see `update`): the one on the wanted port first
-        ours.sort(key=lambda li: li["Port"] != want.props["port"])
-        on_port = [li for li in listeners if li["Port"] == want.props["port"]]
+        ours.sort(key=lambda li: li["Port"] != self.props_of(want)["port"])
+        on_port = [li for li in listeners if li["Port"] == self.props_of(want)["port"]]
         if not (ours or on_port):
             return None
         found = (ours or on_port)[0]
@@ -98,7 +110,7 @@ class ListenerHandler(Handler):
         return have
 
     @staticmethod
-    def _observed(key: str, li: dict[str, Any], tags: dict[str, str]) -> Observed:
+    def _observed(key: str, li: Mapping[str, Any], tags: dict[str, str]) -> Observed:
         props: dict[str, Any] = {
             "loadBalancerArn": li["LoadBalancerArn"],
             "port": li["Port"],
@@ -117,7 +129,7 @@ class ListenerHandler(Handler):
         )
 
     def _args(self, want: Desired) -> dict[str, Any]:
-        p = want.props
+        p = self.props_of(want)
         action: dict[str, Any] = {"Type": "forward", "TargetGroupArn": p.get("targetGroupArn")}
         if p.get("defaultAction"):
             fixed = p["defaultAction"]
@@ -136,9 +148,9 @@ class ListenerHandler(Handler):
 
     def create(self, want: Desired) -> Observed:
         """Create the listener with our tags."""
-        self.log_call("creating", want, port=want.props["port"])
+        self.log_call("creating", want, port=self.props_of(want)["port"])
         li = self.client.create_listener(
-            LoadBalancerArn=want.props["loadBalancerArn"],
+            LoadBalancerArn=self.props_of(want)["loadBalancerArn"],
             Tags=ownership.to_list(want.tags),
             **self._args(want),
         )["Listeners"][0]
@@ -153,7 +165,7 @@ class ListenerHandler(Handler):
     def update(self, want: Desired, have: Observed, deltas: list[Delta]) -> Observed:
         """Port, protocol, certificate and forward target in one ModifyListener; with
         `newPortBeside`, a port change is a new listener beside this one (`_add_beside`)."""
-        if want.props.get(BESIDE) and changed(deltas, "port"):
+        if self.props_of(want).get(BESIDE) and changed(deltas, "port"):
             return self._add_beside(want, have)
         self.log_call("modifying", want, id=have.id, fields=[d.path for d in deltas])
         li = self.client.modify_listener(ListenerArn=have.id, **self._args(want))["Listeners"][0]
@@ -167,7 +179,7 @@ class ListenerHandler(Handler):
         DuplicateListener only for a port already taken, and is idempotent for the same
         settings: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/
         API_CreateListener.html)."""
-        self.log_call("adding beside", want, old=have.id, port=want.props["port"])
+        self.log_call("adding beside", want, old=have.id, port=self.props_of(want)["port"])
         made = self.create(want)
         self.refresh()  # the next read must see both listeners
         return made
