@@ -38,7 +38,7 @@ UPDATABLE: dict[Literal["description", "disableExecuteApiEndpoint"], str] = {
 """Props UpdateApi changes in place, and how it spells them."""
 
 
-def api_tags(client: Any, api_id: str) -> dict[str, str] | None:
+def api_tags(client: ApiGatewayV2Client, api_id: str) -> dict[str, str] | None:
     """The tags of an HTTP API (the ownership of what lives inside it), or None when it is gone."""
     try:
         api = client.get_api(ApiId=api_id)
