@@ -178,6 +178,9 @@ class Handler(ABC):
     update_changes_outputs: ClassVar[bool] = False
     # One resource per stack key: a second owned one with the same key is deleted by the sweep.
     single_instance: ClassVar[bool] = False
+    # Nothing of its own in AWS (a step of the stack, like retiring old listeners): observed and
+    # converged like the others, never deleted (a delete of the stack would find it forever).
+    virtual: ClassVar[bool] = False
 
     def __init__(self, aws: AwsContext) -> None:
         self.aws = aws

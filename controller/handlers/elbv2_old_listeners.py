@@ -121,6 +121,7 @@ class OldListenersHandler(Handler):
     # observed even before the load balancer exists (a plan of a new spec): nothing to retire
     # then, so a plan shows no change here instead of creating a resource AWS never holds
     identity = ()
+    virtual = True  # nothing of its own in AWS: a delete of the stack leaves it out
     clock: Callable[[], float] = staticmethod(time.monotonic)
     client: ElasticLoadBalancingv2Client
 

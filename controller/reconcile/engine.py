@@ -332,7 +332,7 @@ class Engine:
                     continue
                 if have is not None:
                     out.outputs[res.key] = have.outputs
-                    if have.owned_by(stack.owner):
+                    if have.owned_by(stack.owner) and not handler.virtual:
                         observed[res.key] = have
         kept: set[str] = set()  # kept in use by someone else: what they need is kept too
         for res in (r for level in reversed(stack.levels()) for r in level):
