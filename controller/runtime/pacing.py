@@ -18,6 +18,7 @@ Neighbours: `controller.runtime.controller` (asks for next times, reports passes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Gauge
@@ -35,15 +36,16 @@ def apigateway_calls(counter: CallCounter) -> int:
 
 
 def round_of(when: float, period: float) -> float:
-    """The multiple of `period` nearest to `when` (the clock's rounds of that period).
+    """The last multiple of `period` at or before `when` (the clock's rounds of that period).
 
     Specs with the same resync period are checked in the same round rather than wherever each
     one first settled, so the account-wide lists they all read (GetRestApis, GetUsagePlans,
     DescribeLoadBalancers, ...) are read once per round within the read snapshot's lifetime,
-    not once per spec spread over the period. A spec's first interval is between half and one
-    and a half periods; after that it is the period itself.
+    not once per spec spread over the period. Asked for `now + period`, it is never later than
+    one period from now (a check is never late); after a pass off the rounds (a first pass, a
+    drift found) the next check may come early, once, to join them.
     """
-    return round(when / period) * period if period > 0 else when
+    return math.floor(when / period) * period if period > 0 else when
 
 
 class ResyncPacer:
@@ -110,9 +112,9 @@ class ResyncPacer:
         return max(min(self.shortest_resync[o] for o in self.settled), self.stretched())
 
     def settle(self, owner: str, now: float, resync: float, *, rounds: bool = True) -> float:
-        """`owner` is settled: the time of its next routine check, on the round of its resync
-        period nearest to `now + resync` (`round_of`; `rounds=False`: at `now + resync`, for a
-        period jittered on purpose), spaced from the others' by the budget."""
+        """`owner` is settled: the time of its next routine check, on the last round of its
+        resync period up to `now + resync` (`round_of`; `rounds=False`: at `now + resync`, for
+        a period jittered on purpose), spaced from the others' by the budget."""
         self.settled.add(owner)
         self.shortest_resync[owner] = resync
         due = round_of(now + resync, resync) if rounds else now + resync

@@ -255,16 +255,17 @@ def test_the_cost_of_a_check_is_measured_over_windows_of_routine_passes_only():
 
 def test_specs_with_one_period_are_checked_in_the_same_rounds():
     """Specs that settled at different times share the rounds of their period (so one read of
-    each account-wide list serves them all), spaced by the budget; the first interval is
-    between half and one and a half periods, then the period; without rounds (the event
+    each account-wide list serves them all), spaced by the budget; a check is never later than
+    one period on (after a pass off the rounds it comes early, once); without rounds (the event
     source's jittered backstop) the next check is simply one period on."""
     pacer = ResyncPacer(None, lambda: 0)
-    assert pacer.settle("a", 117.0, 60.0) == 180.0
+    assert pacer.settle("a", 117.0, 60.0) == 120.0  # early, once, to join the round
     assert pacer.settle("b", 131.0, 60.0) == 180.0
-    assert pacer.settle("c", 151.0, 60.0) == 240.0
-    assert pacer.settle("a", 180.4, 60.0) == 240.0  # then every period, on the round
+    assert pacer.settle("c", 151.0, 60.0) == 180.0
+    assert pacer.settle("a", 120.4, 60.0) == 180.0  # then every period, on the round
+    assert pacer.settle("a", 180.4, 60.0) == 240.0
     assert pacer.settle("d", 151.0, 60.0, rounds=False) == 211.0
     budgeted = ResyncPacer(5.0, lambda: 0)
     budgeted.per_check = 3.0  # 0.6 s apart within 5 calls/s
-    times = [budgeted.settle(f"s{i}", 100.0 + 7 * i, 60.0) for i in range(4)]
+    times = [budgeted.settle(f"s{i}", 120.0 + 7 * i, 60.0) for i in range(4)]
     assert times == pytest.approx([180.0, 180.6, 181.2, 181.8])
