@@ -27,6 +27,7 @@ from botocore import xform_name
 
 import controller
 from controller.aws.tags import OWNER
+from controller.handlers.clients import CLIENT_TYPES as TYPED_SERVICES
 
 PACKAGE = Path(controller.__file__).parent
 POLICY_PATH = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "policy.json"
@@ -144,6 +145,20 @@ def _is_client_factory(node: ast.AST) -> bool:
     )
 
 
+def _typed_client_service(node: ast.AST) -> str | None:
+    """`clients.<service>(aws)` (controller/handlers/clients.py: the typed accessors; `lambda_`
+    for Lambda) -> the service, else None."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "clients"
+    ):
+        return None
+    service = node.func.attr.rstrip("_")
+    return service if service in TYPED_SERVICES else None
+
+
 def _annotation_service(annotation: ast.AST | None) -> str | None:
     if annotation is None:
         return None
@@ -199,11 +214,14 @@ class _Module:
 
     @staticmethod
     def _factory_service(node: ast.AST) -> str | None:
+        typed = _typed_client_service(node)
+        if typed is not None:
+            return typed
         return _str_arg(node) if _is_client_factory(node) else None  # type: ignore[arg-type]
 
     def resolve(self, node: ast.AST, cls: str | None) -> str | None:
         """The service a client expression stands for, or None if it is not a client."""
-        if _is_client_factory(node):
+        if _is_client_factory(node) or _typed_client_service(node) is not None:
             return self._factory_service(node)
         if isinstance(node, ast.Attribute) and node.attr == "client":  # self.client, h.client
             return self.class_service.get(cls or "", self.default)
@@ -447,6 +465,7 @@ def test_the_collector_sees_every_module_that_calls_aws() -> None:
             "apigw_common.py",
             "apigw_vpc_link_base.py",
             "replacements.py",
+            "clients.py",  # typed accessors: their callers' calls are what count
         }
     }
     assert handler_modules <= modules, handler_modules - modules
@@ -461,7 +480,7 @@ def test_the_collector_sees_every_module_that_calls_aws() -> None:
         ("ec2", "RevokeSecurityGroupEgress"),  # picked by a conditional expression
         ("ec2", "DescribeSubnets"),  # a paginator on a function parameter
         ("ecs", "ListContainerInstances"),  # a second client in an ec2 handler
-        ("lambda", "GetFunction"),  # self.aws.client("lambda").get_function
+        ("lambda", "GetFunction"),  # clients.lambda_(self.aws).get_function
         ("sts", "GetCallerIdentity"),
         ("apigateway", "DeleteDeployment"),  # handler.client in a module function
         ("sns", "Publish"),
