@@ -18,9 +18,10 @@ from controller.model import kinds
 from controller.reconcile.engine import Action, Outcome
 from controller.spec.models import API_VERSION, KIND, PrivateService
 
-SHARED_KINDS = frozenset(cls.kind for cls in HANDLERS if cls.shared)
+SHARED_KINDS = frozenset(cls.kind for cls in HANDLERS if cls.shared or cls.virtual)
 """Kinds used when they exist without being ours (ECS cluster, Cloud Map namespace, VPC
-endpoint): one existing does not make a never-applied spec Provisioning."""
+endpoint), and steps with nothing of their own in AWS (retiring old listeners, always
+"observed"): one existing does not make a never-applied or deleted spec Provisioning."""
 
 
 def now() -> str:

@@ -98,3 +98,12 @@ def test_a_deprecated_authorizer_runtime_is_a_warning_of_ready() -> None:
     conditions = {c["type"]: c for c in status.compute(_ps(), outcome, "")["conditions"]}
     assert conditions["Ready"]["message"].endswith("warning: authorizer: nodejs12.x is old")
     assert conditions["Degraded"]["status"] == "False"
+
+
+def test_a_deleted_spec_with_only_a_virtual_step_left_is_pending() -> None:
+    """After a delete, the old-listeners step (nothing of its own in AWS, always observed) and
+    a shared cluster are all a status pass finds: nothing of the service exists, Pending."""
+    outcome = Outcome(
+        changes=[_noop("cluster", "ecs.cluster"), _noop("old-listeners", "elbv2.old_listeners")]
+    )
+    assert status.compute(_ps(), outcome, "us-east-1")["phase"] == "Pending"
