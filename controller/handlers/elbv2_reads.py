@@ -10,13 +10,12 @@ With the read snapshot (`controller.aws.cache`) a list or a chunk is read once f
 `all_tags` reads every chunk: the owner-tag sweep of load balancers and target groups.
 
 Listeners have no account-wide list (DescribeListeners takes one load balancer or listener
-ARNs). `listeners_with_tags` reads a load balancer's listeners in full once, remembers their
-ARNs in the context's memo (`AwsContext.memo`), and from then on reads them by ARN in shared
-chunks of 20 of every remembered listener (one DescribeListeners and one DescribeTags per chunk,
-shared by every spec in it through the read snapshot). A remembered listener that is gone, a
-load balancer first seen, `forget("elbv2")` (an event, a wait) and every FULL_READ_SECONDS per
-load balancer go back to the full read, which is how a listener someone else adds to our load
-balancer is still seen (within that time, or at once with events).
+ARNs), and a listener someone adds to our load balancer must be seen at every check (reported
+as foreign, high): `listeners_with_tags` reads each load balancer's listeners on every pass, but
+their tags, once their ARNs are remembered in the context's memo (`AwsContext.memo`), in shared
+chunks of 20 of every remembered listener (one DescribeTags per chunk for every spec in it,
+through the read snapshot). A new or gone listener is learnt again; a chunk that fails (a
+listener of another spec gone) falls back to this load balancer's own tags.
 Neighbours: `elbv2_load_balancer`, `elbv2_target_group`, `elbv2_listener` (the users).
 """
 
@@ -36,15 +35,12 @@ PAGE: PaginatorConfigTypeDef = {
     "PageSize": 400
 }  # the most DescribeLoadBalancers / DescribeTargetGroups return a page
 TAGS_PER_CALL = 20
-LISTENERS_PER_CALL = 20  # DescribeListeners documents no maximum of ListenerArns: kept small
+LISTENERS_PER_CALL = TAGS_PER_CALL  # listener ARNs in one shared DescribeTags chunk
 GONE = ("ListenerNotFound", "LoadBalancerNotFound")
 REUSE_SECONDS = 5.0
-"""A full read younger than this is read again as it was (the read snapshot, which keeps it at
-least this long, answers it: `aws.cache.PASS_SECONDS`) instead of by ARN, which would be one
-more call in the same pass."""
-FULL_READ_SECONDS = 300.0
-"""How long a load balancer's listeners are read by ARN before they are read in full again
-(the longest a listener added by someone else goes unseen without events)."""
+"""Tags learnt less than this ago are read again as they were (the read snapshot, which keeps
+them at least this long, answers it: `aws.cache.PASS_SECONDS`) instead of in a chunk, which
+would be one more call in the same pass."""
 
 
 def load_balancers(client: ElasticLoadBalancingv2Client) -> list[dict[str, Any]]:
@@ -120,13 +116,13 @@ class ListenerMemo:
                 del self._known[lb_arn]
 
     def chunks_for(self, lb_arn: str) -> list[list[str]] | None:
-        """The chunks of every remembered listener ARN that hold `lb_arn`'s, or None when they
-        must be read in full (never read, none there, read in full too long ago, or so recently
-        that the snapshot still holds that read)."""
+        """The chunks of every remembered listener ARN that hold `lb_arn`'s, or None when its
+        tags are read on their own (never learnt, none there, or learnt so recently that the
+        snapshot still holds that read)."""
         with self._lock:
             mine = self._known.get(lb_arn)
             age = time.monotonic() - mine[1] if mine is not None else 0.0
-            if mine is None or not mine[0] or not REUSE_SECONDS <= age <= FULL_READ_SECONDS:
+            if mine is None or not mine[0] or age < REUSE_SECONDS:
                 return None
             ordered = sorted(arn for arns, _ in self._known.values() for arn in arns)
         starts = sorted({ordered.index(a) // LISTENERS_PER_CALL for a in mine[0]})
@@ -149,45 +145,29 @@ def listener_memo(memo: dict[str, Any] | None) -> ListenerMemo | None:
 def listeners_with_tags(
     client: ElasticLoadBalancingv2Client, memo: ListenerMemo | None, lb_arn: str
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
-    """`lb_arn`'s listeners and ARN -> tags of them: by remembered ARN in shared chunks, or in
-    full (DescribeListeners by load balancer: its LoadBalancerNotFound reaches the caller)."""
-    chunks = memo.chunks_for(lb_arn) if memo is not None else None
-    if chunks is not None and memo is not None:
+    """`lb_arn`'s listeners (DescribeListeners by load balancer, every time: its
+    LoadBalancerNotFound reaches the caller) and ARN -> tags of them (in shared chunks once
+    learnt)."""
+    listeners: list[dict[str, Any]] = [
+        dict(li) for li in client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+    ]
+    arns: list[str] = [li["ListenerArn"] for li in listeners]
+    if not arns:
+        return listeners, {}
+    if memo is None:
+        return listeners, tags_of(client, arns)
+    if memo.known(lb_arn) != frozenset(arns):
+        memo.learn(lb_arn, arns)  # a new or gone listener: its own tags this time
+    chunks = memo.chunks_for(lb_arn)
+    if chunks is not None:
+        tags: dict[str, dict[str, str]] = {}
         try:
-            batched = _by_arn(client, chunks, lb_arn, memo.known(lb_arn))
+            for chunk in chunks:
+                tags |= tags_of(client, chunk)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in GONE:
                 raise
             memo.drop_holding([arn for chunk in chunks for arn in chunk])
         else:
-            if batched is not None:
-                return batched
-            memo.drop(lb_arn)
-    listeners: list[dict[str, Any]] = [
-        dict(li) for li in client.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
-    ]
-    arns: list[str] = [li["ListenerArn"] for li in listeners]
-    tags = tags_of(client, arns) if arns else {}
-    if memo is not None:
-        memo.learn(lb_arn, arns)
-    return listeners, tags
-
-
-def _by_arn(
-    client: ElasticLoadBalancingv2Client,
-    chunks: list[list[str]],
-    lb_arn: str,
-    expected: frozenset[str],
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]] | None:
-    """The chunks' listeners of `lb_arn` with their tags, or None when one of its remembered
-    listeners is not in the answer (a ListenerNotFound for any missing ARN of the chunk reaches
-    the caller)."""
-    listeners: list[dict[str, Any]] = []
-    tags: dict[str, dict[str, str]] = {}
-    for chunk in chunks:
-        found = client.describe_listeners(ListenerArns=chunk)["Listeners"]
-        listeners += [dict(li) for li in found if li["LoadBalancerArn"] == lb_arn]
-        tags |= tags_of(client, chunk)
-    if {li["ListenerArn"] for li in listeners} != expected:
-        return None
-    return listeners, {arn: tags.get(arn, {}) for arn in expected}
+            return listeners, {arn: tags.get(arn, {}) for arn in arns}
+    return listeners, tags_of(client, arns)

@@ -1,6 +1,6 @@
-"""Listeners read by remembered ARN in shared chunks (`elbv2_reads.listeners_with_tags`), on the
-sandbox over HTTP: what it saves, and that a listener gone, added or changed behind our back is
-still seen."""
+"""Listener tags read by remembered ARN in shared chunks (`elbv2_reads.listeners_with_tags`), on
+the sandbox over HTTP: what it saves, and that a listener gone, added or changed behind our back
+is seen at the next check."""
 
 from __future__ import annotations
 
@@ -69,18 +69,18 @@ def _observe_all(ctx: AwsContext, wants: list[Desired]) -> list[Any]:
 
 
 def test_remembered_listeners_are_read_in_shared_chunks(aws: Any) -> None:
-    """After one full read per load balancer, every spec's listener is read with the others by
-    ARN: one DescribeListeners and one DescribeTags for three specs, not three of each, and
-    each still finds its own listener with its tags."""
+    """After the first read, every spec's listeners are listed (one DescribeListeners per load
+    balancer: a new listener must be seen at every check) and their tags read with the others'
+    in one shared DescribeTags for three specs, and each still finds its own listener."""
     ctx = context(aws, read_cache_seconds=30)
     wants = _chain(ctx, aws, 3)
-    first = _observe_all(ctx, wants)  # the full reads (a new process)
+    first = _observe_all(ctx, wants)  # learns the ARNs (a new process)
     assert ctx.cache is not None
     ctx.cache.invalidate("elbv2")  # the snapshot's ttl has passed; the memo has not
     before = _listener_calls(ctx)
     again = _observe_all(ctx, wants)
     after = _listener_calls(ctx)
-    assert after["DescribeListeners"] - before["DescribeListeners"] == 1
+    assert after["DescribeListeners"] - before["DescribeListeners"] == 3
     assert after["DescribeTags"] - before["DescribeTags"] == 1
     for made, seen in zip(first, again, strict=True):
         assert seen is not None
@@ -103,11 +103,9 @@ def test_a_remembered_listener_deleted_behind_our_back_is_seen_gone(aws: Any) ->
     assert other.id == seen[1].id
 
 
-def test_a_listener_added_by_someone_else_is_seen_at_the_next_full_read(
-    aws: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reads by ARN cannot see a new listener on our load balancer; the full read every
-    FULL_READ_SECONDS does, and reports it as foreign."""
+def test_a_listener_added_by_someone_else_is_seen_at_the_next_check(aws: Any) -> None:
+    """A listener someone adds to our load balancer after its ARNs were remembered is reported
+    as foreign at the very next observe (with its own tags learnt), not minutes later."""
     ctx = context(aws, read_cache_seconds=30)
     wants = _chain(ctx, aws, 1)
     ours = ListenerHandler(ctx).observe(wants[0])
@@ -121,13 +119,10 @@ def test_a_listener_added_by_someone_else_is_seen_at_the_next_full_read(
     )
     assert ctx.cache is not None
     ctx.cache.invalidate("elbv2")  # the snapshot's ttl has passed; the memo has not
-    batched = ListenerHandler(ctx).observe(wants[0])
-    assert batched is not None
-    assert batched.foreign == []
-    monkeypatch.setattr(elbv2_reads, "FULL_READ_SECONDS", 0.0)
-    full = ListenerHandler(ctx).observe(wants[0])
-    assert full is not None
-    assert [what.split()[:2] for _, what in full.foreign] == [["TCP", "9090"]]
+    seen = ListenerHandler(ctx).observe(wants[0])
+    assert seen is not None
+    assert seen.id == ours.id
+    assert [what.split()[:2] for _, what in seen.foreign] == [["TCP", "9090"]]
 
 
 def test_a_change_to_a_remembered_listener_is_seen(aws: Any) -> None:
@@ -148,8 +143,8 @@ def test_a_change_to_a_remembered_listener_is_seen(aws: Any) -> None:
 
 def test_forget_and_a_failed_chunk_go_back_to_full_reads() -> None:
     """The memo: forgetting the service (an event) drops it; a chunk that failed drops every
-    load balancer holding one of its listeners; a load balancer read too long ago or never is
-    read in full."""
+    load balancer holding one of its listeners; a load balancer never learnt, or without
+    listeners, has its tags read on their own."""
     memo = ListenerMemo()
     memo.learn("lb-a", ["li-a"])
     memo.learn("lb-b", ["li-b"])
