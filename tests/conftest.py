@@ -131,6 +131,7 @@ SLOWEST_FIRST = (
         "tests/kube/test_kube_controller.py",
         "tests/kube/test_kube_lease.py",
         "tests/functional/test_sandbox_",
+        "tests/functional/test_orders_listener_port.py",
         "tests/functional/test_cli_sandbox.py",
         "tests/functional/test_cli.py",
         "tests/doctor/functional/",
